@@ -1,0 +1,174 @@
+"""Command line: python -m dashboard {demo,ingest,serve,report,...} [--db PATH]."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from dashboard.paths import DB_ENV, DEFAULT_DB, PACKAGE_DIR, REPO_DIR, default_db
+from dashboard.store.schema import KINDS
+
+# report KIND -> module with add_report_arguments(parser) and report(con, args) -> dict
+REPORT_MODULES = {
+    "thresholds": "dashboard.services.thresholds",
+    "ranking": "dashboard.services.ranking",
+    "experiment": "dashboard.services.experiments",
+    "alignment": "dashboard.services.alignment",
+    "weekly": "dashboard.services.weekly",
+}
+# extra command -> module with add_arguments(parser) and run(args) -> int
+COMMAND_MODULES = {
+    "check": "dashboard.gates",
+    "summarize": "dashboard.lake.cli",
+}
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            return None  # not part of this version
+        raise
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, default=None,
+                        help=f"DuckDB file (default: ${DB_ENV} or {DEFAULT_DB.relative_to(REPO_DIR)})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dashboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the demo company and load it into a database")
+    _add_db(demo)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--scale", type=float, default=1.0, help="shrink the demo (e.g. 0.05 for tests)")
+
+    ingest = sub.add_parser("ingest", help="validate and load a CSV, Parquet or TREC file")
+    ingest.add_argument("kind", help=f"one of: {', '.join(KINDS)}")
+    ingest.add_argument("path", type=Path)
+    ingest.add_argument("--model", help="model name for a run file (default: the TREC tag / model column)")
+    ingest.add_argument("--replace", action="store_true",
+                        help="overwrite stored rows with the same keys (predictions: same models)")
+    _add_db(ingest)
+
+    serve = sub.add_parser("serve", help="start the dashboard")
+    _add_db(serve)
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+
+    report = sub.add_parser("report", help="computed results as JSON")
+    kinds = report.add_subparsers(dest="report_kind", required=True)
+    for kind, module_name in REPORT_MODULES.items():
+        module = _optional_module(module_name)
+        if module is None:
+            continue
+        p = kinds.add_parser(kind, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None)
+        _add_db(p)
+        p.add_argument("--json", action="store_true", help="print JSON (the default and only format)")
+        module.add_report_arguments(p)
+        p.set_defaults(report_module=module)
+
+    for command, module_name in COMMAND_MODULES.items():
+        module = _optional_module(module_name)
+        if module is None:
+            continue
+        p = sub.add_parser(command, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None)
+        _add_db(p)
+        module.add_arguments(p)
+        p.set_defaults(command_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "db", None) is None:
+        args.db = default_db()
+    handler = {"demo": _demo, "ingest": _ingest, "serve": _serve, "report": _report}.get(args.command)
+    if handler is not None:
+        return handler(args)
+    return int(args.command_module.run(args) or 0)
+
+
+def _demo(args) -> int:
+    from dashboard.demo.build import build_demo_db
+
+    summary = build_demo_db(args.db, seed=args.seed, scale=args.scale)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _ingest(args) -> int:
+    from dashboard.store.ingest import ingest_file
+    from dashboard.store.readers import InputError
+
+    try:
+        result = ingest_file(args.db, args.kind, args.path, model=args.model, replace=args.replace)
+    except InputError as exc:
+        print(f"refused: {args.path} was not loaded; the database is unchanged.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    print(f"loaded {result.rows} rows from {result.source} into {result.table} "
+          f"in {result.seconds:.1f} s" + (f" (segments: {', '.join(result.segment_columns)})"
+                                          if result.segment_columns else ""))
+    return 0
+
+
+def ensure_db(db: Path) -> None:
+    """The default database is created from the demo when missing."""
+    if db.exists():
+        return
+    if db.resolve() != DEFAULT_DB.resolve():
+        raise SystemExit(f"no database at {db}; create it with `python -m dashboard demo --db {db}` "
+                         "or `python -m dashboard ingest ... --db` first")
+    from dashboard.demo.build import build_demo_db
+
+    print(f"{db} is missing: building the demo database (takes under a minute)...", flush=True)
+    build_demo_db(db)
+
+
+def _serve(args) -> int:
+    ensure_db(args.db)
+    env = dict(os.environ, **{DB_ENV: str(Path(args.db).resolve())})
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(PACKAGE_DIR / "ui" / "app.py"),
+        "--server.address", args.address, "--server.port", str(args.port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    print(f"dashboard on http://{args.address}:{args.port}  (database {args.db})", flush=True)
+    # cwd = repo so .streamlit/config.toml applies whatever directory the user started from
+    return subprocess.call(cmd, cwd=REPO_DIR, env=env)
+
+
+def _report(args) -> int:
+    from dashboard.store.connection import connect
+
+    if not Path(args.db).exists():
+        ensure_db(Path(args.db))
+    con = connect(args.db, read_only=True)
+    try:
+        result = args.report_module.report(con, args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(json.dumps(result, indent=2, default=_json_default))
+    return 0
+
+
+def _json_default(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

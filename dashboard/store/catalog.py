@@ -1,0 +1,64 @@
+"""What is loaded: tables, segment columns, models. Names returned here are safe identifiers."""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.store.schema import IDENTIFIER, KINDS
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
+        [table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def segment_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Segment columns declared for a table, in load order; each matches schema.IDENTIFIER."""
+    if not table_exists(con, "segment_columns"):
+        return []
+    rows = con.execute(
+        "SELECT column_name FROM segment_columns WHERE table_name = ? ORDER BY rowid", [table]
+    ).fetchall()
+    return [r[0] for r in rows if IDENTIFIER.match(r[0])]
+
+
+def segment_values(con: duckdb.DuckDBPyConnection, model: str | None = None) -> dict[str, list[str]]:
+    """Segment column -> sorted values present in the prediction summary."""
+    if not table_exists(con, "prediction_bins"):
+        return {}
+    sql = "SELECT DISTINCT segment_column, segment_value FROM prediction_bins WHERE segment_column <> ''"
+    params: list = []
+    if model is not None:
+        sql += " AND model = ?"
+        params.append(model)
+    out: dict[str, list[str]] = {}
+    for col, val in con.execute(sql + " ORDER BY 1, 2", params).fetchall():
+        out.setdefault(col, []).append(val)
+    return out
+
+
+def prediction_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    if not table_exists(con, "model_score_range"):
+        return []
+    return [r[0] for r in con.execute("SELECT model FROM model_score_range ORDER BY model").fetchall()]
+
+
+def ranking_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    if not table_exists(con, "rankings"):
+        return []
+    return [r[0] for r in con.execute("SELECT DISTINCT model FROM rankings ORDER BY model").fetchall()]
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Changes whenever a load commits; the UI keys its caches on it."""
+    if not table_exists(con, "load_log"):
+        return 0
+    row = con.execute("SELECT coalesce(max(load_id), 0) FROM load_log").fetchone()
+    return int(row[0]) if row else 0
+
+
+def loaded_kinds(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [k for k, kind in KINDS.items() if table_exists(con, kind.table)]

@@ -1,0 +1,249 @@
+"""Load one file of a known kind: read, validate everything, then write in one transaction.
+
+A refused file changes nothing in the database; its problems are kept beside the database in
+`<db>.last_refused.json` for the Data page. An interrupted load is rolled back by DuckDB's WAL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+
+from dashboard.store import summaries
+from dashboard.store.catalog import segment_columns, table_exists
+from dashboard.store.connection import connect
+from dashboard.store.readers import ROW, InputError, read_input
+from dashboard.store.schema import KINDS, SQL_TYPES, Kind
+from dashboard.store.sqlutil import ident
+from dashboard.store.validate import STAGE, check_columns, check_duplicates, check_values
+
+# Test hook: seconds to sleep inside the open transaction, so a test can kill the process there.
+PAUSE_ENV = "DASHBOARD_INGEST_PAUSE_FOR_TEST"
+
+
+@dataclass
+class LoadResult:
+    kind: str
+    table: str
+    source: str
+    rows: int
+    segment_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def refused_path(db_path: Path | str) -> Path:
+    return Path(str(db_path) + ".last_refused.json")
+
+
+def ingest_file(
+    db_path: Path | str, kind_name: str, path: Path | str, *, model: str | None = None,
+    replace: bool = False,
+) -> LoadResult:
+    """Validate and load `path` as `kind_name`; raises InputError listing every problem."""
+    return ingest_files(db_path, [(kind_name, Path(path))], model=model, replace=replace)[0]
+
+
+def ingest_files(
+    db_path: Path | str, items: list[tuple[str, Path]], *, model: str | None = None,
+    replace: bool = False,
+) -> list[LoadResult]:
+    """Load several files in one transaction: all of them or none. Summaries are built once."""
+    start = time.perf_counter()
+    kind_name, path = items[0]
+    try:
+        con = connect(db_path)
+        try:
+            staged = []
+            for i, (kind_name, path) in enumerate(items):
+                kind = _kind(kind_name)
+                loaded = read_input(Path(path), kind.name)
+                table = _apply_model_override(loaded.table, kind, model)
+                staged.append(_stage(con, i, kind, Path(path), table, loaded.row_label, replace))
+            results = _write_all(con, staged, replace)
+        finally:
+            con.close()
+    except InputError as exc:
+        _record_refusal(db_path, kind_name, Path(path), exc.problems)
+        raise
+    for r in results:
+        r.seconds = time.perf_counter() - start
+    return results
+
+
+def _kind(kind_name: str) -> Kind:
+    if kind_name not in KINDS:
+        raise InputError([f"unknown kind {kind_name!r}; expected one of {', '.join(KINDS)}"])
+    return KINDS[kind_name]
+
+
+def _apply_model_override(table: pa.Table, kind: Kind, model: str | None) -> pa.Table:
+    if kind.name != "run" or model is None:
+        return table
+    if "model" in table.column_names:
+        table = table.drop_columns(["model"])
+    return table.append_column("model", pa.array([model] * table.num_rows, type=pa.string()))
+
+
+@dataclass
+class _Staged:
+    kind: Kind
+    path: Path
+    stage: str
+    columns: list[str]
+    segments: list[str]
+
+
+def _stage(con, i: int, kind: Kind, path: Path, table: pa.Table, row_label: str, replace: bool) -> _Staged:
+    """Copy the file into a temp table and validate it; raises InputError with every problem."""
+    name = path.name
+    problems, segments = check_columns(name, kind, table.column_names)
+    if problems:
+        raise InputError(problems)
+    stage = f"{STAGE}{i}"
+    con.register("_stage_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM _stage_arrow")
+    con.unregister("_stage_arrow")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE} AS SELECT * FROM {stage}")
+    problems = check_values(con, name, row_label, kind, table.column_names)
+    if kind.key:
+        problems += check_duplicates(con, name, row_label, list(kind.key) + segments)
+    if not problems:
+        problems = _check_conflicts(con, kind, path, segments, replace)
+    if problems:
+        raise InputError(problems)
+    return _Staged(kind, path, stage, table.column_names, segments)
+
+
+def _write_all(con, staged: list[_Staged], replace: bool) -> list[LoadResult]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        results, models = [], []
+        new_prediction_segments = False
+        for item in staged:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE} AS SELECT * FROM {item.stage}")
+            rows, item_models, new_segments = _write(con, item, replace)
+            models += item_models
+            new_prediction_segments |= bool(new_segments) and item.kind.name == "predictions"
+            results.append(LoadResult(item.kind.name, item.kind.table, str(item.path), rows, item.segments))
+        if models:
+            if new_prediction_segments:  # a new segment column changes every model's bins
+                models = [r[0] for r in con.execute("SELECT DISTINCT model FROM predictions").fetchall()]
+            summaries.build_prediction_bins(con, sorted(set(models)))
+        for kind_name in dict.fromkeys(item.kind.name for item in staged):
+            summaries.run_builders(con, kind_name)
+        if os.environ.get(PAUSE_ENV):
+            print("ingest: paused inside the open transaction", file=sys.stderr, flush=True)
+            time.sleep(float(os.environ[PAUSE_ENV]))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return results
+
+
+def _key_match(kind: Kind, segments: list[str], left: str, right: str) -> str:
+    cols = list(kind.key) + segments
+    return " AND ".join(f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in cols)
+
+
+def _check_conflicts(con, kind: Kind, path: Path, segments: list[str], replace: bool) -> list[str]:
+    if replace or not table_exists(con, kind.table):
+        return []
+    if not kind.key:
+        prior = con.execute(
+            "SELECT loaded_at FROM load_log WHERE source = ? AND kind = ? AND status = 'loaded' "
+            "ORDER BY loaded_at DESC LIMIT 1",
+            [str(path.resolve()), kind.name],
+        ).fetchone()
+        if prior:
+            return [f"{path.name}: already loaded on {prior[0]:%Y-%m-%d %H:%M}; pass --replace to "
+                    "load it again (rows of its models are replaced)"]
+        return []
+    existing = set(segment_columns(con, kind.table))
+    if any(s not in existing for s in segments):
+        return []  # a new segment column cannot collide with stored rows
+    staged = _typed_select(kind, [c for c in kind.column_names], segments, alias="s")
+    match = _key_match(kind, segments, "s", "t")
+    row = con.execute(
+        f"SELECT s.{ROW} FROM (SELECT {ROW}, {staged} FROM {STAGE}) s "
+        f"JOIN {kind.table} t ON {match} ORDER BY s.{ROW} LIMIT 1"
+    ).fetchone()
+    if row:
+        return [f"{path.name}, row {row[0]}: its key ({', '.join(list(kind.key) + segments)}) is "
+                "already loaded; pass --replace to overwrite the stored rows with this file's"]
+    return []
+
+
+def _typed_select(kind: Kind, present: list[str], segments: list[str], alias: str = "") -> str:
+    parts = []
+    for col in kind.columns:
+        target = SQL_TYPES[col.type]
+        if col.name not in present:
+            parts.append(f"CAST(NULL AS {target}) AS {ident(col.name)}")
+        elif col.type == "label":
+            parts.append(f"CAST(CAST({ident(col.name)} AS DOUBLE) AS TINYINT) AS {ident(col.name)}")
+        else:
+            parts.append(f"CAST({ident(col.name)} AS {target}) AS {ident(col.name)}")
+    for seg in segments:
+        parts.append(f"nullif(trim(CAST({ident(seg)} AS VARCHAR)), '') AS {ident(seg)}")
+    return ", ".join(parts)
+
+
+def _write(con, item: _Staged, replace: bool) -> tuple[int, list[str], list[str]]:
+    """Append one staged file; returns (rows, models touched, segment columns new to the table)."""
+    kind, segments = item.kind, item.segments
+    cols = ", ".join(f"{ident(c.name)} {SQL_TYPES[c.type]}" for c in kind.columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {kind.table} ({cols})")
+    known = set(segment_columns(con, kind.table))
+    new_segments = [s for s in segments if s not in known]
+    for seg in new_segments:
+        con.execute(f"ALTER TABLE {kind.table} ADD COLUMN {ident(seg)} VARCHAR")
+        con.execute("INSERT INTO segment_columns VALUES (?, ?)", [kind.table, seg])
+    staged = f"SELECT {_typed_select(kind, item.columns, segments)} FROM {STAGE}"
+    models: list[str] = []
+    if replace and kind.key:
+        match = _key_match(kind, segments, "t", "s")
+        con.execute(f"DELETE FROM {kind.table} t WHERE EXISTS (SELECT 1 FROM ({staged}) s WHERE {match})")
+    if kind.name == "predictions":
+        models = [r[0] for r in con.execute(f"SELECT DISTINCT model FROM ({staged})").fetchall()]
+        if replace:
+            con.execute(f"DELETE FROM predictions WHERE model IN (SELECT DISTINCT model FROM ({staged}))")
+    target_cols = [c.name for c in kind.columns] + segments
+    con.execute(f"INSERT INTO {kind.table} ({', '.join(ident(c) for c in target_cols)}) {staged}")
+    rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
+    con.execute(
+        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', '', ?)",
+        [load_id, kind.name, kind.table, str(item.path.resolve()), rows, datetime.now()],
+    )
+    return rows, models, new_segments
+
+
+def _record_refusal(db_path, kind_name: str, path: Path, problems: list[str]) -> None:
+    record = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "kind": kind_name,
+        "source": str(path),
+        "problems": problems,
+    }
+    try:
+        refused_path(db_path).write_text(json.dumps(record, indent=2))
+    except OSError:
+        pass  # reporting the refusal must not mask it
+
+
+def last_refusal(db_path: Path | str) -> dict | None:
+    p = refused_path(db_path)
+    if not p.exists():
+        return None
+    try:
+        return json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None

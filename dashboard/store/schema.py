@@ -1,0 +1,223 @@
+"""The data contract: what each ingestable kind of file holds, and the tables it lands in.
+
+Every column name that ever reaches SQL comes from here or from `segment_columns` (which only
+admits names matching `IDENTIFIER`), so SQL never interpolates user text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+# Column types the validator understands.
+#   string  - any non-empty text
+#   float   - finite real number
+#   label   - 0 or 1 (empty allowed when nullable)
+#   count   - integer >= 0
+#   int     - integer
+#   date    - YYYY-MM-DD
+#   timestamp - ISO date-time (a date alone is midnight)
+ColumnType = Literal["string", "float", "label", "count", "int", "date", "timestamp"]
+
+SQL_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "float": "DOUBLE",
+    "label": "TINYINT",
+    "count": "BIGINT",
+    "int": "BIGINT",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    required: bool = True
+    nullable: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One ingestable kind of file and the table it appends to."""
+
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # rows must be unique on key + segment columns
+    segments: bool = False  # extra string columns are segment columns
+    doc: str = ""
+    example: str = ""
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+PREDICTIONS = Kind(
+    name="predictions",
+    table="predictions",
+    columns=(
+        Column("model", "string", doc="model name or version"),
+        Column("score", "float", doc="model score; higher means more likely positive"),
+        Column("label", "label", nullable=True, doc="1 positive, 0 negative, empty if unlabeled"),
+        Column("ts", "timestamp", required=False, nullable=True, doc="when the prediction was made"),
+        Column("weight", "float", required=False, nullable=True, doc="row weight (default 1)"),
+        Column("value", "float", required=False, nullable=True, doc="money at stake in the row"),
+        Column("id", "string", required=False, nullable=True, doc="entity id, for joins across models"),
+    ),
+    key=(),
+    segments=True,
+    doc="One scored example per row; extra string columns are segments (country, device...).",
+    example="predictions.csv",
+)
+
+RUN = Kind(
+    name="run",
+    table="rankings",
+    columns=(
+        Column("model", "string"),
+        Column("query_id", "string"),
+        Column("item_id", "string"),
+        Column("score", "float"),
+    ),
+    key=("model", "query_id", "item_id"),
+    doc="A ranking run: one retrieved item per row. TREC run files load too.",
+    example="run.csv",
+)
+
+QRELS = Kind(
+    name="qrels",
+    table="qrels",
+    columns=(
+        Column("query_id", "string"),
+        Column("item_id", "string"),
+        Column("relevance", "int", doc="graded judgement, 0 = not relevant"),
+    ),
+    key=("query_id", "item_id"),
+    doc="Relevance judgements. TREC qrels files load too.",
+    example="qrels.csv",
+)
+
+QUERIES = Kind(
+    name="queries",
+    table="queries",
+    columns=(Column("query_id", "string"),),
+    key=("query_id",),
+    segments=True,
+    doc="Per-query segments (frequency band, locale, user tier...).",
+    example="queries.csv",
+)
+
+EXPERIMENTS = Kind(
+    name="experiments",
+    table="experiments",
+    columns=(
+        Column("experiment_id", "string"),
+        Column("name", "string"),
+        Column("start_date", "date"),
+        Column("end_date", "date"),
+        Column("control_model", "string"),
+        Column("treatment_model", "string"),
+        Column("owner", "string", required=False, nullable=True),
+        Column("decision", "string", required=False, nullable=True, doc="shipped, rolled_back..."),
+        Column("description", "string", required=False, nullable=True),
+    ),
+    key=("experiment_id",),
+    doc="One row per A/B test.",
+    example="experiments.csv",
+)
+
+RESULTS = Kind(
+    name="results",
+    table="experiment_results",
+    columns=(
+        Column("experiment_id", "string"),
+        Column("variant", "string", doc="control or treatment"),
+        Column("metric", "string"),
+        Column("n", "count", doc="units (users) in the variant"),
+        Column("sum", "float", doc="sum of the metric over units"),
+        Column("sum_sq", "float", doc="sum of squares of the metric over units"),
+    ),
+    key=("experiment_id", "variant", "metric"),
+    segments=True,
+    doc="Online results as sufficient statistics per variant and metric; segment columns optional "
+    "(rows with empty segments are the overall result).",
+    example="results.csv",
+)
+
+OFFLINE = Kind(
+    name="offline",
+    table="offline_results",
+    columns=(
+        Column("experiment_id", "string"),
+        Column("metric", "string", doc="offline metric, e.g. ndcg@10 or auc"),
+        Column("control_value", "float"),
+        Column("treatment_value", "float"),
+    ),
+    key=("experiment_id", "metric"),
+    doc="Offline metric of both models of an experiment, for when their logs are not loaded.",
+    example="offline.csv",
+)
+
+DAILY = Kind(
+    name="daily",
+    table="daily_metrics",
+    columns=(
+        Column("date", "date"),
+        Column("metric", "string"),
+        Column("value", "float"),
+    ),
+    key=("date", "metric"),
+    segments=True,
+    doc="A daily time series of metrics; segment columns optional (empty = overall).",
+    example="daily.csv",
+)
+
+EVENTS = Kind(
+    name="events",
+    table="events",
+    columns=(
+        Column("date", "date"),
+        Column("title", "string"),
+        Column("category", "string", required=False, nullable=True, doc="launch, incident, holiday..."),
+        Column("description", "string", required=False, nullable=True),
+    ),
+    key=("date", "title"),
+    doc="Dated events to annotate time series with (launches, incidents, holidays).",
+    example="events.csv",
+)
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, OFFLINE, DAILY, EVENTS)
+}
+
+# Bookkeeping tables, created with the store.
+META_DDL = (
+    """CREATE TABLE IF NOT EXISTS load_log (
+        load_id BIGINT, kind VARCHAR, table_name VARCHAR, source VARCHAR, rows BIGINT,
+        status VARCHAR, message VARCHAR, loaded_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS segment_columns (
+        table_name VARCHAR, column_name VARCHAR, PRIMARY KEY (table_name, column_name))""",
+    """CREATE TABLE IF NOT EXISTS model_score_range (
+        model VARCHAR PRIMARY KEY, lo DOUBLE, hi DOUBLE)""",
+    # counts of labelled examples per model x day x segment x score bin. segment_column '' with
+    # segment_value '' is the whole model. bin b holds lo + b*width <= score < lo + (b+1)*width,
+    # where width = (hi - lo) / N_BINS; bin N_BINS holds score >= hi.
+    """CREATE TABLE IF NOT EXISTS prediction_bins (
+        model VARCHAR, day DATE, segment_column VARCHAR, segment_value VARCHAR, bin INTEGER,
+        n_pos BIGINT, n_neg BIGINT, n_unlabeled BIGINT,
+        w_pos DOUBLE, w_neg DOUBLE, value_pos DOUBLE, value_neg DOUBLE)""",
+)
+
+N_BINS = 10_000

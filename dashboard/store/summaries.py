@@ -1,0 +1,111 @@
+"""Summary tables built inside the ingest transaction, so the app never scans raw rows.
+
+`prediction_bins`: labelled counts per model x day x segment x score bin (see schema.py).
+Other summaries (ranking per-query metrics) register in SUMMARY_BUILDERS by module path, so this
+module does not import them; a builder is `build(con) -> None`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import duckdb
+
+from dashboard.metrics.binning import N_BINS, score_range
+from dashboard.store.catalog import segment_columns
+from dashboard.store.sqlutil import ident, placeholders
+
+# kind loaded -> builders to run afterwards ("module:function").
+SUMMARY_BUILDERS: dict[str, list[str]] = {
+    "run": ["dashboard.store.ranking_summary:build_ranking_summary"],
+    "qrels": ["dashboard.store.ranking_summary:build_ranking_summary"],
+    "queries": ["dashboard.store.ranking_summary:build_ranking_summary"],
+}
+
+
+def run_builders(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
+    """Run the registered builders for a kind; returns the ones that ran."""
+    ran = []
+    for target in SUMMARY_BUILDERS.get(kind, []):
+        module_name, func_name = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # summary not built in this version
+        getattr(module, func_name)(con)
+        ran.append(target)
+    return ran
+
+
+def update_score_ranges(con: duckdb.DuckDBPyConnection, models: list[str]) -> list[str]:
+    """Set each model's bin range from all its rows; returns models whose range changed."""
+    rows = con.execute(
+        f"SELECT model, min(score), max(score) FROM predictions WHERE model IN ({placeholders(len(models))}) "
+        "GROUP BY model",
+        models,
+    ).fetchall()
+    old = dict(
+        (m, (lo, hi)) for m, lo, hi in con.execute("SELECT model, lo, hi FROM model_score_range").fetchall()
+    )
+    changed = []
+    for model, lo_score, hi_score in rows:
+        lo, hi = score_range(lo_score, hi_score)
+        if old.get(model) != (lo, hi):
+            changed.append(model)
+        con.execute("DELETE FROM model_score_range WHERE model = ?", [model])
+        con.execute("INSERT INTO model_score_range VALUES (?, ?, ?)", [model, lo, hi])
+    return changed
+
+
+def build_prediction_bins(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:
+    """Rebuild the bins of the given models from their raw rows (one scan, GROUPING SETS)."""
+    if not models:
+        return
+    update_score_ranges(con, models)
+    segments = segment_columns(con, "predictions")
+    seg_sql = [ident(s) for s in segments]
+    sets = ["(model, day, bin)"] + [f"(model, day, bin, {s})" for s in seg_sql]
+    # Which grouping set a row belongs to: GROUPING(col) is 0 when col is grouped.
+    seg_col_case = " ".join(f"WHEN GROUPING({s}) = 0 THEN '{name}'" for s, name in zip(seg_sql, segments))
+    seg_val_case = " ".join(
+        f"WHEN GROUPING({s}) = 0 THEN coalesce({s}, '(missing)')" for s in seg_sql
+    )
+    seg_select = "".join(f", {s}" for s in seg_sql)
+    if not segments:  # CASE needs at least one WHEN
+        seg_col_case = seg_val_case = "WHEN false THEN ''"
+    con.execute(f"DELETE FROM prediction_bins WHERE model IN ({placeholders(len(models))})", models)
+    con.execute(
+        f"""
+        INSERT INTO prediction_bins
+        WITH ranged AS (
+            SELECT p.model, CAST(p.ts AS DATE) AS day, p.score, p.label,
+                   coalesce(p.weight, 1.0) AS weight, coalesce(p.value, 0.0) AS value{seg_select},
+                   r.lo, (r.hi - r.lo) / {N_BINS}.0 AS width
+            FROM predictions p JOIN model_score_range r USING (model)
+            WHERE p.model IN ({placeholders(len(models))})
+        ), first_guess AS (
+            SELECT *, least({N_BINS}.0, greatest(0.0, floor((score - lo) / width))) AS b0 FROM ranged
+        ), binned AS (
+            -- floor() can be one bin off at an edge; correct with the same edge expression as Python
+            SELECT *, CAST(least({N_BINS}.0, b0 - CAST(score < lo + b0 * width AS INTEGER)
+                                   + CAST(score >= lo + (b0 + 1) * width AS INTEGER)) AS INTEGER) AS bin
+            FROM first_guess
+        )
+        SELECT model, day,
+               CASE {seg_col_case} ELSE '' END AS segment_column,
+               CASE {seg_val_case} ELSE '' END AS segment_value,
+               bin,
+               count(*) FILTER (WHERE label = 1) AS n_pos,
+               count(*) FILTER (WHERE label = 0) AS n_neg,
+               count(*) FILTER (WHERE label IS NULL) AS n_unlabeled,
+               coalesce(sum(weight) FILTER (WHERE label = 1), 0) AS w_pos,
+               coalesce(sum(weight) FILTER (WHERE label = 0), 0) AS w_neg,
+               coalesce(sum(value) FILTER (WHERE label = 1), 0) AS value_pos,
+               coalesce(sum(value) FILTER (WHERE label = 0), 0) AS value_neg
+        FROM binned
+        GROUP BY GROUPING SETS ({', '.join(sets)})
+        """,
+        models,
+    )

@@ -1,0 +1,31 @@
+"""Streamlit entry point: `python -m dashboard serve` runs this file.
+
+Pages live in the top-level pages/ folder (listed in ui/app_pages.py); a page whose script is
+not there is not listed.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.paths import PAGES_DIR
+from dashboard.ui.app_pages import available_pages
+from dashboard.ui.db import db_path
+
+def main() -> None:
+    st.set_page_config(page_title="Offline → online", page_icon=":material/insights:", layout="wide")
+    sections: dict[str, list] = {}
+    for script, title, icon, section, url in available_pages():
+        page = st.Page(str(PAGES_DIR / script), title=title, icon=icon, url_path=url,
+                       default=(script == "home.py"))
+        sections.setdefault(section, []).append(page)
+    nav = st.navigation(sections)
+    if not db_path().exists():
+        st.error(f"No database at `{db_path()}`. Build the demo with `python -m dashboard demo` "
+                 "or load your files with `python -m dashboard ingest`.")
+        st.stop()
+    st.sidebar.caption(f"Database: `{db_path().name}`")
+    nav.run()
+
+
+main()

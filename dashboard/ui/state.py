@@ -1,0 +1,75 @@
+"""Page state that survives navigation and lives in the URL.
+
+Streamlit drops a widget's state when its page is not shown and clears query params on
+navigation, so each value lives under a plain session key (`persist`), the widget uses a separate
+key (`widget_key`) seeded from it, and `sync_url` mirrors the page's values into the URL so a
+pasted link opens the same view.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import streamlit as st
+
+_W = "_w."
+
+
+def widget_key(key: str) -> str:
+    return _W + key
+
+
+def persist(key: str, default: Any, parse: Callable[[str], Any] = str,
+            valid: Callable[[Any], bool] | None = None) -> Any:
+    """The value of `key`: from the session, else the URL, else `default`; seeds its widget."""
+    if key not in st.session_state:
+        raw = st.query_params.get(key)
+        value = default
+        if raw is not None:
+            try:
+                value = parse(raw)
+            except (TypeError, ValueError):
+                value = default
+        st.session_state[key] = value
+    if valid is not None and not valid(st.session_state[key]):
+        st.session_state[key] = default
+    wk = widget_key(key)
+    if wk not in st.session_state:
+        st.session_state[wk] = st.session_state[key]
+    return st.session_state[key]
+
+
+def on_change(key: str) -> Callable[[], None]:
+    """Callback for a widget created with key=widget_key(key): copies its value back."""
+    def _copy() -> None:
+        st.session_state[key] = st.session_state[widget_key(key)]
+    return _copy
+
+
+def set_value(key: str, value: Any) -> None:
+    """Move a value (and its widget) programmatically, e.g. a 'pick threshold' button."""
+    st.session_state[key] = value
+    st.session_state[widget_key(key)] = value
+
+
+def sync_url(keys: Iterable[str], encode: Callable[[Any], str] = str) -> None:
+    """Mirror the page's state into the URL (lists as comma-separated values)."""
+    params = {}
+    for key in keys:
+        value = st.session_state.get(key)
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            params[key] = ",".join(encode(v) for v in value)
+        else:
+            params[key] = encode(value)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def parse_bool(raw: str) -> bool:
+    return raw.lower() in ("1", "true", "yes", "on")
+
+
+def parse_list(raw: str) -> list[str]:
+    return [v for v in raw.split(",") if v]

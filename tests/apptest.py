@@ -1,0 +1,23 @@
+"""Helpers for Streamlit AppTest tests of single pages."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from dashboard.paths import PACKAGE_DIR, PAGES_DIR
+
+ENTRY = str(PACKAGE_DIR / "ui" / "app.py")
+
+
+def run_page(script: str, query: dict[str, str] | None = None, timeout: float = 60) -> AppTest:
+    """Run the app and switch to one page (pages/<script>), failing on any exception shown."""
+    at = AppTest.from_file(ENTRY, default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if script != "home.py":
+        at.switch_page(str(PAGES_DIR / script))
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -1,0 +1,27 @@
+"""The real app in headless Chromium: every page in the navigation opens without an exception."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.ui.app_pages import available_pages
+from tests.browser.conftest import open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_opens_and_links_to_pages(page, server):
+    open_page(page, server, "", "Do our model improvements turn into business value?")
+    screenshot(page, "home")
+    page.get_by_role("link", name="Data").first.click()
+    wait_idle(page, "Last refused load")
+    assert "/data" in page.url
+
+
+@pytest.mark.parametrize("script,title,url", [(p[0], p[1], p[4]) for p in available_pages()])
+def test_every_page_opens(page, server, script, title, url):
+    open_page(page, server, url)
+    # the sidebar navigation lists the page and the main area rendered something
+    assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title).count() >= 1
+    assert page.locator('[data-testid="stMain"]').inner_text().strip()
+    screenshot(page, f"page-{url}")

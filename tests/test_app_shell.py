@@ -1,0 +1,40 @@
+"""AppTest: the shell, the home page and the Data page render on the demo without exceptions."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.ui.app_pages import available_pages
+from tests.apptest import run_page
+
+
+def test_home_lists_every_available_page(app_env):
+    at = run_page("home.py")
+    text = " ".join(m.value for m in at.markdown) + " ".join(t.value for t in at.title)
+    assert "business value" in text
+    links = {p.proto.label.split("**")[1] for p in at.get("page_link")}
+    expected = {title for script, title, *_ in available_pages() if script != "home.py"}
+    assert links == expected
+
+
+def test_data_page_shows_tables_and_last_refusal(app_env, tmp_path):
+    from dashboard.store.ingest import ingest_file
+    from dashboard.store.readers import InputError
+
+    bad = tmp_path / "bad_results.csv"
+    bad.write_text("experiment_id,variant,metric,n,sum,sum_sq\nE1,control,ctr,-1,0,0\n")
+    with pytest.raises(InputError):
+        ingest_file(app_env, "results", bad)
+    at = run_page("data.py")
+    tables = at.dataframe[0].value
+    assert {"predictions", "rankings", "experiments", "experiment_results", "daily_metrics"} <= set(tables["table"])
+    assert (tables["rows"] > 0).all()
+    errors = " ".join(e.value for e in at.error)
+    assert "bad_results.csv" in errors
+    problems = " ".join(m.value for m in at.markdown)
+    assert "line 2, column 'n': found '-1'" in problems
+
+
+@pytest.mark.parametrize("script", [p[0] for p in available_pages()])
+def test_every_page_renders_without_exception(app_env, script):
+    run_page(script)
