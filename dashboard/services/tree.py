@@ -1,0 +1,329 @@
+"""Metric tree service: load the tree against the data, and each node's value and movement.
+
+A node's movement is either
+- in an experiment: online nodes get the experiment's lift (Welch / delta method, see
+  dashboard.metrics.experiments); offline nodes the model metric of treatment vs control; or
+- over a period: the mean of the daily series over the last `days` days against the `days` days
+  before, with a Welch interval that treats days as independent samples (it ignores
+  autocorrelation; use whole weeks so the weekly cycle cancels).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dashboard.metrics.experiments import Comparison, SuffStats, compare
+from dashboard.paths import DATA_DIR
+from dashboard.store.catalog import segment_columns, table_exists
+from dashboard.store.sqlutil import ident
+from dashboard.tree import MetricTree, Problem, check_tree
+from dashboard.tree.model import DATA_KINDS, MetricNode
+
+TREE_ENV = "DASHBOARD_TREE"
+DEFAULT_TREE = DATA_DIR / "metric_tree.yaml"
+
+
+def default_tree_path() -> Path:
+    return Path(os.environ.get(TREE_ENV) or DEFAULT_TREE)
+
+
+@dataclass
+class TreeLoad:
+    path: str
+    tree: MetricTree | None
+    problems: list[dict] = field(default_factory=list)  # {severity, line, node, message, text}
+
+    @property
+    def errors(self) -> list[dict]:
+        return [p for p in self.problems if p["severity"] == "error"]
+
+
+def available_metrics(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Data kind -> metric names with at least one row."""
+    out: dict[str, list[str]] = {}
+    for kind, table in DATA_KINDS.items():
+        if table_exists(con, table):
+            rows = con.execute(f"SELECT DISTINCT metric FROM {table} ORDER BY 1").fetchall()
+            out[kind] = [r[0] for r in rows]
+        else:
+            out[kind] = []
+    return out
+
+
+def load(con: duckdb.DuckDBPyConnection, path: str | None = None) -> TreeLoad:
+    """The tree (None when its structure has errors) and every problem, missing data included.
+
+    Missing data does not stop the tree from being used (a node without rows is drawn as "no
+    data"), but it is reported as an error so the file gets fixed.
+    """
+    p = Path(path) if path else default_tree_path()
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        problem = Problem(f"cannot read the metric tree: {exc.strerror or exc}", source=str(p))
+        return TreeLoad(str(p), None, [_problem_dict(problem)])
+    structural = check_tree(text, source=str(p))
+    full = check_tree(text, source=str(p), available=available_metrics(con))
+    return TreeLoad(str(p), structural.tree, [_problem_dict(x) for x in full.problems])
+
+
+def _problem_dict(p: Problem) -> dict:
+    return {"severity": p.severity, "line": p.line, "node": p.node, "message": p.message, "text": str(p)}
+
+
+# ---------------------------------------------------------------- node states
+
+
+@dataclass
+class NodeState:
+    id: str
+    name: str
+    level: str
+    direction: str
+    unit: str
+    owner: str
+    parents: list[str]
+    children: list[str]
+    guardrail: str | None
+    primary: bool
+    source: str | None  # where the movement comes from: online / offline / daily, None = no data
+    value: float | None  # current value: treatment mean / treatment offline value / last period mean
+    baseline: float | None  # control mean / control offline value / previous period mean
+    change: float | None  # absolute
+    relative_change: float | None
+    ci_low: float | None  # relative-change interval when defined, else absolute
+    ci_high: float | None
+    ci_scale: str | None  # "relative" or "absolute"
+    p_value: float | None
+    status: str  # better / worse / inconclusive / no data / n/a
+    note: str = ""
+    broken: bool = False  # set by the launch review: this node forced the decision
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def status_of(c: Comparison | None, sign: int, alpha: float) -> str:
+    """better / worse / inconclusive in the node's own direction; n/a without a test."""
+    if c is None or c.lift is None or c.p_value is None:
+        return "n/a"
+    if c.p_value >= alpha or c.lift == 0:
+        return "inconclusive"
+    return "better" if sign * c.lift > 0 else "worse"
+
+
+def _state(node: MetricNode, tree: MetricTree, source: str | None, value, baseline,
+           c: Comparison | None, alpha: float, note: str = "") -> NodeState:
+    change = rel = lo = hi = p = None
+    scale = None
+    status = "no data" if source is None else "n/a"
+    if c is not None:
+        change, rel, p = c.lift, c.relative_lift, c.p_value
+        if c.relative_ci_low is not None:
+            lo, hi, scale = c.relative_ci_low, c.relative_ci_high, "relative"
+        elif c.ci_low is not None:
+            lo, hi, scale = c.ci_low, c.ci_high, "absolute"
+        status = status_of(c, node.sign, alpha)
+        note = "; ".join(x for x in (note, c.note) if x)
+    elif value is not None and baseline is not None:
+        change = value - baseline
+        rel = change / abs(baseline) if baseline != 0 else None
+    return NodeState(
+        node.id, node.name, node.level, node.direction, node.unit, node.owner, list(node.parents),
+        [ch.id for ch in tree.children(node.id)],
+        node.guardrail.describe(node.direction) if node.guardrail else None, node.primary, source,
+        value, baseline, change, rel, lo, hi, scale, p, status, note,
+    )
+
+
+def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, experiment_id: str,
+                           alpha: float = 0.05) -> list[NodeState]:
+    """Every node's movement in one experiment (overall rows, no segment)."""
+    online = overall_stats(con, experiment_id)
+    offline = offline_values(con, experiment_id)
+    states = []
+    for node in tree.nodes:
+        if node.data.online and node.data.online in online:
+            c_stats, t_stats = online[node.data.online]
+            c = compare(c_stats, t_stats, alpha)
+            states.append(_state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha))
+        elif node.data.offline and node.data.offline in offline:
+            ctl, trt = offline[node.data.offline]
+            st = _state(node, tree, "offline", trt, ctl, None, alpha,
+                        "offline metric: one value per model, no interval")
+            st.status = _offline_status(ctl, trt, node.sign)
+            states.append(st)
+        else:
+            states.append(_state(node, tree, None, None, None, None, alpha,
+                                 "not measured in this experiment"))
+    return states
+
+
+def _offline_status(control: float, treatment: float, sign: int) -> str:
+    if treatment == control:
+        return "inconclusive"
+    return "better" if sign * (treatment - control) > 0 else "worse"
+
+
+def period_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, days: int = 7,
+                       end: str | None = None, alpha: float = 0.05) -> list[NodeState]:
+    """Every node's daily series: last `days` days ending at `end` (default: the last date) vs the
+    `days` days before. Nodes with no daily series are 'no data'."""
+    windows = period_windows(con, days, end)
+    states = []
+    stats = daily_window_stats(con, windows) if windows else {}
+    for node in tree.nodes:
+        metric = node.data.daily
+        if metric and metric in stats:
+            prev, cur = stats[metric]
+            c = compare(prev, cur, alpha)
+            note = f"{windows['cur_start']}..{windows['end']} vs {windows['prev_start']}..{windows['prev_end']}"
+            if prev.n < days or cur.n < days:
+                note += f" (only {prev.n} and {cur.n} of {days} days have data)"
+            states.append(_state(node, tree, "daily", c.treatment_mean, c.control_mean, c, alpha, note))
+        else:
+            states.append(_state(node, tree, None, None, None, None, alpha, "no daily series"))
+    return states
+
+
+def period_windows(con: duckdb.DuckDBPyConnection, days: int, end: str | None = None) -> dict | None:
+    if days < 2:
+        raise ValueError("a period needs at least 2 days (days are the samples of its interval)")
+    if not table_exists(con, "daily_metrics"):
+        return None
+    if end is None:
+        row = con.execute("SELECT max(date) FROM daily_metrics").fetchone()
+        if row is None or row[0] is None:
+            return None
+        end_d = row[0]
+    else:
+        end_d = date.fromisoformat(end)
+    cur_start = end_d - timedelta(days=days - 1)
+    prev_end = cur_start - timedelta(days=1)
+    prev_start = prev_end - timedelta(days=days - 1)
+    return {"end": end_d.isoformat(), "cur_start": cur_start.isoformat(),
+            "prev_end": prev_end.isoformat(), "prev_start": prev_start.isoformat()}
+
+
+def daily_window_stats(con: duckdb.DuckDBPyConnection, w: dict) -> dict[str, tuple[SuffStats, SuffStats]]:
+    """metric -> (previous window, current window) sufficient statistics of the overall series."""
+    overall = _overall_filter(con, "daily_metrics")
+    rows = con.execute(
+        f"""SELECT metric, date >= CAST(? AS DATE) AS cur, count(*), sum(value), sum(value * value)
+            FROM daily_metrics
+            WHERE date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND {overall}
+            GROUP BY ALL""",
+        [w["cur_start"], w["prev_start"], w["end"]],
+    ).fetchall()
+    out: dict[str, list] = {}
+    for metric, cur, n, s, ss in rows:
+        pair = out.setdefault(metric, [SuffStats(0, 0.0, 0.0), SuffStats(0, 0.0, 0.0)])
+        pair[1 if cur else 0] = SuffStats(int(n), float(s), float(ss))
+    return {m: (p[0], p[1]) for m, p in out.items()}
+
+
+def daily_series(con: duckdb.DuckDBPyConnection, metric: str) -> list[tuple[str, float]]:
+    if not table_exists(con, "daily_metrics"):
+        return []
+    overall = _overall_filter(con, "daily_metrics")
+    rows = con.execute(
+        f"SELECT date, value FROM daily_metrics WHERE metric = ? AND {overall} ORDER BY date", [metric]
+    ).fetchall()
+    return [(d.isoformat(), float(v)) for d, v in rows]
+
+
+def offline_history(con: duckdb.DuckDBPyConnection, metric: str) -> list[dict]:
+    """The offline metric in every experiment that reports it, oldest first."""
+    if not table_exists(con, "offline_results"):
+        return []
+    join = table_exists(con, "experiments")
+    sql = ("SELECT o.experiment_id, " + ("e.name, e.start_date" if join else "NULL, NULL")
+           + ", o.control_value, o.treatment_value FROM offline_results o "
+           + ("LEFT JOIN experiments e USING (experiment_id) " if join else "")
+           + "WHERE o.metric = ? ORDER BY 3 NULLS LAST, 1")
+    return [{"experiment_id": e, "name": n, "start_date": str(d) if d else None,
+             "control_value": float(c), "treatment_value": float(t)}
+            for e, n, d, c, t in con.execute(sql, [metric]).fetchall()]
+
+
+def node_detail(con: duckdb.DuckDBPyConnection, tree_path: str | None, node_id: str) -> dict:
+    """History of one node (daily series and offline values across experiments) and its children."""
+    loaded = load(con, tree_path)
+    if loaded.tree is None or node_id not in loaded.tree:
+        return {"node": node_id, "found": False}
+    tree = loaded.tree
+    node = tree.node(node_id)
+    return {
+        "node": node_id, "found": True, "name": node.name, "level": node.level,
+        "direction": node.direction, "unit": node.unit, "owner": node.owner,
+        "description": node.description,
+        "data": dict(node.data.items()),
+        "guardrail": node.guardrail.describe(node.direction) if node.guardrail else None,
+        "parents": [{"id": p, "name": tree.node(p).name} for p in node.parents],
+        "children": [{"id": c.id, "name": c.name, "level": c.level} for c in tree.children(node_id)],
+        "daily": daily_series(con, node.data.daily) if node.data.daily else [],
+        "offline": offline_history(con, node.data.offline) if node.data.offline else [],
+    }
+
+
+def tree_view(con: duckdb.DuckDBPyConnection, tree_path: str | None = None,
+              experiment_id: str | None = None, days: int = 7, alpha: float = 0.05) -> dict:
+    """Everything the Metric tree page draws: nodes with states, levels, problems."""
+    loaded = load(con, tree_path)
+    out: dict[str, Any] = {"path": loaded.path, "problems": loaded.problems, "levels": [],
+                           "nodes": [], "mode": "experiment" if experiment_id else "period"}
+    if loaded.tree is None:
+        return out
+    tree = loaded.tree
+    out["levels"] = list(tree.levels)
+    if experiment_id:
+        states = experiment_node_states(con, tree, experiment_id, alpha)
+    else:
+        states = period_node_states(con, tree, days, alpha=alpha)
+        out["window"] = period_windows(con, days)
+    out["nodes"] = [s.as_dict() for s in states]
+    return out
+
+
+# ---------------------------------------------------------------- experiment rows
+
+
+def _overall_filter(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    cols = segment_columns(con, table)
+    return " AND ".join(f"{ident(c)} IS NULL" for c in cols) or "TRUE"
+
+
+def overall_stats(con: duckdb.DuckDBPyConnection, experiment_id: str) -> dict[str, tuple[SuffStats, SuffStats]]:
+    """metric -> (control, treatment) sufficient statistics of the overall (unsegmented) rows."""
+    if not table_exists(con, "experiment_results"):
+        return {}
+    return _pairs(con.execute(
+        f"""SELECT metric, lower(variant), sum(n), sum("sum"), sum(sum_sq) FROM experiment_results
+            WHERE experiment_id = ? AND {_overall_filter(con, 'experiment_results')}
+            GROUP BY ALL ORDER BY 1""",
+        [experiment_id],
+    ).fetchall())
+
+
+def _pairs(rows) -> dict[str, tuple[SuffStats, SuffStats]]:
+    out: dict[str, dict[str, SuffStats]] = {}
+    for metric, variant, n, s, ss in rows:
+        out.setdefault(metric, {})[variant] = SuffStats(int(n), float(s), float(ss))
+    empty = SuffStats(0, 0.0, 0.0)
+    return {m: (v.get("control", empty), v.get("treatment", empty)) for m, v in out.items()}
+
+
+def offline_values(con: duckdb.DuckDBPyConnection, experiment_id: str) -> dict[str, tuple[float, float]]:
+    if not table_exists(con, "offline_results"):
+        return {}
+    rows = con.execute(
+        "SELECT metric, control_value, treatment_value FROM offline_results WHERE experiment_id = ? ORDER BY 1",
+        [experiment_id],
+    ).fetchall()
+    return {m: (float(c), float(t)) for m, c, t in rows}
