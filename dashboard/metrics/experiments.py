@@ -242,3 +242,36 @@ def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
     for k, i in enumerate(idx):
         out[i] = float(q[k])
     return out
+
+
+# ---------------------------------------------------------------- paired differences
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """Mean of per-unit differences (candidate - baseline) with a one-sample t interval."""
+
+    n: int
+    mean: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    note: str = ""
+
+
+def paired(diffs: SuffStats, alpha: float = 0.05) -> PairedResult:
+    """Paired t-test from sufficient statistics of the differences (n, sum d, sum d^2).
+
+    Used for two models scored on the same queries. Oracle: scipy.stats.ttest_rel. Fewer than 2
+    pairs: mean only. All differences equal: exact (p = 0, or 1 when they are all 0).
+    """
+    if diffs.n == 0:
+        return PairedResult(0, None, None, None, None, None, "no pairs")
+    mean = diffs.mean
+    var = diffs.variance
+    if var is None:
+        return PairedResult(diffs.n, mean, None, None, None, None, "one pair: no interval")
+    se = math.sqrt(var / diffs.n)
+    lo, hi, p = _t_interval(mean, se, diffs.n - 1, alpha)
+    return PairedResult(diffs.n, mean, se, lo, hi, p, "every pair differs by the same amount" if se == 0 else "")
