@@ -102,6 +102,10 @@ def experiment_report(con: duckdb.DuckDBPyConnection, experiment_id: str,
         offline=[_offline_row(tree, o) for o in offline],
         segments=segment_results(con, experiment_id, tree, r, primary, expected_control_share),
     )
+    if tree is not None:
+        out["levels"] = list(tree.levels)
+        out["tree_nodes"] = tree_service.positioned(
+            tree, tree_service.experiment_node_states(con, tree, experiment_id, r.alpha), decision.broken)
     return out
 
 
@@ -166,6 +170,8 @@ def _metric_rows(inputs: list[MetricInput], decision: Decision, tree, rules: Dec
             "guardrail": g.bound if g else None,
             "guardrail_status": g.status if g else None,
             "passed": g.passed if g else None,
+            "max_relative_change": m.max_relative_change,
+            "max_absolute_change": m.max_absolute_change,
             "broken": m.metric in decision.broken,
             "note": c.note + ("" if node or tree is None else
                               ("; " if c.note else "") + "not in the metric tree: direction assumed higher"),
@@ -247,9 +253,10 @@ def segment_results(con: duckdb.DuckDBPyConnection, experiment_id: str, tree: Me
         rows = []
         for m in inputs:
             c, g = m.comparison, guards.get(m.metric)
+            node = tree.by_data("online", m.metric) if tree else None
             rows.append({
                 "metric": m.metric, "name": m.label, "level": m.level, "direction": m.direction,
-                "n_control": c.n_control, "n_treatment": c.n_treatment,
+                "unit": node.unit if node else "", "n_control": c.n_control, "n_treatment": c.n_treatment,
                 "control_mean": c.control_mean, "treatment_mean": c.treatment_mean,
                 "lift": c.lift, "relative_lift": c.relative_lift, "ci_low": c.ci_low, "ci_high": c.ci_high,
                 "relative_ci_low": c.relative_ci_low, "relative_ci_high": c.relative_ci_high,

@@ -14,7 +14,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import duckdb
 
@@ -23,6 +23,7 @@ from dashboard.paths import DATA_DIR
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.sqlutil import ident
 from dashboard.tree import MetricTree, Problem, check_tree
+from dashboard.tree.layout import layout
 from dashboard.tree.model import DATA_KINDS, MetricNode
 
 TREE_ENV = "DASHBOARD_TREE"
@@ -287,7 +288,20 @@ def tree_view(con: duckdb.DuckDBPyConnection, tree_path: str | None = None,
     else:
         states = period_node_states(con, tree, days, alpha=alpha)
         out["window"] = period_windows(con, days)
-    out["nodes"] = [s.as_dict() for s in states]
+    out["nodes"] = positioned(tree, states)
+    return out
+
+
+def positioned(tree: MetricTree, states: list[NodeState], broken: Iterable[str] = ()) -> list[dict]:
+    """Node states as dicts with drawing positions; `broken` are online metrics that forced a roll back."""
+    pos = layout(tree)
+    broken = set(broken)
+    out = []
+    for s in states:
+        d = s.as_dict()
+        d["x"], d["y"] = pos[s.id]
+        d["broken"] = tree.node(s.id).data.online in broken
+        out.append(d)
     return out
 
 

@@ -1,0 +1,205 @@
+"""Chart builders for the Metric tree and Launch review pages (plotly figures, no Streamlit).
+
+Colours say how a node moved in its own direction: green better, red worse, grey inconclusive,
+white (dashed) no data. Nodes that forced a roll back get a thick dark-red border, and the edges
+between two worsening nodes are drawn red, so the tree is lit where it broke.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import plotly.graph_objects as go
+
+STATUS_COLOURS = {
+    "better": ("#e6f4ea", "#2e7d32"),  # (fill, border)
+    "worse": ("#fdecea", "#c62828"),
+    "inconclusive": ("#f1f3f4", "#80868b"),
+    "n/a": ("#f1f3f4", "#80868b"),
+    "no data": ("#ffffff", "#bdc1c6"),
+}
+STATUS_WORDS = {"better": "improving", "worse": "worsening", "inconclusive": "inconclusive",
+                "n/a": "no test", "no data": "no data"}
+BROKEN_BORDER = "#7f0000"
+
+
+def fmt_value(value: float | None, unit: str = "") -> str:
+    """A metric value in its unit: shares as %, money with its sign, others to 4 significant digits."""
+    if value is None:
+        return "n/a"
+    u = (unit or "").strip()
+    if u.startswith("share"):
+        return f"{value:.1%}"
+    if u in ("$", "€", "£"):
+        return f"{u}{value:,.2f}"
+    text = f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{text} {u}" if u and u not in ("users",) else text
+
+
+def fmt_change(node: dict) -> str:
+    """'+1.2% [-0.3%, +2.7%]' (relative when defined, else absolute)."""
+    rel, change = node.get("relative_change"), node.get("change")
+    if rel is not None:
+        text = f"{rel:+.1%}"
+    elif change is not None:
+        text = f"{change:+.4g}"
+    else:
+        return "no change measured"
+    lo, hi = node.get("ci_low"), node.get("ci_high")
+    if lo is not None and hi is not None:
+        if node.get("ci_scale") == "relative":
+            text += f" [{lo:+.1%}, {hi:+.1%}]"
+        else:
+            text += f" [{lo:+.4g}, {hi:+.4g}]"
+    return text
+
+
+def _box_text(node: dict) -> str:
+    lines = [f"<b>{node['name']}</b>"]
+    if node.get("status") == "no data":
+        lines.append("<i>no data</i>")
+    else:
+        lines.append(fmt_value(node.get("value"), node.get("unit", "")))
+        lines.append(fmt_change(node))
+    tag = STATUS_WORDS.get(node.get("status", ""), node.get("status", ""))
+    if node.get("broken"):
+        tag = "BROKE: " + tag
+    if node.get("guardrail"):
+        tag += " · guardrail"
+    lines.append(f"<span style='font-size:11px'>{tag}</span>")
+    return "<br>".join(lines)
+
+
+def tree_figure(nodes: list[dict], levels: list[str], selected: str | None = None,
+                height_per_level: int = 150) -> go.Figure:
+    """nodes: dicts with id, name, x, y, parents, status, value, unit, change, CI, broken."""
+    fig = go.Figure()
+    pos = {n["id"]: (n["x"], n["y"]) for n in nodes}
+    by_id = {n["id"]: n for n in nodes}
+    normal: list[Any] = [[], []]
+    lit: list[Any] = [[], []]
+    for n in nodes:
+        for p in n["parents"]:
+            if p not in pos:
+                continue
+            target = lit if (n["status"] == "worse" and by_id[p]["status"] == "worse") else normal
+            target[0] += [n["x"], pos[p][0], None]
+            target[1] += [n["y"], pos[p][1], None]
+    fig.add_trace(go.Scatter(x=normal[0], y=normal[1], mode="lines", hoverinfo="skip",
+                             line={"color": "#c4c7c5", "width": 1.5}, showlegend=False))
+    if lit[0]:
+        fig.add_trace(go.Scatter(x=lit[0], y=lit[1], mode="lines", hoverinfo="skip", name="broken path",
+                                 line={"color": STATUS_COLOURS["worse"][1], "width": 4}, showlegend=False))
+    fig.add_trace(go.Scatter(
+        x=[n["x"] for n in nodes], y=[n["y"] for n in nodes], mode="markers",
+        marker={"symbol": "square", "size": 64, "color": "rgba(0,0,0,0.01)"},
+        customdata=[n["id"] for n in nodes],
+        hovertext=[_hover(n) for n in nodes], hoverinfo="text", showlegend=False, name="nodes",
+    ))
+    for n in nodes:
+        fill, border = STATUS_COLOURS.get(n["status"], STATUS_COLOURS["n/a"])
+        width = 2
+        if n.get("broken"):
+            border, width = BROKEN_BORDER, 4
+        if n["id"] == selected:
+            width += 2
+        fig.add_annotation(x=n["x"], y=n["y"], text=_box_text(n), showarrow=False, align="center",
+                           bgcolor=fill, bordercolor=border, borderwidth=width, borderpad=6,
+                           font={"size": 12, "color": "#202124"})
+    xs = [n["x"] for n in nodes] or [0]
+    for i, level in enumerate(levels):
+        fig.add_annotation(x=min(xs) - 0.95, y=i, text=f"<b>{level}</b>", showarrow=False,
+                           xanchor="left", font={"size": 12, "color": "#5f6368"})
+    fig.update_xaxes(visible=False, range=[min(xs) - 1.0, max(xs) + 0.6], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[len(levels) - 0.45, -0.55], fixedrange=True)
+    fig.update_layout(height=max(300, height_per_level * len(levels) + 40),
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      plot_bgcolor="white", paper_bgcolor="white", dragmode=False, clickmode="event+select")
+    return fig
+
+
+def _hover(n: dict) -> str:
+    parts = [f"<b>{n['name']}</b> ({n['level']}, {n['direction']} is better)"]
+    if n.get("p_value") is not None:
+        parts.append(f"p = {n['p_value']:.2g}")
+    if n.get("guardrail"):
+        parts.append(f"guardrail: {n['guardrail']}")
+    if n.get("note"):
+        parts.append(n["note"])
+    return "<br>".join(parts)
+
+
+def lift_figure(rows: list[dict], alpha: float = 0.05) -> go.Figure:
+    """Forest plot: relative lift of each metric with its interval, coloured by status; guardrail
+    bounds as dashed marks on the worse side."""
+    rows = [r for r in rows if r.get("relative_lift") is not None]
+    fig = go.Figure()
+    labels = [f"{r['name']} ({r['level']})" for r in rows][::-1]
+    rows = rows[::-1]
+    for status in ("better", "worse", "inconclusive", "n/a"):
+        sel = [i for i, r in enumerate(rows) if r["status"] == status]
+        if not sel:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[rows[i]["relative_lift"] for i in sel], y=[labels[i] for i in sel], mode="markers",
+            name=STATUS_WORDS[status], marker={"size": 11, "color": STATUS_COLOURS[status][1]},
+            error_x={"type": "data", "symmetric": False,
+                     "array": [_or0(rows[i]["relative_ci_high"], rows[i]["relative_lift"]) for i in sel],
+                     "arrayminus": [_or0(rows[i]["relative_lift"], rows[i]["relative_ci_low"]) for i in sel],
+                     "thickness": 2},
+            hovertemplate="%{y}: %{x:+.2%}<extra></extra>",
+        ))
+    for i, r in enumerate(rows):
+        bound = _relative_bound(r)
+        if bound is not None:
+            fig.add_trace(go.Scatter(x=[bound], y=[labels[i]], mode="markers", showlegend=False,
+                                     marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#7f0000"}},
+                                     hovertemplate=f"guardrail limit {bound:+.0%}<extra></extra>"))
+    fig.add_vline(x=0, line={"color": "#5f6368", "width": 1})
+    fig.update_xaxes(tickformat="+.0%", title=f"relative lift, treatment vs control ({1 - alpha:.0%} CI)")
+    fig.update_layout(height=80 + 38 * max(len(rows), 1), margin={"l": 10, "r": 10, "t": 10, "b": 40},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"}, plot_bgcolor="white")
+    fig.update_yaxes(gridcolor="#f1f3f4")
+    return fig
+
+
+def _or0(a: float | None, b: float | None) -> float:
+    return 0.0 if a is None or b is None else a - b
+
+
+def _relative_bound(r: dict) -> float | None:
+    """The guardrail's relative limit on the lift axis (positive for lower-is-better metrics)."""
+    b = r.get("max_relative_change")
+    if b is None:
+        return None
+    return b if r["direction"] == "lower" else -b
+
+
+def history_figure(series: Iterable[tuple[str, float]], name: str, unit: str = "",
+                   window: dict | None = None) -> go.Figure:
+    dates, values = zip(*series) if series else ((), ())
+    fig = go.Figure(go.Scatter(x=list(dates), y=list(values), mode="lines", name=name,
+                               line={"color": "#1a73e8", "width": 2}))
+    if window:
+        fig.add_vrect(x0=window["prev_start"], x1=window["prev_end"], fillcolor="#80868b", opacity=0.10,
+                      line_width=0, annotation_text="previous", annotation_position="top left")
+        fig.add_vrect(x0=window["cur_start"], x1=window["end"], fillcolor="#1a73e8", opacity=0.12,
+                      line_width=0, annotation_text="current", annotation_position="top left")
+    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 20, "b": 30}, plot_bgcolor="white",
+                      yaxis_title=unit or None, showlegend=False)
+    if unit.startswith("share"):
+        fig.update_yaxes(tickformat=".1%")
+    return fig
+
+
+def offline_history_figure(rows: list[dict], name: str) -> go.Figure:
+    """An offline metric across experiments: control and treatment value of each."""
+    labels = [r["experiment_id"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=labels, y=[r["control_value"] for r in rows], mode="markers",
+                             name="control", marker={"color": "#80868b", "size": 9}))
+    fig.add_trace(go.Scatter(x=labels, y=[r["treatment_value"] for r in rows], mode="markers",
+                             name="treatment", marker={"color": "#1a73e8", "size": 9}))
+    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 20, "b": 30}, plot_bgcolor="white",
+                      yaxis_title=name, legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
+    return fig

@@ -1,0 +1,105 @@
+"""Tables of the Launch review and Metric tree pages as display-ready DataFrames (no Streamlit).
+
+Every None becomes "n/a" here, so no NaN ever reaches the screen.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.ui.charts_tree import STATUS_WORDS, fmt_change, fmt_value
+
+# plain words (emoji need fonts a headless or locked-down browser may not have); colour comes from style()
+STATUS_ICONS = {"better": "improving", "worse": "worsening", "inconclusive": "inconclusive",
+                "n/a": "no test", "no data": "no data"}
+GUARD_ICONS = {"pass": "pass", "at risk": "at risk", "breached": "BREACHED", "unknown": "unknown"}
+_CELL = {"improving": "background-color: #e6f4ea; color: #1e5e22",
+         "worsening": "background-color: #fdecea; color: #8c1d18",
+         "pass": "background-color: #e6f4ea; color: #1e5e22",
+         "BREACHED": "background-color: #fdecea; color: #8c1d18; font-weight: 600",
+         "at risk": "background-color: #fef7e0; color: #7a4f01"}
+
+
+def style(frame: pd.DataFrame):
+    """Colour status and guardrail cells (a pandas Styler st.dataframe can show)."""
+    def cell(value: object) -> str:
+        text = str(value)
+        return next((css for key, css in _CELL.items() if text == key or text.startswith(key + " ·")), "")
+
+    cols = [c for c in ("status", "guardrail") if c in frame.columns]
+    return frame.style.map(cell, subset=cols) if cols else frame.style
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.2%}"
+
+
+def fmt_delta(value: float | None, unit: str = "") -> str:
+    """An absolute change in the metric's unit: shares in percentage points."""
+    if value is None:
+        return "n/a"
+    u = (unit or "").strip()
+    if u.startswith("share"):
+        return f"{value * 100:+.2f} pp"
+    if u in ("$", "€", "£"):
+        return f"{'+' if value >= 0 else '-'}{u}{abs(value):,.3f}"
+    return f"{value:+.4g}" + (f" {u}" if u and u != "users" else "")
+
+
+def _interval(lo: float | None, hi: float | None, pct: bool) -> str:
+    if lo is None or hi is None:
+        return "n/a"
+    return f"[{lo:+.2%}, {hi:+.2%}]" if pct else f"[{lo:+.4g}, {hi:+.4g}]"
+
+
+def scorecard(rows: list[dict]) -> pd.DataFrame:
+    """One line per metric: control, treatment, absolute and relative lift with intervals."""
+    out = []
+    for r in rows:
+        unit = r.get("unit", "")
+        out.append({
+            "metric": ("★ " if r.get("primary") else "") + r["name"],
+            "status": STATUS_ICONS.get(r["status"], r["status"]),
+            "relative lift": _pct(r["relative_lift"]),
+            "relative CI": _interval(r["relative_ci_low"], r["relative_ci_high"], pct=True),
+            "control": fmt_value(r["control_mean"], unit),
+            "treatment": fmt_value(r["treatment_mean"], unit),
+            "lift": fmt_delta(r["lift"], unit),
+            "lift CI": "n/a" if r["ci_low"] is None else
+            f"[{fmt_delta(r['ci_low'], unit)}, {fmt_delta(r['ci_high'], unit)}]",
+            "p-value": _p(r["p_value"]),
+            "q-value (BH)": "primary" if r.get("primary") else _p(r.get("q_value")),
+            "guardrail": (GUARD_ICONS.get(r["guardrail_status"], "") + " · " + r["guardrail"])
+            if r.get("guardrail") else "",
+            "level": r["level"],
+            "better when": r["direction"],
+            "users (C / T)": f"{r['n_control']:,} / {r['n_treatment']:,}",
+            "note": r.get("note", ""),
+        })
+    return pd.DataFrame(out)
+
+
+def offline_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "metric": r["name"], "offline metric": r["metric"], "better when": r["direction"],
+        "control model": f"{r['control_value']:.4f}", "treatment model": f"{r['treatment_value']:.4f}",
+        "change": f"{r['change']:+.4f}", "relative change": _pct(r["relative_change"]),
+        "status": STATUS_ICONS.get(r["status"], r["status"]),
+    } for r in rows])
+
+
+def node_table(nodes: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "node": n["name"], "level": n["level"], "better when": n["direction"],
+        "value": fmt_value(n.get("value"), n.get("unit", "")) if n["status"] != "no data" else "n/a",
+        "change [CI]": fmt_change(n) if n["status"] != "no data" else "n/a",
+        "p-value": _p(n.get("p_value")),
+        "status": STATUS_ICONS.get(n["status"], STATUS_WORDS.get(n["status"], n["status"])),
+        "from": n.get("source") or "",
+    } for n in nodes])

@@ -1,0 +1,123 @@
+"""Launch review: one experiment's scorecard, guardrails and a ship / hold / roll back call."""
+
+import streamlit as st
+
+from dashboard.metrics.decision import __doc__ as RULES_DOC
+from dashboard.services import experiments as svc
+from dashboard.services.tree import default_tree_path
+from dashboard.ui import state
+from dashboard.ui.charts_tree import lift_figure, tree_figure
+from dashboard.ui.db import call
+from dashboard.ui.launch_tables import offline_table, scorecard, style
+
+st.title("Launch review")
+
+experiments = call(svc.list_experiments)
+if not experiments:
+    st.info("No experiment results are loaded. Load `experiments`, `results` (sufficient statistics per "
+            "variant and metric) and optionally `offline` files on the Data page.")
+    st.stop()
+
+ids = [e["experiment_id"] for e in experiments]
+labels = {e["experiment_id"]: f"{e['experiment_id']} · {e.get('name') or ''}".rstrip(" ·") for e in experiments}
+exp_id = state.persist("exp", ids[0], valid=lambda v: v in ids)
+
+with st.sidebar:
+    st.selectbox("Experiment", ids, format_func=labels.get, key=state.widget_key("exp"),
+                 on_change=state.on_change("exp"))
+    with st.expander("Decision rules", expanded=False):
+        alpha = state.persist("alpha", 0.05, float, valid=lambda v: v in (0.01, 0.05, 0.1))
+        st.select_slider("Significance level α", [0.01, 0.05, 0.1], key=state.widget_key("alpha"),
+                         on_change=state.on_change("alpha"))
+        rule = state.persist("grule", "interval", valid=lambda v: v in ("interval", "estimate"))
+        st.radio("Guardrail passes when", ["interval", "estimate"], key=state.widget_key("grule"),
+                 on_change=state.on_change("grule"), format_func={
+                     "interval": "its whole interval is within the limit",
+                     "estimate": "its estimate is within the limit"}.get)
+        strict = state.persist("strict", False, state.parse_bool)
+        st.checkbox("Engagement harm also rolls back", key=state.widget_key("strict"),
+                    on_change=state.on_change("strict"))
+state.sync_url(["exp", "alpha", "grule", "strict"])
+
+rules = {"alpha": alpha, "guardrail_rule": rule,
+         "protected_levels": ("business", "engagement") if strict else ("business",)}
+report = call(svc.experiment_report, exp_id, str(default_tree_path()), rules)
+
+info = report["experiment"]
+st.subheader(f"{info['experiment_id']} · {info.get('name') or ''}")
+if info.get("control_model"):
+    st.caption(f"{info.get('control_model')} (control) → {info.get('treatment_model')} (treatment), "
+               f"{info.get('start_date')} to {info.get('end_date')}"
+               + (f" · owner {info['owner']}" if info.get("owner") else "")
+               + (f" · recorded decision: {info['decision']}" if info.get("decision") else ""))
+if report.get("error"):
+    st.warning(report["error"])
+    st.stop()
+if not report["tree"]["loaded"]:
+    st.error("The metric tree cannot be used, so levels, directions and guardrails are unknown "
+             "(every metric is assumed higher-is-better):\n\n"
+             + "\n".join(f"- {p['text']}" for p in report["tree"]["problems"]))
+
+# ---- the recommendation
+box = {"ship": st.success, "hold": st.warning, "roll back": st.error}[report["decision"]]
+icons = {"block": ":material/block:", "warn": ":material/warning:", "ok": ":material/check_circle:",
+         "info": ":material/info:"}
+reasons = "\n".join(f"- {icons[r['severity']]} {r['text']}" for r in report["reason_details"])
+box(f"### {report['headline']}\n\n{reasons}")
+
+srm = report["srm"]
+if srm:
+    (st.error if srm["mismatch"] else st.caption)(
+        f"Sample ratio: {srm['n_control']:,} control / {srm['n_treatment']:,} treatment users. {srm['message']}.")
+
+# ---- the tree, lit where it broke
+if report.get("tree_nodes"):
+    st.markdown("#### Where it moved in the metric tree")
+    st.caption("Green improving, red worsening, grey inconclusive, in each metric's own direction. "
+               "A dark-red border marks what forced a roll back; red edges follow the damage upward.")
+    st.plotly_chart(tree_figure(report["tree_nodes"], report["levels"], height_per_level=125),
+                    width="stretch", config={"displayModeBar": False}, key="launch_tree")
+
+# ---- scorecard
+st.markdown("#### Scorecard")
+st.caption(f"Welch interval for the absolute lift, delta method for the relative lift "
+           f"({1 - alpha:.0%} intervals). {report['multiple_testing']}")
+st.plotly_chart(lift_figure(report["metrics"], alpha), width="stretch",
+                config={"displayModeBar": False}, key="launch_lift")
+st.dataframe(style(scorecard(report["metrics"])), hide_index=True, width="stretch")
+
+guards = [m for m in report["metrics"] if m.get("guardrail")]
+if guards:
+    st.markdown("#### Guardrails")
+    for m in guards:
+        mark = {"pass": ":green[:material/check_circle:]", "at risk": ":orange[:material/warning:]",
+                "breached": ":red[:material/cancel:]", "unknown": ":gray[:material/help:]"}[m["guardrail_status"]]
+        st.markdown(f"{mark} **{m['guardrail']}** — {m['guardrail_status']}: relative change "
+                    f"{'n/a' if m['relative_lift'] is None else format(m['relative_lift'], '+.1%')}"
+                    + (f", interval [{m['relative_ci_low']:+.1%}, {m['relative_ci_high']:+.1%}]"
+                       if m['relative_ci_low'] is not None else ""))
+
+if report["offline"]:
+    st.markdown("#### Offline model metrics")
+    if report.get("offline_online_trap"):
+        st.warning(next(r for r in report["reasons"] if r.startswith("Offline-online trap")))
+    st.dataframe(style(offline_table(report["offline"])), hide_index=True, width="stretch")
+
+# ---- segments
+if report["segments"]:
+    st.markdown("#### Segments")
+    columns = sorted({s["column"] for s in report["segments"]})
+    column = columns[0] if len(columns) == 1 else st.selectbox("Segment column", columns, key="launch.segcol")
+    st.caption("Same statistics per segment value; q-values are Benjamini-Hochberg over every "
+               "segment x metric test of this experiment. Small segments have wide intervals.")
+    for seg in [s for s in report["segments"] if s["column"] == column]:
+        srm_seg = seg["srm"]
+        flag = " · :orange[sample ratio mismatch]" if srm_seg and srm_seg["mismatch"] else ""
+        with st.expander(f"{column} = {seg['value']}{flag}", expanded=True):
+            st.dataframe(style(scorecard(seg["metrics"]).drop(columns=["level", "better when"])),
+                         hide_index=True, width="stretch")
+
+with st.expander("How the recommendation is made"):
+    st.markdown(RULES_DOC.split("\n", 1)[1])
+    st.markdown("Run the same review from a terminal: "
+                f"`python -m dashboard report experiment --id {exp_id} --json`")

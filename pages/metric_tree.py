@@ -1,0 +1,112 @@
+"""Metric tree: from business outcome down to model metric, each node's value and movement."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.services import experiments as exp_svc
+from dashboard.services import tree as svc
+from dashboard.ui import state
+from dashboard.ui.charts_tree import history_figure, offline_history_figure, tree_figure
+from dashboard.ui.db import call
+from dashboard.ui.launch_tables import node_table, style
+
+st.title("Metric tree")
+tree_path = str(svc.default_tree_path())
+
+experiments = call(exp_svc.list_experiments)
+ids = [e["experiment_id"] for e in experiments]
+labels = {e["experiment_id"]: f"{e['experiment_id']} · {e.get('name') or ''}".rstrip(" ·") for e in experiments}
+modes = ["period", "experiment"] if ids else ["period"]
+
+mode = state.persist("mode", "period", valid=lambda v: v in modes)
+days = state.persist("days", 7, int, valid=lambda v: v in (7, 14, 28))
+exp_id = state.persist("exp", ids[0] if ids else "", valid=lambda v: v in ids or not ids)
+c1, c2 = st.columns([1, 2])
+c1.radio("Movement", modes, horizontal=True, key=state.widget_key("mode"), on_change=state.on_change("mode"),
+         format_func={"period": "over a period", "experiment": "in an experiment"}.get)
+if mode == "experiment":
+    c2.selectbox("Experiment", ids, format_func=labels.get, key=state.widget_key("exp"),
+                 on_change=state.on_change("exp"))
+else:
+    c2.select_slider("Period (days, compared with the same number of days before)", [7, 14, 28],
+                     key=state.widget_key("days"), on_change=state.on_change("days"))
+
+view = call(svc.tree_view, tree_path, exp_id if mode == "experiment" else None, days)
+errors = [p for p in view["problems"] if p["severity"] == "error"]
+warnings = [p for p in view["problems"] if p["severity"] == "warning"]
+if errors or warnings:
+    with st.expander(f"Tree file `{view['path']}`: {len(errors)} error(s), {len(warnings)} warning(s)",
+                     expanded=not view["nodes"]):
+        st.markdown("\n".join(f"- {':red[error]' if p['severity'] == 'error' else ':orange[warning]'} {p['text']}"
+                              for p in view["problems"]))
+if not view["nodes"]:
+    st.error("The metric tree has errors and cannot be drawn; fix the file and reload.")
+    st.stop()
+
+nodes = view["nodes"]
+by_id = {n["id"]: n for n in nodes}
+node_id = state.persist("node", nodes[0]["id"], valid=lambda v: v in by_id)
+state.sync_url(["mode", "exp", "node"] if mode == "experiment" else ["mode", "days", "node"])
+
+if mode == "period" and view.get("window"):
+    w = view["window"]
+    st.caption(f"Daily series: mean of {w['cur_start']}..{w['end']} against {w['prev_start']}..{w['prev_end']}. "
+               "Intervals treat days as independent samples (weekly cycles cancel over whole weeks).")
+elif mode == "experiment":
+    st.caption("Online nodes: treatment vs control lift (Welch / delta method). Offline nodes: the "
+               "treatment model's metric vs the control model's (one value each, no interval).")
+
+event = st.plotly_chart(tree_figure(nodes, view["levels"], selected=node_id), width="stretch",
+                        on_select="rerun", selection_mode="points", key="tree_chart",
+                        config={"displayModeBar": False})
+picked = [p.get("customdata") for p in (event.selection.points if event and event.selection else [])]
+if picked and picked[0] in by_id and picked[0] != node_id:
+    state.set_value("node", picked[0])
+    node_id = picked[0]
+
+st.selectbox("Node", list(by_id), format_func=lambda i: f"{by_id[i]['name']} ({by_id[i]['level']})",
+             key=state.widget_key("node"), on_change=state.on_change("node"))
+node = by_id[node_id]
+detail = call(svc.node_detail, tree_path, node_id)
+
+st.subheader(node["name"])
+facts = [f"level **{node['level']}**", f"**{node['direction']}** is better"]
+if node["unit"]:
+    facts.append(f"unit {node['unit']}")
+if node["owner"]:
+    facts.append(f"owner {node['owner']}")
+if detail.get("data"):
+    facts.append("data: " + ", ".join(f"{k} `{v}`" for k, v in detail["data"].items()))
+st.markdown(" · ".join(facts))
+if detail.get("description"):
+    st.caption(detail["description"])
+if node.get("guardrail"):
+    st.info(f"Guardrail: {node['guardrail']}.")
+if node.get("note"):
+    st.caption(node["note"])
+
+left, right = st.columns(2)
+with left:
+    if detail.get("daily"):
+        st.markdown("**History** (daily, overall)")
+        st.plotly_chart(history_figure(detail["daily"], node["name"], node["unit"],
+                                       view.get("window") if mode == "period" else None),
+                        width="stretch", config={"displayModeBar": False}, key="node_history")
+    if detail.get("offline"):
+        st.markdown("**Offline, across experiments** (control and treatment model)")
+        st.plotly_chart(offline_history_figure(detail["offline"], node["name"]), width="stretch",
+                        config={"displayModeBar": False}, key="node_offline")
+    if not detail.get("daily") and not detail.get("offline"):
+        st.caption("No daily series or offline history for this node.")
+with right:
+    children = [by_id[c] for c in node["children"]]
+    parents = [by_id[p] for p in node["parents"] if p in by_id]
+    if parents:
+        st.markdown("**Drives** " + ", ".join(p["name"] for p in parents))
+    st.markdown("**Children** (what drives it)" if children else "**Children**: none (a leaf)")
+    if children:
+        st.dataframe(style(node_table(children)), hide_index=True, width="stretch")
+
+with st.expander("All nodes"):
+    st.dataframe(style(node_table(nodes)), hide_index=True, width="stretch")
+    st.caption(f"Tree file: `{view['path']}` (set DASHBOARD_TREE to use another).")
