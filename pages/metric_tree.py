@@ -81,7 +81,7 @@ st.markdown(" · ".join(facts))
 if detail.get("description"):
     st.caption(detail["description"])
 if node.get("guardrail"):
-    st.info(f"Guardrail: {node['guardrail']}.")
+    st.info(f"Guardrail: {node['name']} {node['guardrail']} in an experiment.")
 if node.get("note"):
     st.caption(node["note"])
 

@@ -1,0 +1,81 @@
+"""Launch review and Metric tree pages in AppTest, on the hand-made experiment database."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import launch_fixture as lf
+from tests.apptest import run_page
+
+
+@pytest.fixture
+def launch_env(tmp_path_factory, monkeypatch):
+    db = lf.launch_db(tmp_path_factory)
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    monkeypatch.delenv("DASHBOARD_TREE", raising=False)
+    return db
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def test_launch_review_says_roll_back_with_reasons(launch_env):
+    at = run_page("launch_review.py")
+    assert at.selectbox[0].value == "X1"  # newest first
+    errors = _texts(at.error)
+    assert "Roll back: do not ship" in errors
+    assert "Guardrail breached: Latency" in errors and "7-day retention (business) got significantly worse" in errors
+    assert "Offline-online trap" in errors
+    assert len(at.dataframe) >= 3  # scorecard, offline, segments
+    scorecard = at.dataframe[0].value
+    assert list(scorecard["metric"])[0] == "★ 7-day retention"
+    assert "BREACHED" in " ".join(scorecard["guardrail"])
+    assert "nan" not in scorecard.to_string().lower()
+
+
+def test_launch_review_other_experiments(launch_env):
+    at = run_page("launch_review.py", {"exp": "X2"})
+    assert "### Ship" in _texts(at.success)
+    at = run_page("launch_review.py", {"exp": "X3"})
+    assert "Hold: do not ship yet" in _texts(at.warning)
+    assert "sample ratio mismatch" in _texts(at.error)
+    at.selectbox[0].set_value("X1").run()
+    assert "Roll back" in _texts(at.error)
+    assert at.query_params["exp"] == ["X1"] or at.query_params["exp"] == "X1"
+
+
+def test_launch_review_rules_change_the_call(launch_env):
+    at = run_page("launch_review.py", {"exp": "X2"})
+    assert "### Ship" in _texts(at.success)
+    at.radio[0].set_value("estimate").run()
+    assert not at.exception
+    assert at.query_params["grule"] in ("estimate", ["estimate"])
+
+
+def test_metric_tree_period_and_experiment(launch_env):
+    at = run_page("metric_tree.py")
+    assert not at.exception
+    nodes = at.dataframe[-1].value  # "All nodes"
+    row = nodes[nodes["node"] == "7-day retention"].iloc[0]
+    assert row["status"] == "worsening" and row["from"] == "daily"
+    assert "nan" not in nodes.to_string().lower()
+    at.radio[0].set_value("experiment").run()
+    assert not at.exception
+    nodes = at.dataframe[-1].value
+    status = dict(zip(nodes["node"], nodes["status"]))
+    assert status["Latency"] == "worsening" and status["NDCG@10"] == "improving"
+    at.selectbox(key="_w.node").set_value("latency_ms").run()
+    assert any(s.value.startswith("Guardrail: Latency may rise by at most 10%") for s in at.info)
+    assert at.subheader[0].value == "Latency"
+
+
+def test_metric_tree_with_a_broken_file(launch_env, tmp_path, monkeypatch):
+    bad = tmp_path / "tree.yaml"
+    bad.write_text("nodes:\n  - {id: a, level: business, direction: sideways, data: {daily: dau}}\n")
+    monkeypatch.setenv("DASHBOARD_TREE", str(bad))
+    at = run_page("metric_tree.py")
+    assert "cannot be drawn" in _texts(at.error)
+    assert "bad direction 'sideways'" in _texts(at.markdown)
+    at = run_page("launch_review.py")
+    assert "The metric tree cannot be used" in _texts(at.error)
