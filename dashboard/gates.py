@@ -322,20 +322,21 @@ def _classification_checks(con, gate: Gate) -> list[Check]:
 def _bin_metrics(con, metric: str, model: str, seg_cols: list[str]) -> dict[str, tuple[float | None, int]]:
     """slice -> (metric value, labelled rows) for the whole model and each segment value."""
     cols = [""] + seg_cols
-    rows = con.execute(
-        f"""SELECT segment_column, segment_value, bin, sum(n_pos), sum(n_neg) FROM prediction_bins
+    data = con.execute(
+        f"""SELECT segment_column, segment_value, bin, sum(n_pos)::DOUBLE AS p, sum(n_neg)::DOUBLE AS n
+            FROM prediction_bins
             WHERE model = ? AND segment_column IN ({', '.join('?' * len(cols))})
             GROUP BY ALL ORDER BY 1, 2, 3""",
         [model, *cols],
-    ).fetchall()
+    ).fetchnumpy()  # columns as arrays: no Python tuple per bin
+    col, val = data["segment_column"].astype(str), data["segment_value"].astype(str)
+    pos, neg = np.asarray(data["p"], dtype=np.float64), np.asarray(data["n"], dtype=np.float64)
+    starts = np.flatnonzero(np.r_[True, (col[1:] != col[:-1]) | (val[1:] != val[:-1])])
+    ends = np.r_[starts[1:], col.size]
     out: dict[str, tuple[float | None, int]] = {}
-    groups: dict[tuple[str, str], list] = {}
-    for col, val, b, p, n in rows:
-        groups.setdefault((col, val), []).append((b, p, n))
-    for (col, val), g in groups.items():
-        arr = np.array(g, dtype=np.float64)
-        key = "overall" if col == "" else f"{col}={val}"
-        out[key] = (classification_metric(metric, arr[:, 1], arr[:, 2]), int(arr[:, 1:].sum()))
+    for a, b in zip(starts, ends):
+        key = "overall" if col[a] == "" else f"{col[a]}={val[a]}"
+        out[key] = (classification_metric(metric, pos[a:b], neg[a:b]), int(pos[a:b].sum() + neg[a:b].sum()))
     return out
 
 

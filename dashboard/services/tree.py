@@ -69,9 +69,8 @@ def load(con: duckdb.DuckDBPyConnection, path: str | None = None) -> TreeLoad:
     except OSError as exc:
         problem = Problem(f"cannot read the metric tree: {exc.strerror or exc}", source=str(p))
         return TreeLoad(str(p), None, [_problem_dict(problem)])
-    structural = check_tree(text, source=str(p))
-    full = check_tree(text, source=str(p), available=available_metrics(con))
-    return TreeLoad(str(p), structural.tree, [_problem_dict(x) for x in full.problems])
+    result = check_tree(text, source=str(p), available=available_metrics(con), data_blocks=False)
+    return TreeLoad(str(p), result.tree, [_problem_dict(x) for x in result.problems])
 
 
 def _problem_dict(p: Problem) -> dict:
