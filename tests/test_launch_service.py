@@ -198,3 +198,18 @@ def test_cli_report_experiment(db, tmp_path):
     rules.write_text("alpah: 0.1\n")
     bad = _cli("report", "experiment", "--db", str(db), "--id", "X2", "--rules", str(rules))
     assert bad.returncode == 2 and "unknown decision rule" in bad.stderr
+
+
+def test_empty_database(tmp_path):
+    path = tmp_path / "empty.duckdb"
+    connect(path).close()  # only the bookkeeping tables
+    con = connect(path, read_only=True)
+    try:
+        assert ex.list_experiments(con) == []
+        assert "no results" in ex.experiment_report(con, "E1")["error"]
+        view = tree_service.tree_view(con, None, None, 7)
+        assert view["nodes"] and all(n["status"] == "no data" for n in view["nodes"])
+        assert tree_service.tree_view(con, None, "E1")["nodes"][0]["status"] == "no data"
+        assert tree_service.node_detail(con, None, "retention_7d")["daily"] == []
+    finally:
+        con.close()

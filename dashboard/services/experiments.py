@@ -41,8 +41,9 @@ EXPERIMENT_COLUMNS = ("experiment_id", "name", "start_date", "end_date", "contro
 def list_experiments(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Experiments with results, newest first (by start date, then id)."""
     ids: set[str] = set()
+    have = tree_service.present_tables(con)
     for table in ("experiment_results", "offline_results"):
-        if table_exists(con, table):
+        if table in have:
             ids |= {r[0] for r in con.execute(f"SELECT DISTINCT experiment_id FROM {table}").fetchall()}
     meta = {e["experiment_id"]: e for e in _experiment_rows(con)}
     out = [meta.get(i, {"experiment_id": i, "name": None, "start_date": None}) for i in ids]
@@ -105,7 +106,8 @@ def experiment_report(con: duckdb.DuckDBPyConnection, experiment_id: str,
     if tree is not None:
         out["levels"] = list(tree.levels)
         out["tree_nodes"] = tree_service.positioned(
-            tree, tree_service.experiment_node_states(con, tree, experiment_id, r.alpha), decision.broken)
+            tree, tree_service.experiment_node_states(con, tree, experiment_id, r.alpha, overall, offline_raw),
+            decision.broken)
     return out
 
 
@@ -220,9 +222,7 @@ def segment_results(con: duckdb.DuckDBPyConnection, experiment_id: str, tree: Me
                     expected_control_share: float = 0.5) -> list[dict]:
     """Per segment column and value (other segment columns empty): the same scorecard rows,
     with BH q-values over every segment x metric test of the experiment."""
-    if not table_exists(con, "experiment_results"):
-        return []
-    cols = segment_columns(con, "experiment_results")
+    cols = segment_columns(con, "experiment_results")  # [] when nothing is loaded
     groups: list[tuple[str, str, dict]] = []
     for col in cols:
         others = " AND ".join(f"{ident(o)} IS NULL" for o in cols if o != col) or "TRUE"

@@ -45,15 +45,22 @@ class TreeLoad:
         return [p for p in self.problems if p["severity"] == "error"]
 
 
+def present_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Tables of the main schema, in one query (cheaper than one existence check per table)."""
+    return {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+
+
 def available_metrics(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Data kind -> metric names with at least one row."""
-    out: dict[str, list[str]] = {}
-    for kind, table in DATA_KINDS.items():
-        if table_exists(con, table):
-            rows = con.execute(f"SELECT DISTINCT metric FROM {table} ORDER BY 1").fetchall()
-            out[kind] = [r[0] for r in rows]
-        else:
-            out[kind] = []
+    have = present_tables(con)
+    parts = [f"SELECT '{kind}' AS kind, metric FROM {table}" for kind, table in DATA_KINDS.items()
+             if table in have]  # kind and table are literals from DATA_KINDS
+    out: dict[str, list[str]] = {kind: [] for kind in DATA_KINDS}
+    if parts:
+        sql = "SELECT DISTINCT kind, metric FROM (" + " UNION ALL ".join(parts) + ") ORDER BY 1, 2"
+        for kind, metric in con.execute(sql).fetchall():
+            out[kind].append(metric)
     return out
 
 
@@ -143,10 +150,12 @@ def _state(node: MetricNode, tree: MetricTree, source: str | None, value, baseli
 
 
 def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, experiment_id: str,
-                           alpha: float = 0.05) -> list[NodeState]:
-    """Every node's movement in one experiment (overall rows, no segment)."""
-    online = overall_stats(con, experiment_id)
-    offline = offline_values(con, experiment_id)
+                           alpha: float = 0.05, online: dict | None = None,
+                           offline: dict | None = None) -> list[NodeState]:
+    """Every node's movement in one experiment (overall rows, no segment); pass `online` /
+    `offline` when already read (overall_stats / offline_values)."""
+    online = overall_stats(con, experiment_id) if online is None else online
+    offline = offline_values(con, experiment_id) if offline is None else offline
     states = []
     for node in tree.nodes:
         if node.data.online and node.data.online in online:
@@ -240,9 +249,10 @@ def daily_series(con: duckdb.DuckDBPyConnection, metric: str) -> list[tuple[str,
 
 def offline_history(con: duckdb.DuckDBPyConnection, metric: str) -> list[dict]:
     """The offline metric in every experiment that reports it, oldest first."""
-    if not table_exists(con, "offline_results"):
+    have = present_tables(con)
+    if "offline_results" not in have:
         return []
-    join = table_exists(con, "experiments")
+    join = "experiments" in have
     sql = ("SELECT o.experiment_id, " + ("e.name, e.start_date" if join else "NULL, NULL")
            + ", o.control_value, o.treatment_value FROM offline_results o "
            + ("LEFT JOIN experiments e USING (experiment_id) " if join else "")
@@ -314,14 +324,15 @@ def _overall_filter(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 def overall_stats(con: duckdb.DuckDBPyConnection, experiment_id: str) -> dict[str, tuple[SuffStats, SuffStats]]:
     """metric -> (control, treatment) sufficient statistics of the overall (unsegmented) rows."""
-    if not table_exists(con, "experiment_results"):
+    try:
+        return _pairs(con.execute(
+            f"""SELECT metric, lower(variant), sum(n), sum("sum"), sum(sum_sq) FROM experiment_results
+                WHERE experiment_id = ? AND {_overall_filter(con, 'experiment_results')}
+                GROUP BY ALL ORDER BY 1""",
+            [experiment_id],
+        ).fetchall())
+    except duckdb.CatalogException:  # nothing of this kind loaded
         return {}
-    return _pairs(con.execute(
-        f"""SELECT metric, lower(variant), sum(n), sum("sum"), sum(sum_sq) FROM experiment_results
-            WHERE experiment_id = ? AND {_overall_filter(con, 'experiment_results')}
-            GROUP BY ALL ORDER BY 1""",
-        [experiment_id],
-    ).fetchall())
 
 
 def _pairs(rows) -> dict[str, tuple[SuffStats, SuffStats]]:
@@ -333,10 +344,11 @@ def _pairs(rows) -> dict[str, tuple[SuffStats, SuffStats]]:
 
 
 def offline_values(con: duckdb.DuckDBPyConnection, experiment_id: str) -> dict[str, tuple[float, float]]:
-    if not table_exists(con, "offline_results"):
+    try:
+        rows = con.execute(
+            "SELECT metric, control_value, treatment_value FROM offline_results WHERE experiment_id = ? ORDER BY 1",
+            [experiment_id],
+        ).fetchall()
+    except duckdb.CatalogException:
         return {}
-    rows = con.execute(
-        "SELECT metric, control_value, treatment_value FROM offline_results WHERE experiment_id = ? ORDER BY 1",
-        [experiment_id],
-    ).fetchall()
     return {m: (float(c), float(t)) for m, c, t in rows}
