@@ -46,7 +46,6 @@ if not view["nodes"]:
 nodes = view["nodes"]
 by_id = {n["id"]: n for n in nodes}
 node_id = state.persist("node", nodes[0]["id"], valid=lambda v: v in by_id)
-state.sync_url(["mode", "exp", "node"] if mode == "experiment" else ["mode", "days", "node"])
 
 if mode == "period" and view.get("window"):
     w = view["window"]
@@ -56,18 +55,24 @@ elif mode == "experiment":
     st.caption("Online nodes: treatment vs control lift (Welch / delta method). Offline nodes: the "
                "treatment model's metric vs the control model's (one value each, no interval).")
 
+# node boxes are plotly annotations: let clicks through to the (invisible) node markers beneath
+st.html("<style>.js-plotly-plot .annotation { pointer-events: none; }</style>")
 event = st.plotly_chart(tree_figure(nodes, view["levels"], selected=node_id), width="stretch",
                         on_select="rerun", selection_mode="points", key="tree_chart",
                         config={"displayModeBar": False})
 picked = [p.get("customdata") for p in (event.selection.points if event and event.selection else [])]
-if picked and picked[0] in by_id and picked[0] != node_id:
-    state.set_value("node", picked[0])
-    node_id = picked[0]
+# the chart keeps its selection across reruns: act only when it changes, so the list below still works
+if picked != st.session_state.get("tree.last_pick"):
+    st.session_state["tree.last_pick"] = picked
+    if picked and picked[0] in by_id:
+        state.set_value("node", picked[0])
+        node_id = picked[0]
 
 st.selectbox("Node", list(by_id), format_func=lambda i: f"{by_id[i]['name']} ({by_id[i]['level']})",
              key=state.widget_key("node"), on_change=state.on_change("node"))
 node = by_id[node_id]
 detail = call(svc.node_detail, tree_path, node_id)
+state.sync_url(["mode", "exp", "node"] if mode == "experiment" else ["mode", "days", "node"])
 
 st.subheader(node["name"])
 facts = [f"level **{node['level']}**", f"**{node['direction']}** is better"]

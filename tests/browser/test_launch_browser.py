@@ -1,0 +1,94 @@
+"""Launch review and Metric tree in headless Chromium against the real server.
+
+The hand-made experiment database (tests/launch_fixture.py) has the E045 pattern as X1: an
+offline NDCG win that lost retention and breached the latency guardrail.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests import launch_fixture as lf
+from tests.browser.conftest import _free_port, open_page, screenshot, wait_idle
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def launch_server(tmp_path_factory):
+    db = lf.launch_db(tmp_path_factory)
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / f"launch-server-{port}.log", "w")
+    # own process group: `serve` starts streamlit as a child, both must stop with the test
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
+                            cwd="/", stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the dashboard server did not start in 90 s")
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=20)
+    log.close()
+
+
+def _tree_box(page, name: str):
+    """The drawn box of a tree node (a plotly annotation)."""
+    page.wait_for_selector(".js-plotly-plot g.annotation")
+    boxes = page.locator(".js-plotly-plot g.annotation")
+    for i in range(boxes.count()):
+        text = boxes.nth(i).locator("text").first.get_attribute("data-unformatted") or ""
+        if text.startswith(f"<b>{name}</b>"):
+            return boxes.nth(i), text
+    raise AssertionError(f"no tree node {name!r} drawn")
+
+
+def test_launch_review_says_do_not_ship_and_lights_the_tree(page, launch_server):
+    open_page(page, launch_server, "launch?exp=X1", "Roll back: do not ship")
+    alert = page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "Guardrail breached: Latency +13.8% against a limit of 10%" in alert
+    assert "7-day retention (business) got significantly worse" in alert
+    assert "Offline-online trap" in alert
+    latency, text = _tree_box(page, "Latency")
+    assert "BROKE" in text
+    stroke = latency.locator("rect.bg").first.get_attribute("style")
+    assert "rgb(127, 0, 0)" in stroke  # the dark-red border of what forced the roll back
+    _, ndcg = _tree_box(page, "NDCG@10")
+    assert "+8.0%" in ndcg and "improving" in ndcg
+    screenshot(page, "launch-review-X1")
+
+
+def test_switching_experiment_in_the_sidebar(page, launch_server):
+    open_page(page, launch_server, "launch?exp=X1", "Roll back")
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="X2 · Better snippets").click()
+    wait_idle(page, "Primary metric 7-day retention improved significantly")
+    assert page.get_by_text("Ship", exact=True).count() >= 1
+    assert "exp=X2" in page.url
+
+
+def test_clicking_a_tree_node_shows_its_history(page, launch_server):
+    open_page(page, launch_server, "tree?mode=experiment&exp=X1", "Children")
+    box, _ = _tree_box(page, "Latency")
+    rect = box.locator("rect.bg").first.bounding_box()
+    page.mouse.click(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2)
+    wait_idle(page, "Guardrail: Latency may rise by at most 10%")
+    assert page.locator("h3", has_text="Latency").count() == 1
+    assert "node=latency_ms" in page.url
+    screenshot(page, "metric-tree-latency")
