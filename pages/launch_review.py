@@ -37,11 +37,24 @@ with st.sidebar:
         strict = state.persist("strict", False, state.parse_bool)
         st.checkbox("Engagement harm also rolls back", key=state.widget_key("strict"),
                     on_change=state.on_change("strict"))
-state.sync_url(["exp", "alpha", "grule", "strict"])
-
 rules = {"alpha": alpha, "guardrail_rule": rule,
          "protected_levels": ("business", "engagement") if strict else ("business",)}
-report = call(svc.experiment_report, exp_id, str(default_tree_path()), rules)
+tree_path = str(default_tree_path())
+report = call(svc.experiment_report, exp_id, tree_path, rules)
+online = [m["metric"] for m in report["metrics"]]
+names = {m["metric"]: m["name"] for m in report["metrics"]}
+default_primary = report.get("primary") or ""
+if st.session_state.get(state.widget_key("primary"), "") not in [""] + online:
+    state.set_value("primary", "")  # picked for another experiment
+with st.sidebar:
+    primary = state.persist("primary", "", valid=lambda v: v == "" or v in online)
+    st.selectbox("Primary metric", [""] + online, key=state.widget_key("primary"),
+                 on_change=state.on_change("primary"),
+                 format_func=lambda m: f"tree's: {names.get(default_primary, 'none')}" if m == "" else names[m],
+                 help="The metric the launch is decided on; the tree marks one with `primary: true`.")
+if primary and primary != default_primary:
+    report = call(svc.experiment_report, exp_id, tree_path, rules, primary)
+state.sync_url(["exp", "alpha", "grule", "strict", "primary"])
 
 info = report["experiment"]
 st.subheader(f"{info['experiment_id']} · {info.get('name') or ''}")

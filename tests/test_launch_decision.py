@@ -134,3 +134,13 @@ def test_rules_from_mapping():
         DecisionRules.from_mapping({"guardrail_rule": "vibes"})
     with pytest.raises(ValueError, match="alpha"):
         DecisionRules.from_mapping({"alpha": 5})
+
+
+def test_click_optimised_ranker_is_named_proxy_over_optimisation():
+    session = MetricInput("session_length", cmp(12.0, 11.6, 8.0), "higher", "engagement")
+    d = decide([retention(0.4005), CTR_UP, session], None, [NDCG_UP])
+    assert d.verdict == "hold"
+    proxy = [r for r in d.reasons if r.rule == "proxy"]
+    assert proxy and proxy[0].text.startswith("Proxy over-optimisation: ctr +10.0%")
+    assert "session_length -3.3%" in proxy[0].text
+    assert d.trap  # offline up, primary flat

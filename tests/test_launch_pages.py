@@ -79,3 +79,15 @@ def test_metric_tree_with_a_broken_file(launch_env, tmp_path, monkeypatch):
     assert "bad direction 'sideways'" in _texts(at.markdown)
     at = run_page("launch_review.py")
     assert "The metric tree cannot be used" in _texts(at.error)
+
+
+def test_primary_metric_override(launch_env):
+    at = run_page("launch_review.py", {"exp": "X2"})
+    box = at.selectbox(key="_w.primary")
+    assert box.value == "" and "tree's: 7-day retention" in box.format_func("")
+    box.set_value("revenue_per_user").run()
+    assert not at.exception
+    text = _texts(at.success) + _texts(at.warning)
+    assert "Primary metric Revenue per user" in text
+    at.selectbox(key="_w.exp").set_value("X3").run()  # X3 has revenue too: the choice stays
+    assert not at.exception and at.selectbox(key="_w.primary").value == "revenue_per_user"

@@ -297,12 +297,16 @@ def _offline_online_trap(metrics, offline, statuses, harm, rules, primary) -> li
 
 
 def _proxy_overoptimisation(metrics, statuses, harm, rules) -> list[Reason]:
+    """An engagement proxy significantly up while an outcome (protected level) or another
+    engagement metric is significantly down: the proxy is being optimised, not the product."""
     up = [m for m in metrics if m.level in rules.engagement_levels and statuses[m.metric] == "better"]
-    down = [m for m in metrics if m.level in rules.protected_levels and harm[m.metric] == "worse"]
+    down = [m for m in metrics if (m.level in rules.protected_levels and harm[m.metric] == "worse")
+            or (m.level in rules.engagement_levels and statuses[m.metric] == "worse")]
     if not up or not down:
         return []
     text = (f"Proxy over-optimisation: {', '.join(f'{m.label} {_effect(m)}' for m in up)} rose while "
-            f"{', '.join(m.label for m in down)} fell: the proxy no longer tracks the outcome.")
+            f"{', '.join(f'{m.label} {_effect(m)}' for m in down)} fell: the proxy no longer tracks "
+            "the outcome.")
     return [Reason("proxy", text, tuple(m.metric for m in up + down), "warn")]
 
 
