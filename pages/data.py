@@ -67,7 +67,6 @@ if submitted and upload is not None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
-        release()  # the app's read-only connection must close before a write
         try:
             result = ingest_file(db_path(), kind, path, replace=replace)
         except InputError as exc:
@@ -76,6 +75,7 @@ if submitted and upload is not None:
         except Exception as exc:  # e.g. the database is locked by another writer
             st.error(f"`{upload.name}` could not be loaded: {exc}")
         else:
+            release()
             st.success(f"Loaded {result.rows:,} rows into `{result.table}`.")
 
 st.subheader("Load history")

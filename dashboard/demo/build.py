@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dashboard.demo.generate import write_demo_files
+from dashboard.demo.company import write_demo_files
 from dashboard.store.ingest import ingest_files
 
 # Load order: segments and judgements before runs, so the ranking summary is built on full data.

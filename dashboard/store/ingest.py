@@ -21,7 +21,7 @@ from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.connection import connect
 from dashboard.store.readers import ROW, InputError, read_input
 from dashboard.store.schema import KINDS, SQL_TYPES, Kind
-from dashboard.store.sqlutil import ident
+from dashboard.store.sqlutil import finish_pending, ident
 from dashboard.store.validate import STAGE, check_columns, check_duplicates, check_values
 
 # Test hook: seconds to sleep inside the open transaction, so a test can kill the process there.
@@ -107,6 +107,7 @@ def _stage(con, i: int, kind: Kind, path: Path, table: pa.Table, row_label: str,
     if problems:
         raise InputError(problems)
     stage = f"{STAGE}{i}"
+    finish_pending(con)
     con.register("_stage_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM _stage_arrow")
     con.unregister("_stage_arrow")

@@ -13,3 +13,10 @@ def ident(name: str) -> str:
 
 def placeholders(n: int) -> str:
     return ", ".join("?" * n)
+
+
+def finish_pending(con) -> None:
+    """DuckDB 2 refuses register() while a fetchone() result is open; drop it (no-op before 2.0)."""
+    abort = getattr(con, "abort", None)
+    if abort is not None:
+        abort()
