@@ -1,0 +1,278 @@
+"""Thresholds: confusion counts, curves and the business reading of one model's operating point.
+
+Slider moves and pickers read `prediction_bins` only (counts per bin, fetched once per model and
+filter). Average precision and ROC AUC are exact: computed from counts per distinct score on the
+raw rows, once per model and filter; when raw rows are not loaded they fall back to the bins and
+say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import numpy as np
+
+from dashboard.metrics import classification as clf
+from dashboard.metrics.binning import N_BINS, bin_edges
+from dashboard.store import catalog
+from dashboard.store.sqlutil import ident
+
+MIN_SEGMENT_SIZE = 200  # labelled examples; smaller segments are marked, not judged
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which rows: a date range (inclusive; None = all) and optionally one segment."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    segment_column: str = ""
+    segment_value: str = ""
+
+
+@dataclass
+class Counts:
+    """Per-bin counts of one model for the overall rows and each value of a breakdown column."""
+
+    model: str
+    lo: float
+    hi: float
+    days: int
+    overall: dict[str, np.ndarray]
+    segments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    by: str = ""
+
+    @property
+    def edges(self) -> np.ndarray:
+        return bin_edges(self.lo, self.hi)
+
+
+def options(con: duckdb.DuckDBPyConnection) -> dict:
+    """Models, their segment columns and values, and the date range of the summaries."""
+    models = catalog.prediction_models(con)
+    if not models:
+        return {"models": [], "segments": {}, "date_range": (None, None)}
+    lo, hi = con.execute("SELECT min(day), max(day) FROM prediction_bins").fetchall()[0]
+    return {"models": models, "segments": catalog.segment_values(con), "date_range": (lo, hi)}
+
+
+def _where(model: str, flt: Filter, segment_column: str) -> tuple[str, list]:
+    sql = "model = ? AND segment_column = ?"
+    params: list = [model, segment_column]
+    if flt.date_from is not None:
+        sql += " AND day >= ?"
+        params.append(flt.date_from)
+    if flt.date_to is not None:
+        sql += " AND day <= ?"
+        params.append(flt.date_to)
+    return sql, params
+
+
+_FIELDS = ("pos", "neg", "unlabeled", "value_pos", "value_neg")
+
+
+def _fetch(con, model: str, flt: Filter, column: str, value: str | None) -> dict[str, dict[str, np.ndarray]]:
+    where, params = _where(model, flt, column)
+    if value is not None:
+        where += " AND segment_value = ?"
+        params.append(value)
+    rows = con.execute(
+        f"SELECT segment_value, bin, sum(n_pos), sum(n_neg), sum(n_unlabeled), sum(value_pos), sum(value_neg) "
+        f"FROM prediction_bins WHERE {where} GROUP BY segment_value, bin", params
+    ).fetchnumpy()
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for seg in np.unique(rows["segment_value"]) if len(rows["bin"]) else []:
+        mask = rows["segment_value"] == seg
+        bins = rows["bin"][mask]
+        arrays = {}
+        for name, col in zip(_FIELDS, list(rows)[2:]):
+            arr = np.zeros(N_BINS + 1)
+            np.add.at(arr, bins, np.asarray(rows[col][mask], dtype=np.float64))
+            arrays[name] = arr
+        out[str(seg)] = arrays
+    return out
+
+
+def counts(con, model: str, flt: Filter = Filter(), by: str = "") -> Counts:
+    """Per-bin counts for the filtered rows, and per value of the `by` column."""
+    ranges = dict((m, (lo, hi)) for m, lo, hi in con.execute("SELECT model, lo, hi FROM model_score_range").fetchall())
+    if model not in ranges:
+        raise ValueError(f"unknown model {model!r}; loaded models: {', '.join(sorted(ranges)) or 'none'}")
+    _check_column(con, flt.segment_column)
+    _check_column(con, by)
+    overall = _fetch(con, model, flt, flt.segment_column, flt.segment_value if flt.segment_column else "")
+    empty = {k: np.zeros(N_BINS + 1) for k in _FIELDS}
+    segments = {}
+    if by and not flt.segment_column:
+        segments = _fetch(con, model, flt, by, None)
+    elif by and by == flt.segment_column:
+        segments = _fetch(con, model, flt, by, flt.segment_value)
+    where, params = _where(model, flt, "")
+    days = con.execute(f"SELECT count(DISTINCT day) FROM prediction_bins WHERE {where}", params).fetchall()[0][0]
+    lo, hi = ranges[model]
+    return Counts(model, lo, hi, int(days) or 1, next(iter(overall.values()), empty), segments, by)
+
+
+def _check_column(con, column: str) -> None:
+    if column and column not in catalog.segment_columns(con, "predictions"):
+        raise ValueError(f"unknown segment column {column!r}; predictions have: "
+                         f"{', '.join(catalog.segment_columns(con, 'predictions')) or 'none'}")
+
+
+def cumulative(arrays: dict[str, np.ndarray]) -> clf.Cumulative:
+    return clf.cumulate(arrays["pos"], arrays["neg"], arrays["unlabeled"], arrays["value_pos"], arrays["value_neg"])
+
+
+def exact_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict]:
+    """Exact AP and ROC AUC per segment value ('' = the filtered whole), from the raw rows."""
+    if not catalog.table_exists(con, "predictions"):
+        return {}
+    _check_column(con, flt.segment_column)
+    _check_column(con, by)
+    where = "model = ? AND label IS NOT NULL"
+    params: list = [model]
+    if flt.date_from is not None:
+        where += " AND CAST(ts AS DATE) >= ?"
+        params.append(flt.date_from)
+    if flt.date_to is not None:
+        where += " AND CAST(ts AS DATE) <= ?"
+        params.append(flt.date_to)
+    if flt.segment_column:
+        where += f" AND coalesce({ident(flt.segment_column)}, '(missing)') = ?"
+        params.append(flt.segment_value)
+    group = f"coalesce({ident(by)}, '(missing)')" if by else "''"
+    rows = con.execute(
+        f"SELECT {group} AS seg, score, count(*) FILTER (WHERE label = 1), count(*) FILTER (WHERE label = 0) "
+        f"FROM predictions WHERE {where} GROUP BY ALL ORDER BY seg", params
+    ).fetchnumpy()
+    out = {}
+    segs = rows["seg"] if len(rows["score"]) else np.array([])
+    keys = list(rows)
+    for seg in np.unique(segs):
+        m = segs == seg
+        s, p, n = rows["score"][m], rows[keys[2]][m], rows[keys[3]][m]
+        out[str(seg)] = {"average_precision": clf.average_precision(s, p, n), "roc_auc": clf.roc_auc(s, p, n)}
+    if by:
+        out[""] = exact_quality(con, model, flt, "").get("", {"average_precision": None, "roc_auc": None})
+    return out
+
+
+def threshold_index(c: Counts, threshold: float) -> int:
+    """The bin edge at or below `threshold` (the slider snaps to edges)."""
+    return int(np.clip(np.searchsorted(c.edges, threshold, side="right") - 1, 0, N_BINS))
+
+
+def segment_rows(c: Counts, i: int, min_size: int = MIN_SEGMENT_SIZE) -> list[dict]:
+    rows = []
+    for value, arrays in sorted(c.segments.items()):
+        cum = cumulative(arrays)
+        point = clf.operating_point(cum, i)
+        point["precision_ci"] = clf.wilson_interval(point["tp"], point["tp"] + point["fp"])
+        point["recall_ci"] = clf.wilson_interval(point["tp"], point["positives"])
+        point["small"] = point["positives"] + point["negatives"] < min_size
+        rows.append({"column": c.by, "value": value, **point})
+    return rows
+
+
+def business_reading(c: Counts, i: int) -> dict:
+    """The operating point per day at the logged volume, in the units a PM uses."""
+    cum = cumulative(c.overall)
+    days = c.days
+    return {
+        "days": days,
+        "alerts_per_day": float(cum.flagged[i]) / days,
+        "legit_blocked_per_day": float(cum.fp[i]) / days,
+        "bad_missed_per_day": float(cum.fn[i]) / days,
+        "bad_caught_per_day": float(cum.tp[i]) / days,
+        "value_caught_per_day": float(cum.value_tp[i]) / days,
+        "value_missed_per_day": float(cum.value_tp[0] - cum.value_tp[i]) / days,
+        "legit_value_blocked_per_day": float(cum.value_fp[i]) / days,
+    }
+
+
+def pick(c: Counts, mode: str, *, precision_floor: float = 0.9, every_segment: bool = False,
+         cost_fp: float = 1.0, cost_fn: float = 10.0, use_value: bool = False,
+         budget_per_day: float = 100.0, min_size: int = MIN_SEGMENT_SIZE) -> int | None:
+    """Threshold index chosen by a rule; None when no threshold satisfies it."""
+    cum = cumulative(c.overall)
+    if mode == "precision":
+        also = []
+        if every_segment:
+            also = [cumulative(a) for a in c.segments.values()
+                    if a["pos"].sum() + a["neg"].sum() >= min_size]
+        return clf.best_recall_at_precision(cum, precision_floor, also)
+    if mode == "cost":
+        return clf.max_value_index(cum, cost_fp) if use_value else clf.min_cost_index(cum, cost_fp, cost_fn)
+    if mode == "capacity":
+        return clf.capacity_index(cum, budget_per_day, c.days)
+    raise ValueError(f"unknown picking mode {mode!r}; expected precision, cost or capacity")
+
+
+def curves(c: Counts) -> dict[str, np.ndarray]:
+    """PR and ROC points at every non-empty bin edge (for drawing)."""
+    cum = cumulative(c.overall)
+    keep = np.r_[True, np.diff(cum.tp + cum.fp) != 0] & ((cum.tp + cum.fp) > 0)
+    return {
+        "threshold": c.edges[keep], "precision": clf.precision(cum)[keep], "recall": clf.recall(cum)[keep],
+        "fpr": clf.fpr(cum)[keep], "tpr": clf.recall(cum)[keep],
+    }
+
+
+def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_b: float,
+                 flt: Filter = Filter()) -> dict:
+    """Share of rows (joined on `id`) where two models decide differently at their thresholds."""
+    cols = set(r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'predictions'").fetchall())
+    if "id" not in cols:
+        return {"available": False, "reason": "predictions have no id column to pair the models' rows"}
+    where, params = "", [threshold_a, threshold_b, threshold_a, threshold_b, model_a, model_b]
+    if flt.date_from is not None:
+        where += " AND CAST(a.ts AS DATE) >= ?"
+        params.append(flt.date_from)
+    if flt.date_to is not None:
+        where += " AND CAST(a.ts AS DATE) <= ?"
+        params.append(flt.date_to)
+    if flt.segment_column:
+        _check_column(con, flt.segment_column)
+        where += f" AND coalesce(a.{ident(flt.segment_column)}, '(missing)') = ?"
+        params.append(flt.segment_value)
+    total, only_a, only_b = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE a.score >= ? AND b.score < ?), "
+        "count(*) FILTER (WHERE a.score < ? AND b.score >= ?) "
+        f"FROM predictions a JOIN predictions b ON a.id = b.id AND a.model = ? AND b.model = ? WHERE true{where}",
+        params,
+    ).fetchall()[0]
+    return {"available": True, "paired_rows": int(total), "only_a": int(only_a), "only_b": int(only_b),
+            "rate": clf.disagreement_rate(only_a, only_b, total)}
+
+
+# --- command line --------------------------------------------------------------------------
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--threshold", type=float, required=True,
+                        help="operating threshold (snapped down to the nearest of 10,000 bin edges)")
+    parser.add_argument("--by", default="", help="segment column to break down by")
+    parser.add_argument("--from", dest="date_from", type=date.fromisoformat, default=None)
+    parser.add_argument("--to", dest="date_to", type=date.fromisoformat, default=None)
+
+
+def report(con, args) -> dict:
+    flt = Filter(args.date_from, args.date_to)
+    c = counts(con, args.model, flt, args.by)
+    i = threshold_index(c, args.threshold)
+    exact = exact_quality(con, args.model, flt, args.by)
+    overall = {**clf.operating_point(cumulative(c.overall), i), **exact.get("", {})}
+    if not exact:
+        overall["average_precision"] = clf.binned_average_precision(c.overall["pos"], c.overall["neg"])
+        overall["roc_auc"] = clf.binned_roc_auc(c.overall["pos"], c.overall["neg"])
+        overall["exact"] = False
+    segments = []
+    for row in segment_rows(c, i):
+        row.update(exact.get(row["value"], {}))
+        segments.append(row)
+    return {"model": args.model, "threshold": float(c.edges[i]), "requested_threshold": args.threshold,
+            "overall": overall, "segments": segments, "per_day": business_reading(c, i)}
