@@ -81,7 +81,7 @@ box(f"### {report['headline']}\n\n{reasons}")
 srm = report["srm"]
 if srm:
     (st.error if srm["mismatch"] else st.caption)(
-        f"Sample ratio: {srm['n_control']:,} control / {srm['n_treatment']:,} treatment users. {srm['message']}.")
+        f"{srm['n_control']:,} control / {srm['n_treatment']:,} treatment users — {srm['message']}.")
 
 # ---- the tree, lit where it broke
 if report.get("tree_nodes"):

@@ -93,7 +93,8 @@ if node.get("note"):
 left, right = st.columns(2)
 with left:
     if detail.get("daily"):
-        st.markdown("**History** (daily, overall)")
+        st.markdown("**History** (daily, overall)" + (
+            " — shaded: previous period grey, current blue; double-click to see all" if mode == "period" else ""))
         st.plotly_chart(history_figure(detail["daily"], node["name"], node["unit"],
                                        view.get("window") if mode == "period" else None),
                         width="stretch", config={"displayModeBar": False}, key="node_history")
@@ -110,7 +111,7 @@ with right:
         st.markdown("**Drives** " + ", ".join(p["name"] for p in parents))
     st.markdown("**Children** (what drives it)" if children else "**Children**: none (a leaf)")
     if children:
-        st.dataframe(style(node_table(children)), hide_index=True, width="stretch")
+        st.dataframe(style(node_table(children, compact=True)), hide_index=True, width="stretch")
 
 with st.expander("All nodes"):
     st.dataframe(style(node_table(nodes)), hide_index=True, width="stretch")

@@ -7,6 +7,7 @@ between two worsening nodes are drawn red, so the tree is lit where it broke.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any, Iterable
 
 import plotly.graph_objects as go
@@ -21,6 +22,7 @@ STATUS_COLOURS = {
 STATUS_WORDS = {"better": "improving", "worse": "worsening", "inconclusive": "inconclusive",
                 "n/a": "no test", "no data": "no data"}
 BROKEN_BORDER = "#7f0000"
+SELECTED_BORDER = "#1a73e8"
 
 
 def fmt_value(value: float | None, unit: str = "") -> str:
@@ -101,8 +103,8 @@ def tree_figure(nodes: list[dict], levels: list[str], selected: str | None = Non
         width = 2
         if n.get("broken"):
             border, width = BROKEN_BORDER, 4
-        if n["id"] == selected:
-            width += 2
+        if n["id"] == selected:  # blue: selection, not a status colour
+            border, width = SELECTED_BORDER, max(width, 3)
         fig.add_annotation(x=n["x"], y=n["y"], text=_box_text(n), showarrow=False, align="center",
                            bgcolor=fill, bordercolor=border, borderwidth=width, borderpad=6,
                            font={"size": 12, "color": "#202124"})
@@ -180,11 +182,14 @@ def history_figure(series: Iterable[tuple[str, float]], name: str, unit: str = "
     dates, values = zip(*series) if series else ((), ())
     fig = go.Figure(go.Scatter(x=list(dates), y=list(values), mode="lines", name=name,
                                line={"color": "#1a73e8", "width": 2}))
-    if window:
-        fig.add_vrect(x0=window["prev_start"], x1=window["prev_end"], fillcolor="#80868b", opacity=0.10,
-                      line_width=0, annotation_text="previous", annotation_position="top left")
-        fig.add_vrect(x0=window["cur_start"], x1=window["end"], fillcolor="#1a73e8", opacity=0.12,
-                      line_width=0, annotation_text="current", annotation_position="top left")
+    if window:  # grey: previous period, blue: current period; open on the last half year
+        fig.add_vrect(x0=window["prev_start"], x1=window["prev_end"], fillcolor="#80868b", opacity=0.18,
+                      line_width=0)
+        fig.add_vrect(x0=window["cur_start"], x1=window["end"], fillcolor="#1a73e8", opacity=0.18,
+                      line_width=0)
+        start = (date.fromisoformat(window["end"]) - timedelta(days=182)).isoformat()
+        if dates and dates[0] < start:
+            fig.update_xaxes(range=[start, window["end"]])
     fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 20, "b": 30}, plot_bgcolor="white",
                       yaxis_title=unit or None, showlegend=False)
     if unit.startswith("share"):

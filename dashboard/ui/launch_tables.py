@@ -94,7 +94,9 @@ def offline_table(rows: list[dict]) -> pd.DataFrame:
     } for r in rows])
 
 
-def node_table(nodes: list[dict]) -> pd.DataFrame:
+def node_table(nodes: list[dict], compact: bool = False) -> pd.DataFrame:
+    if compact:
+        return node_table(nodes)[["node", "status", "change [CI]", "value"]]
     return pd.DataFrame([{
         "node": n["name"], "level": n["level"], "better when": n["direction"],
         "value": fmt_value(n.get("value"), n.get("unit", "")) if n["status"] != "no data" else "n/a",
