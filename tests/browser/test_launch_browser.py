@@ -92,3 +92,19 @@ def test_clicking_a_tree_node_shows_its_history(page, launch_server):
     assert page.locator("h3", has_text="Latency").count() == 1
     assert "node=latency_ms" in page.url
     screenshot(page, "metric-tree-latency")
+
+
+def test_demo_e045_do_not_ship_with_the_tree_lit(page, server):
+    """The issue's done criterion: on the demo, the NDCG win that lost retention says do not ship."""
+    open_page(page, server, "launch?exp=E045", "Roll back: do not ship")
+    alert = page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "Guardrail breached: Latency" in alert
+    assert "7-day retention (business) got significantly worse" in alert
+    assert "Offline-online trap" in alert and "ndcg@10" in alert
+    for name in ("7-day retention", "Latency"):
+        box, text = _tree_box(page, name)
+        assert "BROKE" in text
+        assert "rgb(127, 0, 0)" in box.locator("rect.bg").first.get_attribute("style")
+    _, ndcg = _tree_box(page, "NDCG@10")
+    assert "improving" in ndcg
+    screenshot(page, "launch-review-E045")
