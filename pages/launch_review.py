@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard.metrics.decision import __doc__ as RULES_DOC
 from dashboard.services import experiments as svc
-from dashboard.services.tree import default_tree_path
+from dashboard.services.tree import default_tree_path, tree_file_version
 from dashboard.ui import state
 from dashboard.ui.charts_tree import lift_figure, tree_figure
 from dashboard.ui.db import call
@@ -40,7 +40,8 @@ with st.sidebar:
 rules = {"alpha": alpha, "guardrail_rule": rule,
          "protected_levels": ("business", "engagement") if strict else ("business",)}
 tree_path = str(default_tree_path())
-report = call(svc.experiment_report, exp_id, tree_path, rules)
+version = tree_file_version(tree_path)
+report = call(svc.experiment_report, exp_id, tree_path, rules, tree_version=version)
 online = [m["metric"] for m in report["metrics"]]
 names = {m["metric"]: m["name"] for m in report["metrics"]}
 default_primary = report.get("primary") or ""
@@ -53,7 +54,7 @@ with st.sidebar:
                  format_func=lambda m: f"tree's: {names.get(default_primary, 'none')}" if m == "" else names[m],
                  help="The metric the launch is decided on; the tree marks one with `primary: true`.")
 if primary and primary != default_primary:
-    report = call(svc.experiment_report, exp_id, tree_path, rules, primary)
+    report = call(svc.experiment_report, exp_id, tree_path, rules, primary, tree_version=version)
 state.sync_url(["exp", "alpha", "grule", "strict", "primary"])
 
 info = report["experiment"]

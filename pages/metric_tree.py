@@ -12,6 +12,7 @@ from dashboard.ui.launch_tables import node_table, style
 
 st.title("Metric tree")
 tree_path = str(svc.default_tree_path())
+version = svc.tree_file_version(tree_path)  # edits of the file show without a restart
 
 experiments = call(exp_svc.list_experiments)
 ids = [e["experiment_id"] for e in experiments]
@@ -31,7 +32,7 @@ else:
     c2.select_slider("Period (days, compared with the same number of days before)", [7, 14, 28],
                      key=state.widget_key("days"), on_change=state.on_change("days"))
 
-view = call(svc.tree_view, tree_path, exp_id if mode == "experiment" else None, days)
+view = call(svc.tree_view, tree_path, exp_id if mode == "experiment" else None, days, tree_version=version)
 errors = [p for p in view["problems"] if p["severity"] == "error"]
 warnings = [p for p in view["problems"] if p["severity"] == "warning"]
 if errors or warnings:
@@ -71,7 +72,7 @@ if picked != st.session_state.get("tree.last_pick"):
 st.selectbox("Node", list(by_id), format_func=lambda i: f"{by_id[i]['name']} ({by_id[i]['level']})",
              key=state.widget_key("node"), on_change=state.on_change("node"))
 node = by_id[node_id]
-detail = call(svc.node_detail, tree_path, node_id)
+detail = call(svc.node_detail, tree_path, node_id, tree_version=version)
 state.sync_url(["mode", "exp", "node"] if mode == "experiment" else ["mode", "days", "node"])
 
 st.subheader(node["name"])

@@ -91,3 +91,20 @@ def test_primary_metric_override(launch_env):
     assert "Primary metric Revenue per user" in text
     at.selectbox(key="_w.exp").set_value("X3").run()  # X3 has revenue too: the choice stays
     assert not at.exception and at.selectbox(key="_w.primary").value == "revenue_per_user"
+
+
+def test_an_edited_tree_file_shows_without_a_restart(launch_env, tmp_path, monkeypatch):
+    import os
+
+    from dashboard.paths import DATA_DIR
+
+    tree = tmp_path / "tree.yaml"
+    tree.write_text((DATA_DIR / "metric_tree.yaml").read_text())
+    monkeypatch.setenv("DASHBOARD_TREE", str(tree))
+    at = run_page("launch_review.py", {"exp": "X1"})
+    assert "Roll back" in _texts(at.error)
+    tree.write_text(tree.read_text().replace("guardrail: {max_relative_change: 0.10}",
+                                             "guardrail: {max_relative_change: 0.50}"))
+    os.utime(tree, ns=(1, 10**18))  # a different modification time, whatever the clock
+    at.run()
+    assert "Latency may rise by at most 50%" in _texts(at.error) + _texts(at.markdown)

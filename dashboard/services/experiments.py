@@ -66,10 +66,13 @@ def _experiment_rows(con, experiment_id: str | None = None) -> list[dict]:
 
 def experiment_report(con: duckdb.DuckDBPyConnection, experiment_id: str,
                       tree_path: str | None = None, rules: Mapping[str, Any] | None = None,
-                      primary: str | None = None, expected_control_share: float = 0.5) -> dict:
+                      primary: str | None = None, expected_control_share: float = 0.5,
+                      tree_version: int = 0) -> dict:
     """The full launch review as plain JSON-ready data (see docs/metric_tree.md for every field).
 
     primary: an online metric to judge the launch on instead of the tree's primary node.
+    tree_version: unused here; the app passes the tree file's version so cached results follow
+    edits of the file (tree.tree_file_version).
     """
     r = DecisionRules.from_mapping(rules)
     loaded = tree_service.load(con, tree_path)

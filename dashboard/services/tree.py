@@ -34,6 +34,15 @@ def default_tree_path() -> Path:
     return Path(os.environ.get(TREE_ENV) or DEFAULT_TREE)
 
 
+def tree_file_version(path: str | Path | None = None) -> int:
+    """The tree file's modification time (ns), 0 when missing: part of the app's cache keys, so an
+    edited tree shows without a restart."""
+    try:
+        return Path(path or default_tree_path()).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 @dataclass
 class TreeLoad:
     path: str
@@ -262,8 +271,10 @@ def offline_history(con: duckdb.DuckDBPyConnection, metric: str) -> list[dict]:
             for e, n, d, c, t in con.execute(sql, [metric]).fetchall()]
 
 
-def node_detail(con: duckdb.DuckDBPyConnection, tree_path: str | None, node_id: str) -> dict:
-    """History of one node (daily series and offline values across experiments) and its children."""
+def node_detail(con: duckdb.DuckDBPyConnection, tree_path: str | None, node_id: str,
+                tree_version: int = 0) -> dict:
+    """History of one node (daily series and offline values across experiments) and its children.
+    tree_version: cache key only (see tree_file_version)."""
     loaded = load(con, tree_path)
     if loaded.tree is None or node_id not in loaded.tree:
         return {"node": node_id, "found": False}
@@ -283,8 +294,10 @@ def node_detail(con: duckdb.DuckDBPyConnection, tree_path: str | None, node_id: 
 
 
 def tree_view(con: duckdb.DuckDBPyConnection, tree_path: str | None = None,
-              experiment_id: str | None = None, days: int = 7, alpha: float = 0.05) -> dict:
-    """Everything the Metric tree page draws: nodes with states, levels, problems."""
+              experiment_id: str | None = None, days: int = 7, alpha: float = 0.05,
+              tree_version: int = 0) -> dict:
+    """Everything the Metric tree page draws: nodes with states, levels, problems.
+    tree_version: cache key only (see tree_file_version)."""
     loaded = load(con, tree_path)
     out: dict[str, Any] = {"path": loaded.path, "problems": loaded.problems, "levels": [],
                            "nodes": [], "mode": "experiment" if experiment_id else "period"}
