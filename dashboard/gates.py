@@ -12,7 +12,8 @@ Gates file (see data/gates.yaml):
         metric: recall@precision>=0.95    # classification: auc, average_precision,
                                           #   recall@precision>=X, precision@recall>=X
                                           #   (from prediction_bins);
-                                          # ranking: ndcg@K, mrr@K, recall@K (ranking_query_metrics)
+                                          # ranking: ndcg@K, mrr@K, recall@K (per query,
+                                          #   from rankings + qrels: dashboard/gates_ranking.py)
         baseline: fraud-v1                # model names as loaded
         candidate: fraud-v2
         max_drop: 0.01                    # fail if candidate < baseline - 0.01 (1 point)

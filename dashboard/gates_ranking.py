@@ -5,9 +5,10 @@ broken by item id descending; linear gain `rel`, discount log2(rank + 1); ideal 
 judged items of the query; relevant means rel >= 1; a query with no relevant item scores 0.
 Queries paired: those with judgements that both models ranked (trec_eval's default query set).
 
-Values come from the ranking summary `ranking_query_metrics` when it holds the metric, otherwise
-they are computed here in DuckDB from `rankings` and `qrels` (one window sort; only per-query
-values leave the database).
+Values are computed here in DuckDB from `rankings` and `qrels` (one window sort; only per-query
+values leave the database), independently of the Ranking page's summary, so a gate never depends
+on how that summary was configured. A gate run is a one-off command, not an interaction: a few
+seconds on the 3M-row demo run is acceptable.
 """
 
 from __future__ import annotations
