@@ -1,0 +1,112 @@
+"""Per-query ranking metrics, built at ingest so the Ranking page never re-ranks raw rows.
+
+Conventions are trec_eval's (see README, Ranking): items sorted by score descending, ties broken by
+item id descending; relevance of unjudged items is 0; the ideal DCG uses every judged item of the
+query; a query is evaluated only when it has judgements; relevant means relevance >= 1; a query
+with no relevant item scores 0. Gains: linear (`rel`, trec_eval) and exponential (`2^rel - 1`,
+LightGBM / ranx `ndcg_burges`); discount `log2(rank + 1)`.
+
+Table `ranking_query_metrics`, one row per model x query:
+  ndcg_lin_K, ndcg_exp_K, dcg_lin_K, dcg_exp_K, recall_K, hit_K, precision_K for K in K_VALUES,
+  rr (reciprocal rank of the first relevant item over the whole list, trec_eval `recip_rank`),
+  ap (average precision over the whole list, trec_eval `map`), n_relevant, n_retrieved.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from dashboard.store.catalog import table_exists
+
+K_VALUES = (1, 3, 5, 10, 20)
+GAINS = {"lin": "CAST(rel AS DOUBLE)", "exp": "(pow(2.0, rel) - 1)"}
+
+
+def metric_columns() -> list[str]:
+    cols = []
+    for k in K_VALUES:
+        cols += [f"ndcg_lin_{k}", f"ndcg_exp_{k}", f"dcg_lin_{k}", f"dcg_exp_{k}", f"recall_{k}", f"hit_{k}",
+                 f"precision_{k}"]
+    return cols + ["rr", "ap", "n_relevant", "n_retrieved"]
+
+
+def _aggregates() -> str:
+    parts = []
+    for k in K_VALUES:
+        for name, gain in GAINS.items():
+            parts.append(f"coalesce(sum({gain.replace('rel', 'r.rel')} / log2(r.rank + 1)) "
+                         f"FILTER (WHERE r.rank <= {k}), 0) AS dcg_{name}_{k}")
+        parts.append(f"count(*) FILTER (WHERE r.rank <= {k} AND r.rel >= 1) AS relret_{k}")
+    parts.append("min(r.rank) FILTER (WHERE r.rel >= 1) AS first_rel")
+    parts.append("coalesce(sum(r.rel_so_far / r.rank) FILTER (WHERE r.rel >= 1), 0) AS ap_sum")
+    parts.append("count(*) AS n_retrieved")
+    return ",\n               ".join(parts)
+
+
+def _ideal() -> str:
+    parts = []
+    for k in K_VALUES:
+        for name, gain in GAINS.items():
+            parts.append(f"coalesce(sum({gain} / log2(irank + 1)) FILTER (WHERE irank <= {k}), 0) AS idcg_{name}_{k}")
+    parts.append("count(*) FILTER (WHERE rel >= 1) AS n_relevant")
+    return ",\n               ".join(parts)
+
+
+def _final() -> str:
+    parts = ["p.model", "p.query_id"]
+    for k in K_VALUES:
+        for name in GAINS:
+            parts.append(f"CASE WHEN i.idcg_{name}_{k} > 0 THEN p.dcg_{name}_{k} / i.idcg_{name}_{k} ELSE 0 END "
+                         f"AS ndcg_{name}_{k}")
+            parts.append(f"p.dcg_{name}_{k}")
+        parts.append(f"CASE WHEN i.n_relevant > 0 THEN p.relret_{k} / i.n_relevant ELSE 0 END AS recall_{k}")
+        parts.append(f"CAST(p.relret_{k} > 0 AS DOUBLE) AS hit_{k}")
+        parts.append(f"p.relret_{k} / {k}.0 AS precision_{k}")
+    parts.append("coalesce(1.0 / p.first_rel, 0) AS rr")
+    parts.append("CASE WHEN i.n_relevant > 0 THEN p.ap_sum / i.n_relevant ELSE 0 END AS ap")
+    parts.append("coalesce(i.n_relevant, 0) AS n_relevant")
+    parts.append("p.n_retrieved")
+    return ", ".join(parts)
+
+
+BUILD_SQL = f"""
+CREATE OR REPLACE TABLE ranking_query_metrics AS
+WITH judged_queries AS (SELECT DISTINCT query_id FROM qrels),
+ranked AS (
+    SELECT r.model, r.query_id,
+           row_number() OVER (PARTITION BY r.model, r.query_id ORDER BY r.score DESC, r.item_id DESC) AS rank,
+           greatest(coalesce(q.relevance, 0), 0) AS rel
+    FROM rankings r
+    SEMI JOIN judged_queries j ON r.query_id = j.query_id
+    LEFT JOIN qrels q ON q.query_id = r.query_id AND q.item_id = r.item_id
+),
+running AS (
+    SELECT *, sum(CAST(rel >= 1 AS INTEGER)) OVER (PARTITION BY model, query_id ORDER BY rank
+                                                  ROWS UNBOUNDED PRECEDING) AS rel_so_far
+    FROM ranked
+),
+per_query AS (
+    SELECT r.model, r.query_id,
+               {_aggregates()}
+    FROM running r GROUP BY r.model, r.query_id
+),
+ideal_ranked AS (
+    SELECT query_id, greatest(relevance, 0) AS rel,
+           row_number() OVER (PARTITION BY query_id ORDER BY relevance DESC) AS irank
+    FROM qrels WHERE relevance > 0
+),
+ideal AS (
+    SELECT query_id,
+               {_ideal()}
+    FROM ideal_ranked GROUP BY query_id
+)
+SELECT {_final()}
+FROM per_query p LEFT JOIN ideal i USING (query_id)
+"""
+
+
+def build_ranking_summary(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build the per-query table once runs and judgements are both loaded."""
+    if not (table_exists(con, "rankings") and table_exists(con, "qrels")):
+        return
+    con.execute(BUILD_SQL)
