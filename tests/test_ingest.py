@@ -194,3 +194,10 @@ def test_killed_mid_load_leaves_database_exactly_as_it_was(db, tmp_path):
     assert snapshot(db) == before
     ingest_file(db, "predictions", tmp_path / "big.parquet")  # and the store still works
     assert snapshot(db) != before
+
+
+def test_pandas_index_column_is_not_a_segment(tmp_path):
+    frame = pd.DataFrame({"model": ["a", "a"], "score": [0.1, 0.9], "label": [0, 1]}, index=[10, 20])
+    frame.to_parquet(tmp_path / "i.parquet")  # writes __index_level_0__
+    result = ingest_file(tmp_path / "i.duckdb", "predictions", tmp_path / "i.parquet")
+    assert result.segment_columns == []

@@ -45,7 +45,8 @@ def check_columns(file_name: str, kind: Kind, columns: list[str]) -> tuple[list[
     problems: list[str] = []
     present = set(columns)
     known = set(kind.column_names)
-    extra = [c for c in columns if c not in known and c != ROW]
+    # pandas writes its index into Parquet as __index_level_N__: not data, never a segment
+    extra = [c for c in columns if c not in known and c != ROW and not c.startswith("__index_level_")]
     for col in kind.columns:
         if col.required and col.name not in present:
             guess = difflib.get_close_matches(col.name, extra, n=1, cutoff=0.6)
