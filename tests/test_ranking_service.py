@@ -1,0 +1,94 @@
+"""Ranking service on the demo: JSON agrees with pytrec_eval per query; deltas vs scipy; the trap."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import pytrec_eval
+from scipy import stats
+
+from dashboard.metrics import ranking as rk
+from dashboard.services import ranking as svc
+
+
+def trec_dicts(con, model):
+    run: dict = {}
+    for q, d, s in con.execute("SELECT query_id, item_id, score FROM rankings WHERE model = ?", [model]).fetchall():
+        run.setdefault(q, {})[d] = float(s)
+    qrels: dict = {}
+    for q, d, r in con.execute("SELECT query_id, item_id, relevance FROM qrels").fetchall():
+        qrels.setdefault(q, {})[d] = int(r)
+    return run, qrels
+
+
+def test_report_json_agrees_with_pytrec_eval_query_by_query(demo_db, demo_con):
+    out = subprocess.run([sys.executable, "-m", "dashboard", "report", "ranking", "--db", str(demo_db),
+                          "--model", "search-v3", "--baseline", "search-v2", "--k", "10", "--by", "user_tier",
+                          "--per-query", "--json"], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    run, qrels = trec_dicts(demo_con, "search-v3")
+    expected = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut_10", "recip_rank", "recall_10"}).evaluate(run)
+    assert len(result["queries"]) == len(expected)
+    for row in result["queries"]:
+        e = expected[row["query_id"]]
+        assert row["ndcg"] == pytest.approx(e["ndcg_cut_10"], abs=1e-9)
+        assert row["mrr"] == pytest.approx(e["recip_rank"], abs=1e-9)
+        assert row["recall"] == pytest.approx(e["recall_10"], abs=1e-9)
+    assert result["overall"]["ndcg"] == pytest.approx(np.mean([e["ndcg_cut_10"] for e in expected.values()]), abs=1e-12)
+    for key in ("n_queries", "ndcg", "mrr", "recall", "hit", "delta_ndcg", "ci_low", "ci_high"):
+        assert key in result["overall"]
+        assert all(key in s for s in result["segments"])
+
+
+def test_power_user_trap_is_flagged_on_the_demo(demo_con):
+    table = svc.segment_table(demo_con, "search-v3", 10, "linear", "user_tier", "search-v2")
+    assert table["overall"]["delta_ndcg"] > 0
+    flagged = {s["value"] for s in table["segments"] if s["trap"]}
+    assert flagged == {"power"}
+
+
+def test_paired_delta_matches_scipy(demo_con):
+    data = svc.per_query(demo_con, "search-v3", 10, "linear", "locale", "search-v2")
+    mask = data["segment"] == "de-DE"
+    d = rk.paired_delta(data["ndcg"][mask], data["base_ndcg"][mask], seed=1, resamples=2000)
+    assert d.p_value == pytest.approx(stats.ttest_rel(data["ndcg"][mask], data["base_ndcg"][mask]).pvalue, rel=1e-9)
+    ref = stats.bootstrap((data["ndcg"][mask] - data["base_ndcg"][mask],), np.mean, n_resamples=2000,
+                          method="percentile", random_state=1).confidence_interval
+    width = ref.high - ref.low
+    assert d.ci_low == pytest.approx(ref.low, abs=0.1 * width)
+    assert d.ci_high == pytest.approx(ref.high, abs=0.1 * width)
+
+
+def test_bh_matches_scipy_and_small_segments_are_not_flagged():
+    rng = np.random.default_rng(2)
+    deltas = [rk.paired_delta(rng.normal(m, 1, n), rng.normal(0, 1, n)) for m, n in
+              [(0.3, 200), (-0.4, 200), (0.0, 200), (-2.0, 10)]]
+    overall = rk.PairedDelta(610, 0.1, 0.0, 0.1, 0.05, 0.15, 0.001)
+    flags = rk.flag_segments(deltas, overall, min_size=30)
+    p = [d.p_value for d in deltas[:3]]
+    expected_q = stats.false_discovery_control(p)
+    assert [f["q_value"] for f in flags[:3]] == pytest.approx(list(expected_q))
+    assert flags[3]["small"] and not flags[3]["trap"] and flags[3]["q_value"] is None
+    assert flags[1]["trap"] and not flags[0]["trap"]
+
+
+def test_exp_gain_dcg_and_degenerate_input(demo_con):
+    lin = svc.segment_table(demo_con, "search-v2", 5, "linear")
+    exp = svc.segment_table(demo_con, "search-v2", 5, "exp")
+    assert exp["overall"]["dcg"] > lin["overall"]["dcg"]  # 2^rel - 1 >= rel for grades >= 1
+    with pytest.raises(ValueError, match="k must be one of 1, 3, 5, 10, 20"):
+        svc.segment_table(demo_con, "search-v2", 7)
+    with pytest.raises(ValueError, match="unknown ranking model 'x'"):
+        svc.segment_table(demo_con, "x")
+    assert rk.paired_bootstrap_ci(np.array([0.5])) == (None, None)
+    assert rk.paired_p_value(np.zeros(5)) == 1.0
+
+
+def test_coverage_is_a_share_of_the_catalogue(demo_con):
+    cov = svc.coverage(demo_con, "search-v2", 10, "frequency")
+    assert set(cov) == {"head", "torso", "tail"}
+    assert all(0 < v <= 1 for v in cov.values())
