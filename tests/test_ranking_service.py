@@ -67,8 +67,7 @@ def test_bh_matches_scipy_and_small_segments_are_not_flagged():
     rng = np.random.default_rng(2)
     deltas = [rk.paired_delta(rng.normal(m, 1, n), rng.normal(0, 1, n)) for m, n in
               [(0.3, 200), (-0.4, 200), (0.0, 200), (-2.0, 10)]]
-    overall = rk.PairedDelta(610, 0.1, 0.0, 0.1, 0.05, 0.15, 0.001)
-    flags = rk.flag_segments(deltas, overall, min_size=30)
+    flags = rk.flag_segments(deltas, 0.1, min_size=30)
     p = [d.p_value for d in deltas[:3]]
     expected_q = stats.false_discovery_control(p)
     assert [f["q_value"] for f in flags[:3]] == pytest.approx(list(expected_q))

@@ -37,11 +37,12 @@ def paired_bootstrap_ci(diffs: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,
     if n < 2:
         return None, None
     rng = np.random.default_rng(seed)
+    values = diffs.astype(np.float32)  # gathers 4x faster; means accumulate in float64
     means = np.empty(resamples)
     for start in range(0, resamples, CHUNK):
         size = min(CHUNK, resamples - start)
         idx = rng.integers(0, n, size=(size, n), dtype=np.int32 if n < 2**31 else np.int64)
-        means[start:start + size] = diffs[idx].mean(axis=1)
+        means[start:start + size] = values[idx].mean(axis=1, dtype=np.float64)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return float(low), float(high)
@@ -68,7 +69,7 @@ def paired_delta(candidate: np.ndarray, baseline: np.ndarray, seed: int = 0,
                        float(diffs.mean()) if n else 0.0, low, high, paired_p_value(diffs))
 
 
-def flag_segments(deltas: list[PairedDelta], overall: PairedDelta, alpha: float = 0.05,
+def flag_segments(deltas: list[PairedDelta], overall_delta: float, alpha: float = 0.05,
                   min_size: int = 30) -> list[dict]:
     """BH-adjust segment p-values; flag significant regressions under a rising overall average.
 
@@ -76,7 +77,7 @@ def flag_segments(deltas: list[PairedDelta], overall: PairedDelta, alpha: float 
     """
     testable = [d.n >= min_size and d.p_value is not None for d in deltas]
     q = benjamini_hochberg([d.p_value if t else None for d, t in zip(deltas, testable)])
-    rising = overall.delta > 0
+    rising = overall_delta > 0
     out = []
     for d, t, qv in zip(deltas, testable, q):
         significant = bool(t and qv is not None and qv < alpha)

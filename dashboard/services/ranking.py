@@ -80,20 +80,28 @@ def _row(data: dict, mask: np.ndarray, baseline: bool, seed: int) -> dict:
     return row
 
 
-def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = "", baseline: str = "",
-                  min_size: int = MIN_SEGMENT_QUERIES, seed: int = 0) -> dict:
-    """Overall and per-segment means (and paired deltas against the baseline, BH-adjusted)."""
-    data = per_query(con, model, k, gain, by, baseline)
+def overall_summary(con, model: str, k: int = 10, gain: str = "linear", baseline: str = "", seed: int = 0) -> dict:
+    """All queries: means and the paired delta (separate so a re-split does not redo its bootstrap)."""
+    data = per_query(con, model, k, gain, "", baseline)
     n = len(data["query_id"])
     if n == 0:
         raise ValueError(f"no evaluated queries for {model}" + (f" and {baseline}" if baseline else ""))
-    overall = _row(data, np.ones(n, bool), bool(baseline), seed)
+    row = _row(data, np.ones(n, bool), bool(baseline), seed)
+    row.pop("_delta", None)
+    return row
+
+
+def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = "", baseline: str = "",
+                  min_size: int = MIN_SEGMENT_QUERIES, seed: int = 0, overall: dict | None = None) -> dict:
+    """Overall and per-segment means (and paired deltas against the baseline, BH-adjusted)."""
+    overall = dict(overall or overall_summary(con, model, k, gain, baseline, seed))
+    data = per_query(con, model, k, gain, by, baseline) if by else {}
     segments = []
     if by:
         for value in np.unique(data["segment"]):
             segments.append({"column": by, "value": str(value), **_row(data, data["segment"] == value, bool(baseline), seed)})
     if baseline and segments:
-        flags = rk.flag_segments([s["_delta"] for s in segments], overall["_delta"], min_size=min_size)
+        flags = rk.flag_segments([s["_delta"] for s in segments], overall["delta_ndcg"], min_size=min_size)
         for s, f in zip(segments, flags):
             s.update(f)
     for r in [overall, *segments]:
