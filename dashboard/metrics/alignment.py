@@ -1,0 +1,254 @@
+"""Does one metric's lift predict another's across past experiments? Pure numpy/scipy, no I/O.
+
+Inputs are one point per experiment: x = the proxy's relative lift (offline NDCG, or an online
+engagement metric), y = the target's relative lift (retention), each with its standard error
+where known. Conventions (oracles in tests/test_alignment_metrics.py):
+
+- Pearson r and its p-value as scipy.stats.pearsonr; interval by the Fisher z transform,
+  atanh(r) +- z / sqrt(n - 3) (scipy's `confidence_interval()` for pearsonr is the same).
+- Spearman rho as scipy.stats.spearmanr (average ranks for ties); interval by Fisher z with the
+  Bonett & Wright (2000) standard error sqrt((1 + rho^2 / 2) / (n - 3)).
+- Sign agreement: the share of experiments whose two lifts have the same sign (experiments
+  where either lift is exactly 0 are left out), with a Wilson interval; and, of the offline
+  wins, how many were online wins.
+- Ordinary least squares y = intercept + slope * x, with the usual prediction interval for a
+  new experiment, intercept + slope * x0 +- t(n-2) * s * sqrt(1 + 1/n + (x0 - mean x)^2 / Sxx).
+- Leave-one-out prediction error: each experiment predicted from the fit on the others (exact
+  closed form e_i / (1 - h_ii)).
+- Noise-corrected correlation (errors in variables, method of moments): every observed lift is
+  the true lift plus estimation noise of known variance se_i^2, independent across experiments.
+  So var(observed) = var(true) + mean(se^2) and, with independent noise in the two metrics,
+  cov(observed) = cov(true). The corrected correlation is
+      cov(x, y) / sqrt((var x - mean se_x^2) (var y - mean se_y^2)),
+  with a percentile bootstrap interval over experiments. When the two metrics are measured on
+  the same users their noise is correlated (Bibaut et al., KDD 2024); pass `noise_correlation`
+  if known, otherwise this assumes 0. Undefined (None, with the reason) when the noise is as
+  large as the observed spread: the history cannot tell signal from noise then.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+MIN_EXPERIMENTS = 3
+SHORT_HISTORY = 8  # fewer experiments than this: intervals are wide, say so
+BOOTSTRAP_RESAMPLES = 2000
+
+
+class AlignmentError(ValueError):
+    """The history cannot answer the question (too few experiments, constant lifts...)."""
+
+
+@dataclass(frozen=True)
+class Correlation:
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+    method: str
+
+
+@dataclass(frozen=True)
+class SignAgreement:
+    share: float | None  # same sign, of the experiments where both lifts are non-zero
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    proxy_wins: int  # x > 0
+    proxy_wins_target_wins: int  # x > 0 and y > 0
+
+
+@dataclass(frozen=True)
+class Line:
+    slope: float
+    intercept: float
+    residual_sd: float
+    n: int
+    x_mean: float
+    sxx: float
+
+    def predict(self, x0, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(expected y, prediction interval low, high) for new experiments at x0."""
+        x0 = np.asarray(x0, dtype=np.float64)
+        y_hat = self.intercept + self.slope * x0
+        q = stats.t.ppf(0.5 + confidence / 2, self.n - 2)
+        half = q * self.residual_sd * np.sqrt(1 + 1 / self.n + (x0 - self.x_mean) ** 2 / self.sxx)
+        return y_hat, y_hat - half, y_hat + half
+
+
+@dataclass(frozen=True)
+class Corrected:
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    slope: float | None  # corrected regression slope of y on true x
+    reliability_x: float | None  # share of x's observed variance that is signal
+    reliability_y: float | None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def check_points(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Float arrays of equal length with >= 3 finite points and some spread in each; else a
+    clear AlignmentError."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise AlignmentError(f"need two lists of lifts of equal length, got {x.shape} and {y.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise AlignmentError("lifts must be finite numbers")
+    if x.size < MIN_EXPERIMENTS:
+        raise AlignmentError(f"only {x.size} experiment(s) have both metrics; at least "
+                             f"{MIN_EXPERIMENTS} are needed to say anything about a relation")
+    for name, v in (("first", x), ("second", y)):
+        if np.ptp(v) == 0:
+            raise AlignmentError(f"the {name} metric's lift is the same ({v[0]:+.4g}) in every experiment: "
+                                 "a constant cannot predict or be predicted")
+    return x, y
+
+
+def _fisher_interval(r: float, se: float, confidence: float) -> tuple[float, float]:
+    if not math.isfinite(se):
+        return -1.0, 1.0
+    z = math.atanh(max(min(r, 1 - 1e-15), -1 + 1e-15))
+    q = stats.norm.ppf(0.5 + confidence / 2)
+    return math.tanh(z - q * se), math.tanh(z + q * se)
+
+
+def pearson(x, y, confidence: float = 0.95) -> Correlation:
+    x, y = check_points(x, y)
+    res = stats.pearsonr(x, y)
+    r = float(res.statistic)
+    se = 1 / math.sqrt(x.size - 3) if x.size > 3 else math.inf
+    lo, hi = _fisher_interval(r, se, confidence)
+    return Correlation(r, lo, hi, float(res.pvalue), int(x.size), "pearson")
+
+
+def spearman(x, y, confidence: float = 0.95) -> Correlation:
+    x, y = check_points(x, y)
+    res = stats.spearmanr(x, y)
+    rho = float(res.statistic)
+    if not math.isfinite(rho):  # ranks constant: check_points excludes it, kept as a guard
+        raise AlignmentError("ranks are constant: no rank correlation")
+    se = math.sqrt((1 + rho * rho / 2) / (x.size - 3)) if x.size > 3 else math.inf
+    lo, hi = _fisher_interval(rho, se, confidence)
+    return Correlation(rho, lo, hi, float(res.pvalue), int(x.size), "spearman")
+
+
+def wilson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    if trials == 0:
+        return None, None
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def sign_agreement(x, y, confidence: float = 0.95) -> SignAgreement:
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    both = (x != 0) & (y != 0)
+    agree = int(((np.sign(x) == np.sign(y)) & both).sum())
+    n = int(both.sum())
+    lo, hi = wilson(agree, n, confidence)
+    return SignAgreement(agree / n if n else None, lo, hi, n, int((x > 0).sum()), int(((x > 0) & (y > 0)).sum()))
+
+
+def fit_line(x, y) -> Line:
+    x, y = check_points(x, y)
+    x_mean = float(x.mean())
+    sxx = float(((x - x_mean) ** 2).sum())
+    slope = float(((x - x_mean) * (y - y.mean())).sum() / sxx)
+    intercept = float(y.mean() - slope * x_mean)
+    resid = y - intercept - slope * x
+    dof = x.size - 2
+    residual_sd = float(math.sqrt((resid ** 2).sum() / dof)) if dof > 0 else math.inf
+    return Line(slope, intercept, residual_sd, int(x.size), x_mean, sxx)
+
+
+def leave_one_out_errors(x, y) -> np.ndarray:
+    """y_i minus its prediction from the line fitted without experiment i."""
+    x, y = check_points(x, y)
+    line = fit_line(x, y)
+    resid = y - line.intercept - line.slope * x
+    leverage = 1 / x.size + (x - line.x_mean) ** 2 / line.sxx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # leverage 1 (an experiment alone at its x) cannot be predicted from the others
+        return np.where(leverage < 1 - 1e-12, resid / (1 - leverage), np.nan)
+
+
+def _corrected_moments(x: np.ndarray, y: np.ndarray, var_x: np.ndarray, var_y: np.ndarray,
+                       noise_cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signal cov, signal var x, signal var y) along the last axis (so it vectorises over
+    bootstrap resamples)."""
+    n = x.shape[-1]
+    xc = x - x.mean(axis=-1, keepdims=True)
+    yc = y - y.mean(axis=-1, keepdims=True)
+    cov = (xc * yc).sum(axis=-1) / (n - 1) - noise_cov.mean(axis=-1)
+    vx = (xc * xc).sum(axis=-1) / (n - 1) - var_x.mean(axis=-1)
+    vy = (yc * yc).sum(axis=-1) / (n - 1) - var_y.mean(axis=-1)
+    return cov, vx, vy
+
+
+def noise_corrected(x, y, se_x=None, se_y=None, noise_correlation: float = 0.0,
+                    confidence: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
+                    seed: int = 0) -> Corrected:
+    """Correlation of the true lifts, removing each experiment's estimation noise (see module doc).
+
+    se_x / se_y: standard errors per experiment; None (or NaN entries) means no noise known
+    (an offline metric typed in from a fixed evaluation set).
+    """
+    x, y = check_points(x, y)
+    var_x = _noise_var(se_x, x.size)
+    var_y = _noise_var(se_y, x.size)
+    noise_cov = noise_correlation * np.sqrt(var_x * var_y)
+    cov, vx, vy = _corrected_moments(x, y, var_x, var_y, noise_cov)
+    notes = []
+    obs_vx, obs_vy = float(x.var(ddof=1)), float(y.var(ddof=1))
+    rel_x, rel_y = max(vx, 0.0) / obs_vx, max(vy, 0.0) / obs_vy
+    if vx <= 0 or vy <= 0:
+        which = " and ".join(n for n, v in (("the proxy", vx), ("the target", vy)) if v <= 0)
+        notes.append(f"estimation noise is as large as the spread of {which} across experiments: "
+                     "the true correlation cannot be separated from noise")
+        return Corrected(None, None, None, None, rel_x, rel_y, tuple(notes))
+    estimate = float(np.clip(cov / math.sqrt(vx * vy), -1, 1))
+    slope = float(cov / vx)
+
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, x.size, size=(resamples, x.size))
+    b_cov, b_vx, b_vy = _corrected_moments(x[idx], y[idx], var_x[idx], var_y[idx], noise_cov[idx])
+    ok = (b_vx > 0) & (b_vy > 0)
+    boot = np.clip(b_cov[ok] / np.sqrt(b_vx[ok] * b_vy[ok]), -1, 1)
+    dropped = 1 - ok.mean()
+    if dropped > 0.05:
+        notes.append(f"in {dropped:.0%} of bootstrap resamples the noise exceeded the spread; "
+                     "the interval is unreliable")
+    if boot.size < 20:
+        return Corrected(estimate, None, None, slope, rel_x, rel_y, tuple(notes))
+    lo, hi = np.quantile(boot, [0.5 - confidence / 2, 0.5 + confidence / 2])
+    return Corrected(estimate, float(lo), float(hi), slope, rel_x, rel_y, tuple(notes))
+
+
+def _noise_var(se, n: int) -> np.ndarray:
+    if se is None:
+        return np.zeros(n)
+    v = np.asarray(se, dtype=np.float64)
+    if v.shape != (n,):
+        raise AlignmentError(f"need one standard error per experiment ({n}), got {v.shape}")
+    return np.where(np.isfinite(v), v * v, 0.0)
+
+
+def history_warnings(x, x0: float | None = None) -> list[str]:
+    """Why a prediction from this history deserves caution."""
+    x = np.asarray(x, dtype=np.float64)
+    out = []
+    if x.size < SHORT_HISTORY:
+        out.append(f"only {x.size} past experiments: the history is short and intervals are wide")
+    if x0 is not None and x.size and not (x.min() <= x0 <= x.max()):
+        out.append(f"the candidate's lift {x0:+.2%} lies outside the history "
+                   f"({x.min():+.2%} to {x.max():+.2%}): the line is extrapolated")
+    return out

@@ -1,0 +1,175 @@
+"""Alignment statistics against scipy, brute force and simulation with a known truth."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from dashboard.metrics import alignment as al
+
+
+def _points(seed=1, n=25, rho=0.6):
+    rng = np.random.default_rng(seed)
+    xy = rng.multivariate_normal([0.01, 0.002], [[1e-4, rho * 1e-4 * 0.5], [rho * 1e-4 * 0.5, 0.25e-4]], n)
+    return xy[:, 0], xy[:, 1]
+
+
+@pytest.mark.parametrize("seed,n", [(1, 4), (2, 10), (3, 45), (4, 200)])
+def test_pearson_matches_scipy_estimate_p_and_interval(seed, n):
+    x, y = _points(seed, n)
+    got = al.pearson(x, y)
+    ref = stats.pearsonr(x, y)
+    ci = ref.confidence_interval(0.95)
+    assert got.estimate == pytest.approx(ref.statistic, abs=1e-12)
+    assert got.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert (got.ci_low, got.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-9)
+
+
+def test_spearman_matches_scipy_with_ties():
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(0, 1, 40), 1)  # many ties
+    y = np.round(x + rng.normal(0, 1, 40), 0)
+    got = al.spearman(x, y)
+    ref = stats.spearmanr(x, y)
+    assert got.estimate == pytest.approx(ref.statistic, abs=1e-12)
+    assert got.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    se = math.sqrt((1 + ref.statistic ** 2 / 2) / 37)
+    z = math.atanh(ref.statistic)
+    assert got.ci_low == pytest.approx(math.tanh(z - 1.959963984540054 * se), abs=1e-9)
+    assert got.ci_low < got.estimate < got.ci_high
+
+
+def test_three_experiments_give_an_estimate_with_an_uninformative_interval():
+    got = al.pearson([0.01, 0.02, 0.04], [0.0, 0.01, 0.03])
+    assert got.estimate == pytest.approx(stats.pearsonr([0.01, 0.02, 0.04], [0.0, 0.01, 0.03]).statistic)
+    assert (got.ci_low, got.ci_high) == (-1.0, 1.0)
+
+
+@pytest.mark.parametrize("x,y,match", [
+    ([0.01, 0.02], [0.0, 0.01], "only 2 experiment"),
+    ([], [], "only 0 experiment"),
+    ([0.01, 0.01, 0.01, 0.01], [0.1, 0.2, 0.0, 0.3], "first metric's lift is the same"),
+    ([0.01, 0.02, 0.03], [0.5, 0.5, 0.5], "second metric's lift is the same"),
+    ([0.01, float("nan"), 0.03], [0.1, 0.2, 0.3], "finite"),
+])
+def test_degenerate_histories_get_a_clear_message(x, y, match):
+    for fn in (al.pearson, al.spearman, al.fit_line, al.noise_corrected):
+        with pytest.raises(al.AlignmentError, match=match):
+            fn(x, y)
+
+
+def test_line_matches_linregress_and_prediction_interval_matches_matrix_form():
+    x, y = _points(7, 30)
+    line = al.fit_line(x, y)
+    ref = stats.linregress(x, y)
+    assert line.slope == pytest.approx(ref.slope, rel=1e-10)
+    assert line.intercept == pytest.approx(ref.intercept, abs=1e-12)
+    # independent form: var(new) = s^2 (1 + x0' (X'X)^-1 x0)
+    design = np.c_[np.ones_like(x), x]
+    beta, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+    s2 = rss[0] / (x.size - 2)
+    for x0 in (-0.02, 0.0, 0.013, 0.05):
+        v = np.array([1.0, x0])
+        half = stats.t.ppf(0.975, x.size - 2) * math.sqrt(s2 * (1 + v @ np.linalg.inv(design.T @ design) @ v))
+        y_hat, lo, hi = line.predict(x0)
+        assert y_hat == pytest.approx(v @ beta, abs=1e-12)
+        assert (lo, hi) == pytest.approx((v @ beta - half, v @ beta + half), abs=1e-12)
+
+
+def test_prediction_interval_covers_new_experiments_at_the_nominal_rate():
+    rng = np.random.default_rng(11)
+    hits = 0
+    sims = 2000
+    for _ in range(sims):
+        x = rng.normal(0, 1, 12)
+        y = 0.5 * x + rng.normal(0, 1, 12)
+        x0 = rng.normal(0, 1)
+        _, lo, hi = al.fit_line(x, y).predict(x0)
+        hits += lo <= 0.5 * x0 + rng.normal(0, 1) <= hi
+    assert 0.93 <= hits / sims <= 0.97
+
+
+def test_leave_one_out_equals_refitting_without_each_experiment():
+    x, y = _points(9, 15)
+    got = al.leave_one_out_errors(x, y)
+    for i in range(x.size):
+        keep = np.arange(x.size) != i
+        ref = stats.linregress(x[keep], y[keep])
+        assert got[i] == pytest.approx(y[i] - ref.intercept - ref.slope * x[i], abs=1e-12)
+
+
+def test_fisher_interval_covers_the_true_correlation_at_the_nominal_rate():
+    rng = np.random.default_rng(3)
+    rho, n, sims = 0.5, 20, 2000
+    cov = [[1, rho], [rho, 1]]
+    hits = 0
+    for _ in range(sims):
+        xy = rng.multivariate_normal([0, 0], cov, n)
+        c = al.pearson(xy[:, 0], xy[:, 1])
+        hits += c.ci_low <= rho <= c.ci_high
+    assert 0.93 <= hits / sims <= 0.97
+
+
+def _noisy_history(rng, n, rho, noise_scale):
+    """True lifts with correlation rho (sd 1%), observed with per-experiment noise."""
+    sd = 0.01
+    truth = rng.multivariate_normal([0, 0], [[sd * sd, rho * sd * sd], [rho * sd * sd, sd * sd]], n)
+    se_x = rng.uniform(0.5, 1.5, n) * sd * noise_scale
+    se_y = rng.uniform(0.5, 1.5, n) * sd * noise_scale
+    x = truth[:, 0] + rng.normal(0, se_x)
+    y = truth[:, 1] + rng.normal(0, se_y)
+    return x, y, se_x, se_y
+
+
+def test_noise_correction_recovers_the_true_correlation_where_naive_is_attenuated():
+    rng = np.random.default_rng(21)
+    naive, corrected = [], []
+    for _ in range(60):
+        x, y, se_x, se_y = _noisy_history(rng, 150, 0.7, 1.0)
+        naive.append(al.pearson(x, y).estimate)
+        corrected.append(al.noise_corrected(x, y, se_x, se_y, resamples=200).estimate)
+    # noise variance ~ signal variance: naive shrinks to ~0.7 / (1 + 1.08) ~ 0.34
+    assert np.mean(naive) == pytest.approx(0.34, abs=0.05)
+    assert np.mean(corrected) == pytest.approx(0.7, abs=0.05)
+
+
+def test_noise_corrected_interval_covers_the_truth():
+    rng = np.random.default_rng(8)
+    hits, sims = 0, 200
+    for i in range(sims):
+        x, y, se_x, se_y = _noisy_history(rng, 120, 0.6, 0.7)
+        c = al.noise_corrected(x, y, se_x, se_y, resamples=400, seed=i)
+        hits += c.ci_low <= 0.6 <= c.ci_high
+    assert 0.90 <= hits / sims <= 0.99
+
+
+def test_noise_correction_without_noise_equals_pearson():
+    x, y = _points(4, 30)
+    c = al.noise_corrected(x, y)
+    assert c.estimate == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+    assert c.reliability_x == pytest.approx(1.0)
+
+
+def test_noise_as_large_as_the_spread_is_reported_not_guessed():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(0, 0.01, 20), rng.normal(0, 0.01, 20)
+    c = al.noise_corrected(x, y, np.full(20, 0.05), np.full(20, 0.001))
+    assert c.estimate is None and "the proxy" in c.notes[0]
+
+
+def test_sign_agreement_counts_and_wilson_interval_match_scipy():
+    x = [0.02, 0.01, -0.01, 0.03, 0.0, -0.02, 0.01]
+    y = [0.01, -0.01, -0.02, 0.02, 0.01, 0.01, 0.0]
+    s = al.sign_agreement(x, y)
+    assert (s.n, s.proxy_wins, s.proxy_wins_target_wins) == (5, 4, 2)
+    assert s.share == pytest.approx(3 / 5)
+    ci = stats.binomtest(3, 5).proportion_ci(0.95, method="wilson")
+    assert (s.ci_low, s.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+def test_history_warnings_for_short_history_and_extrapolation():
+    assert any("short" in w for w in al.history_warnings([0.01, 0.02, 0.03]))
+    w = al.history_warnings(np.linspace(-0.01, 0.02, 20), 0.08)
+    assert len(w) == 1 and "outside the history" in w[0]
+    assert al.history_warnings(np.linspace(-0.01, 0.02, 20), 0.0) == []
