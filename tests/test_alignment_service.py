@@ -1,0 +1,170 @@
+"""Online vs offline service and report: JSON agrees with scipy and with lifts recomputed from the
+raw tables; the demo's good and bad proxies; logged lifts; clear messages for thin histories."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.metrics import roc_auc_score
+
+from dashboard.cli import main
+from dashboard.metrics.lift_bootstrap import binned_metric_lift, paired_mean_lift
+from dashboard.services import alignment as svc
+from dashboard.services.alignment_lifts import MetricRef
+from dashboard.store.ingest import ingest_files
+
+
+def _report(db, capsys, *args) -> dict:
+    assert main(["report", "alignment", "--db", str(db), *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_report_agrees_with_scipy_and_with_lifts_from_raw_rows(demo_db, demo_con, capsys):
+    r = _report(demo_db, capsys, "--offline", "online:task_success", "--online", "retention_7d", "--json")
+    assert set(r) >= {"n_experiments", "pearson", "pearson_ci", "spearman", "spearman_ci", "sign_agreement",
+                      "slope", "intercept", "corrected_correlation", "experiments"}
+    x = np.array([e["offline_lift"] for e in r["experiments"]])
+    y = np.array([e["online_lift"] for e in r["experiments"]])
+    assert r["n_experiments"] == len(x) == 45
+    assert r["pearson"] == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+    ci = stats.pearsonr(x, y).confidence_interval(0.95)
+    assert r["pearson_ci"] == pytest.approx([ci.low, ci.high], abs=1e-9)
+    assert r["spearman"] == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
+    fit = stats.linregress(x, y)
+    assert (r["slope"], r["intercept"]) == pytest.approx((fit.slope, fit.intercept), abs=1e-12)
+    # lifts recomputed independently from the stored sufficient statistics (overall rows)
+    raw = demo_con.execute(
+        "SELECT experiment_id, lower(variant) v, sum(sum) / sum(n) m FROM experiment_results "
+        "WHERE metric = 'retention_7d' AND user_tier IS NULL GROUP BY ALL").df()
+    wide = raw.pivot(index="experiment_id", columns="v", values="m")
+    expected = (wide.treatment / wide.control - 1).to_dict()
+    for e in r["experiments"]:
+        assert e["online_lift"] == pytest.approx(expected[e["experiment_id"]], rel=1e-9)
+        assert e["online_ci_low"] < e["online_lift"] < e["online_ci_high"]
+
+
+def test_demo_good_proxy_and_bad_proxy(demo_con):
+    good = svc.alignment(demo_con, MetricRef("online", "task_success"), MetricRef("online", "retention_7d"))
+    bad = svc.alignment(demo_con, MetricRef("online", "ctr"), MetricRef("online", "retention_7d"))
+    assert good["pearson_ci"][0] > 0.3
+    assert bad["pearson_ci"][0] < 0 < bad["pearson_ci"][1]
+    board = svc.leaderboard(demo_con, MetricRef("online", "retention_7d"))
+    ranked = [row["proxy"] for row in board if not row["problem"]]
+    assert ranked[0] == "online:task_success"
+    assert ranked.index("online:ctr") > ranked.index("offline:ndcg@10")
+
+
+def test_e045_is_where_ndcg_broke_and_its_lift_comes_from_the_logs(demo_con):
+    r = svc.alignment(demo_con, MetricRef("offline", "ndcg@10"), MetricRef("online", "retention_7d"))
+    assert "E045" in r["broken"]
+    e045 = next(e for e in r["experiments"] if e["experiment_id"] == "E045")
+    assert e045["offline_source"] == "logs" and e045["online_loss_significant"]
+    assert e045["offline_ci_low"] < e045["offline_lift"] < e045["offline_ci_high"]
+    assert 0 < e045["disagreement"] <= 1
+    base = demo_con.execute("SELECT avg(ndcg_lin_10) FROM ranking_query_metrics WHERE model = 'search-v2'").fetchone()[0]
+    cand = demo_con.execute("SELECT avg(ndcg_lin_10) FROM ranking_query_metrics WHERE model = 'search-v3'").fetchone()[0]
+    assert e045["offline_lift"] == pytest.approx(cand / base - 1, rel=1e-9)
+    typed = [e for e in r["experiments"] if e["offline_source"] == "typed"]
+    assert typed and all(e["offline_ci_low"] is None for e in typed)
+
+
+def test_prediction_and_its_warnings(demo_con):
+    r = svc.alignment(demo_con, MetricRef("online", "task_success"), MetricRef("online", "retention_7d"))
+    inside = svc.predict(r, 0.0)
+    assert inside["interval"][0] < inside["expected_online_lift"] < inside["interval"][1]
+    assert inside["warnings"] == []
+    far = svc.predict(r, 0.5)
+    assert any("outside the history" in w for w in far["warnings"])
+    weak = svc.predict(svc.alignment(demo_con, MetricRef("online", "ctr"), MetricRef("online", "retention_7d")), 0.0)
+    assert any("includes 0" in w for w in weak["warnings"])
+
+
+def test_tree_edges_annotated(demo_con):
+    edges = {(e["child"], e["parent"]): e for e in svc.tree_edges(demo_con)}
+    assert edges[("task_success", "retention_7d")]["aligned_pearson"] > 0.3
+    assert edges[("session_length", "dau")]["problem"]  # dau has no experiment data
+
+
+def _tiny_db(tmp_path, lifts: list[float]):
+    exp = pd.DataFrame({"experiment_id": [f"X{i}" for i in range(len(lifts))], "name": "x",
+                        "start_date": "2026-01-01", "end_date": "2026-01-15",
+                        "control_model": "a", "treatment_model": "b"})
+    res, off = [], []
+    for i, lift in enumerate(lifts):
+        for variant, mean in (("control", 0.4), ("treatment", 0.4 * (1 + lift))):
+            res.append(dict(experiment_id=f"X{i}", variant=variant, metric="retention", n=1000,
+                            sum=1000 * mean, sum_sq=1000 * mean))
+        off.append(dict(experiment_id=f"X{i}", metric="ndcg@10", control_value=0.5, treatment_value=0.5 * (1 + lift)))
+    paths = []
+    for name, frame in (("experiments", exp), ("results", pd.DataFrame(res)), ("offline", pd.DataFrame(off))):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        paths.append((name, tmp_path / f"{name}.csv"))
+    db = tmp_path / "tiny.duckdb"
+    ingest_files(db, paths)
+    return db
+
+
+@pytest.mark.parametrize("lifts,message", [
+    ([0.01, 0.02], "only 2 experiment(s)"),
+    ([0.01, 0.01, 0.01, 0.01], "is the same"),
+])
+def test_thin_histories_get_a_clear_message(tmp_path, capsys, lifts, message):
+    db = _tiny_db(tmp_path, lifts)
+    assert main(["report", "alignment", "--db", str(db), "--offline", "ndcg@10", "--online", "retention"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_metric_lists_what_is_loaded(tmp_path, capsys):
+    db = _tiny_db(tmp_path, [0.01, 0.02, 0.03])
+    assert main(["report", "alignment", "--db", str(db), "--offline", "ndcg@5", "--online", "retention"]) == 2
+    err = capsys.readouterr().err
+    assert "no experiment has metric 'ndcg@5'" in err and "offline: ndcg@10" in err
+
+
+def _delta_se_of_ratio(b, c):
+    """Independent check: delta-method standard error of mean(c) / mean(b) - 1 for paired units."""
+    n = b.size
+    mb, mc = b.mean(), c.mean()
+    cov = np.cov(np.vstack([b, c]))
+    grad = np.array([-mc / mb ** 2, 1 / mb])
+    return float(np.sqrt(grad @ cov @ grad / n))
+
+
+@pytest.mark.parametrize("n", [800, 40_000])  # unit and batched resampling
+def test_paired_bootstrap_lift_matches_the_delta_method(n):
+    rng = np.random.default_rng(n)
+    b = rng.beta(2, 3, n)
+    c = np.clip(b + rng.normal(0.02, 0.1, n), 0, 1)
+    est = paired_mean_lift(b, c, resamples=2000)
+    assert est.lift == pytest.approx(c.mean() / b.mean() - 1, rel=1e-12)
+    assert est.se == pytest.approx(_delta_se_of_ratio(b, c), rel=0.1)
+    assert est.ci_low < est.lift < est.ci_high
+
+
+def test_binned_auc_lift_matches_sklearn_and_a_row_bootstrap():
+    rng = np.random.default_rng(4)
+    rows = 3000
+    bins = 40
+    models = []
+    for sep in (0.8, 1.1):
+        y = rng.random(rows) < 0.2
+        score_bin = np.clip((rng.normal(0, 1, rows) + sep * y) * 8 + 20, 0, bins - 1).astype(int)
+        models.append((y, score_bin))
+    counts = [(np.bincount(s[y], minlength=bins).astype(float), np.bincount(s[~y], minlength=bins).astype(float))
+              for y, s in models]
+    from dashboard.metrics import gate_stats
+    est = binned_metric_lift(gate_stats.roc_auc, counts[0], counts[1], resamples=600)
+    aucs = [roc_auc_score(y, s) for y, s in models]
+    assert est.lift == pytest.approx(aucs[1] / aucs[0] - 1, rel=1e-9)
+    boot = []
+    for _ in range(300):
+        vals = []
+        for y, s in models:
+            i = rng.integers(0, rows, rows)
+            vals.append(roc_auc_score(y[i], s[i]))
+        boot.append(vals[1] / vals[0] - 1)
+    assert est.se == pytest.approx(np.std(boot, ddof=1), rel=0.2)
