@@ -6,7 +6,6 @@ import argparse
 import importlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -145,8 +144,11 @@ def _serve(args) -> int:
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
     print(f"dashboard on http://{args.address}:{args.port}  (database {args.db})", flush=True)
-    # cwd = repo so .streamlit/config.toml applies whatever directory the user started from
-    return subprocess.call(cmd, cwd=REPO_DIR, env=env)
+    # cwd = repo so .streamlit/config.toml applies whatever directory the user started from;
+    # exec (not a child process) so a signal to this process stops the server, leaving no orphan
+    sys.stdout.flush()
+    os.chdir(REPO_DIR)
+    os.execve(sys.executable, cmd, env)
 
 
 def _report(args) -> int:
