@@ -1,0 +1,1 @@
+"""Reports readable without the app: the weekly review as self-contained HTML and as PDF."""

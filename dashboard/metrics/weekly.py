@@ -1,0 +1,135 @@
+"""Weekly review statistics: ISO weeks, week-over-week and year-over-year changes, how unusual a
+change is, and score drift. Pure numpy, no I/O.
+
+- Weeks are ISO 8601 (Monday to Sunday, labelled `2026-W47`); a week is complete when the data
+  reaches its Sunday.
+- A metric's weekly value is the mean of its daily values in the week.
+- Changes are relative: this week / last week - 1; year over year against the same ISO week
+  number one year earlier (52 weeks back, which keeps the weekday mix).
+- Unusualness is a robust z-score of this week's change against the metric's own past weekly
+  changes (the previous 26): (change - median) / (1.4826 * MAD). 1.4826 makes the MAD a
+  consistent estimate of the standard deviation for normal data, and the median/MAD ignore the
+  past shocks (holidays, outages) that would inflate a standard deviation.
+- Score drift is the population stability index over deciles of the reference week's scores:
+  PSI = sum((a - e) * ln(a / e)), shares smoothed by 1e-4 so an empty decile is finite.
+  Conventional reading: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 major shift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+HISTORY_WEEKS = 26
+MIN_HISTORY = 6
+MAD_TO_SD = 1.4826
+PSI_EPS = 1e-4
+PSI_MODERATE, PSI_MAJOR = 0.1, 0.25
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def week_label(d: date) -> str:
+    year, week, _ = d.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(label: str) -> date:
+    """Monday of an ISO week label such as 2026-W47; ValueError naming the expected form."""
+    m = _WEEK.match(label.strip())
+    if not m:
+        raise ValueError(f"week {label!r} should look like 2026-W47 (ISO year, 'W', two-digit week)")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        return date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"week {label!r} does not exist: {year} has "
+                         f"{date(year, 12, 28).isocalendar()[1]} ISO weeks") from None
+
+
+def last_complete_week(last_day: date) -> str:
+    """The latest week whose Sunday is on or before `last_day`."""
+    sunday = last_day - timedelta(days=(last_day.weekday() + 1) % 7)
+    return week_label(sunday)
+
+
+@dataclass(frozen=True)
+class WeekChange:
+    value: float | None
+    previous: float | None
+    wow: float | None  # relative change against last week
+    year_ago: float | None
+    yoy: float | None
+    z: float | None  # robust z of wow against the metric's past weekly changes
+    history: int  # past weekly changes the z is based on
+
+
+def relative(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or b == 0 or not np.isfinite(a) or not np.isfinite(b):
+        return None
+    return a / abs(b) - np.sign(b)
+
+
+def robust_z(value: float, past: np.ndarray) -> float | None:
+    past = past[np.isfinite(past)]
+    if past.size < MIN_HISTORY:
+        return None
+    centre = np.median(past)
+    scale = MAD_TO_SD * np.median(np.abs(past - centre))
+    if scale == 0:
+        scale = past.std(ddof=1)
+    if scale == 0:
+        return None
+    return float((value - centre) / scale)
+
+
+def week_change(weekly: np.ndarray, i: int) -> WeekChange:
+    """Change of week i of a weekly series (NaN where a week has no data)."""
+    w = np.asarray(weekly, dtype=np.float64)
+    value = _at(w, i)
+    previous = _at(w, i - 1)
+    year_ago = _at(w, i - 52)
+    wow = relative(value, previous)
+    changes = np.array([_nan(relative(_at(w, j), _at(w, j - 1)))
+                        for j in range(max(1, i - HISTORY_WEEKS), i)], dtype=np.float64)
+    z = robust_z(wow, changes) if wow is not None else None
+    return WeekChange(value, previous, wow, year_ago, relative(value, year_ago), z, int(np.isfinite(changes).sum()))
+
+
+def _nan(v: float | None) -> float:
+    return np.nan if v is None else v
+
+
+def _at(w: np.ndarray, i: int) -> float | None:
+    if i < 0 or i >= w.size or not np.isfinite(w[i]):
+        return None
+    return float(w[i])
+
+
+def decile_edges(reference: np.ndarray, n: int = 10) -> np.ndarray:
+    """Indices into fine bins that split the reference counts into n groups of ~equal mass."""
+    cum = np.cumsum(reference)
+    targets = cum[-1] * np.arange(1, n) / n
+    cuts = np.unique(np.searchsorted(cum, targets, side="right"))
+    return cuts[(cuts > 0) & (cuts < reference.size)]
+
+
+def psi(reference: np.ndarray, current: np.ndarray, n: int = 10) -> float | None:
+    """PSI of `current` against `reference`, both counts over the same fine score bins, grouped
+    into n quantile bins of the reference. None when either is empty."""
+    ref, cur = np.asarray(reference, dtype=np.float64), np.asarray(current, dtype=np.float64)
+    if ref.sum() <= 0 or cur.sum() <= 0:
+        return None
+    cuts = decile_edges(ref, n)
+    e = np.add.reduceat(ref, np.r_[0, cuts]) / ref.sum()
+    a = np.add.reduceat(cur, np.r_[0, cuts]) / cur.sum()
+    e, a = np.maximum(e, PSI_EPS), np.maximum(a, PSI_EPS)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def psi_reading(value: float | None) -> str:
+    if value is None:
+        return "no data"
+    return "major shift" if value > PSI_MAJOR else ("moderate shift" if value >= PSI_MODERATE else "stable")

@@ -1,0 +1,31 @@
+"""AppTest: the weekly page opens on the last complete week with the planted regression on top."""
+
+from __future__ import annotations
+
+from tests.apptest import run_page
+
+
+def test_opens_on_last_week_with_retention_first_and_alerts_linked(app_env):
+    at = run_page("weekly.py")
+    assert at.title[0].value.startswith("Weekly metric review 2026-W47")
+    table = at.dataframe[0].value
+    assert table.metric.iloc[0] == "7-day retention" and table.reading.iloc[0] == "worse"
+    errors = " ".join(e.value for e in at.error)
+    assert "guardrail" in errors and "E045" in errors
+    assert any(b.label == "Open in Launch review" for b in at.button)
+
+
+def test_week_picker_and_url_state(app_env):
+    at = run_page("weekly.py", {"week": "2026-W40"})
+    assert at.title[0].value.startswith("Weekly metric review 2026-W40")
+    at.selectbox(key="_w.week").set_value("2026-W46").run()
+    assert not at.exception
+    assert at.title[0].value.startswith("Weekly metric review 2026-W46")
+    assert at.query_params["week"] in ("2026-W46", ["2026-W46"])
+
+
+def test_decision_button_opens_launch_review_on_the_experiment(app_env):
+    at = run_page("weekly.py")
+    next(b for b in at.button if b.key == "open-E045").click().run()
+    assert not at.exception
+    assert at.session_state["exp"] == "E045"
