@@ -72,18 +72,16 @@ def _final() -> str:
 BUILD_SQL = f"""
 CREATE OR REPLACE TABLE ranking_query_metrics AS
 WITH judged_queries AS (SELECT DISTINCT query_id FROM qrels),
-ranked AS (
+running AS (
+    -- one sort serves both windows: rank and the running count of relevant items (for AP)
     SELECT r.model, r.query_id,
-           row_number() OVER (PARTITION BY r.model, r.query_id ORDER BY r.score DESC, r.item_id DESC) AS rank,
-           greatest(coalesce(q.relevance, 0), 0) AS rel
+           row_number() OVER w AS rank,
+           greatest(coalesce(q.relevance, 0), 0) AS rel,
+           sum(CAST(coalesce(q.relevance, 0) >= 1 AS INTEGER)) OVER (w ROWS UNBOUNDED PRECEDING) AS rel_so_far
     FROM rankings r
     SEMI JOIN judged_queries j ON r.query_id = j.query_id
     LEFT JOIN qrels q ON q.query_id = r.query_id AND q.item_id = r.item_id
-),
-running AS (
-    SELECT *, sum(CAST(rel >= 1 AS INTEGER)) OVER (PARTITION BY model, query_id ORDER BY rank
-                                                  ROWS UNBOUNDED PRECEDING) AS rel_so_far
-    FROM ranked
+    WINDOW w AS (PARTITION BY r.model, r.query_id ORDER BY r.score DESC, r.item_id DESC)
 ),
 per_query AS (
     SELECT r.model, r.query_id,
