@@ -100,3 +100,14 @@ def test_hit_and_invariants(built):
         assert (table[f"ndcg_lin_{k}"] <= 1 + 1e-12).all() and (table[f"ndcg_lin_{k}"] >= 0).all()
     no_rel = table[table.n_relevant == 0]
     assert len(no_rel) > 0 and (no_rel[[c for c in table.columns if c.startswith("ndcg")]] == 0).all().all()
+
+
+def test_query_segments_are_copied_into_the_per_query_table(demo_con):
+    """The re-split reads segments from the summary itself; they must equal the queries file's."""
+    mismatched = demo_con.execute(
+        """SELECT count(*) FROM ranking_query_metrics m JOIN queries q USING (query_id)
+           WHERE m.segment_user_tier IS DISTINCT FROM q.user_tier
+              OR m.segment_locale IS DISTINCT FROM q.locale
+              OR m.segment_frequency IS DISTINCT FROM q.frequency""").fetchone()[0]
+    assert mismatched == 0
+    assert demo_con.execute("SELECT count(*) FROM ranking_query_metrics WHERE segment_user_tier IS NULL").fetchone()[0] == 0

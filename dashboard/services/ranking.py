@@ -13,7 +13,7 @@ import numpy as np
 
 from dashboard.metrics import ranking as rk
 from dashboard.store import catalog
-from dashboard.store.ranking_summary import K_VALUES
+from dashboard.store.ranking_summary import K_VALUES, segment_column
 from dashboard.store.sqlutil import ident
 
 GAINS = ("linear", "exp")
@@ -54,16 +54,26 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
     params: list = []
     if baseline:
         sql += ", " + ", ".join(f"b.{c} AS base_{name}" for name, c in cols.items())
-    segment = f"coalesce(q.{ident(by)}, '(missing)')" if by else "''"
+    # segments are copied into the per-query table at build time (no join); older files: join
+    copied = bool(by) and segment_column(by) in _summary_columns(con)
+    segment = "''"
+    if by:
+        source = f"m.{ident(segment_column(by))}" if copied else f"q.{ident(by)}"
+        segment = f"coalesce({source}, '(missing)')"
     sql += f", {segment} AS segment FROM ranking_query_metrics m"
     if baseline:
         sql += " JOIN ranking_query_metrics b ON b.query_id = m.query_id AND b.model = ?"
         params.append(baseline)
-    if by:
+    if by and not copied:
         sql += " LEFT JOIN queries q ON q.query_id = m.query_id"
     sql += " WHERE m.model = ? ORDER BY m.query_id"
     params.append(model)
     return con.execute(sql, params).fetchnumpy()
+
+
+def _summary_columns(con) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'ranking_query_metrics'").fetchall()}
 
 
 def _row(data: dict, mask: np.ndarray, baseline: bool, seed: int) -> dict:

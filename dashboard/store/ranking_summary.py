@@ -9,16 +9,25 @@ LightGBM / ranx `ndcg_burges`); discount `log2(rank + 1)`.
 Table `ranking_query_metrics`, one row per model x query:
   ndcg_lin_K, ndcg_exp_K, dcg_lin_K, dcg_exp_K, recall_K, hit_K, precision_K for K in K_VALUES,
   rr (reciprocal rank of the first relevant item over the whole list, trec_eval `recip_rank`),
-  ap (average precision over the whole list, trec_eval `map`), n_relevant, n_retrieved.
+  ap (average precision over the whole list, trec_eval `map`), n_relevant, n_retrieved,
+  and each query segment column copied as `segment_<name>` (so a re-split by segment is a
+  GROUP BY over this table, ~8x faster than joining `queries` at 1M queries).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from dashboard.store.catalog import table_exists
+from dashboard.store.catalog import segment_columns, table_exists
+from dashboard.store.sqlutil import ident
 
 K_VALUES = (1, 3, 5, 10, 20)
+SEGMENT_PREFIX = "segment_"
+
+
+def segment_column(name: str) -> str:
+    """Column of ranking_query_metrics holding query segment `name`."""
+    return SEGMENT_PREFIX + name
 GAINS = {"lin": "CAST(rel AS DOUBLE)", "exp": "(pow(2.0, rel) - 1)"}
 
 
@@ -52,8 +61,8 @@ def _ideal() -> str:
     return ",\n               ".join(parts)
 
 
-def _final() -> str:
-    parts = ["p.model", "p.query_id"]
+def _final(segments: list[str]) -> str:
+    parts = ["p.model", "p.query_id"] + [f"s.{ident(c)} AS {ident(segment_column(c))}" for c in segments]
     for k in K_VALUES:
         for name in GAINS:
             parts.append(f"CASE WHEN i.idcg_{name}_{k} > 0 THEN p.dcg_{name}_{k} / i.idcg_{name}_{k} ELSE 0 END "
@@ -69,7 +78,10 @@ def _final() -> str:
     return ", ".join(parts)
 
 
-BUILD_SQL = f"""
+def build_sql(segments: list[str]) -> str:
+    """The build statement; `segments`: query segment columns to copy (names from the schema)."""
+    join = "LEFT JOIN queries s ON s.query_id = p.query_id" if segments else ""
+    return f"""
 CREATE OR REPLACE TABLE ranking_query_metrics AS
 WITH judged_queries AS (SELECT DISTINCT query_id FROM qrels),
 running AS (
@@ -98,13 +110,17 @@ ideal AS (
                {_ideal()}
     FROM ideal_ranked GROUP BY query_id
 )
-SELECT {_final()}
-FROM per_query p LEFT JOIN ideal i USING (query_id)
+SELECT {_final(segments)}
+FROM per_query p LEFT JOIN ideal i USING (query_id) {join}
 """
+
+
+BUILD_SQL = build_sql([])
 
 
 def build_ranking_summary(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the per-query table once runs and judgements are both loaded."""
     if not (table_exists(con, "rankings") and table_exists(con, "qrels")):
         return
-    con.execute(BUILD_SQL)
+    segments = segment_columns(con, "queries") if table_exists(con, "queries") else []
+    con.execute(build_sql(segments))
