@@ -344,8 +344,7 @@ def _bin_metrics(con, metric: str, model: str, seg_cols: list[str]) -> dict[str,
 def _ranking_checks(con, gate: Gate) -> list[Check]:
     from dashboard.gates_ranking import per_query_pairs  # kept apart: it follows the ranking summary
 
-    seg_cols = _segment_columns(gate, catalog.segment_columns(con, "queries")
-                                if catalog.table_exists(con, "queries") else [])
+    seg_cols = _segment_columns(gate, catalog.segment_columns(con, "queries"))
     checks = []
     for key, stats in per_query_pairs(con, gate.metric, gate.baseline, gate.candidate, seg_cols).items():
         base_stats, cand_stats, diff = stats

@@ -20,7 +20,7 @@ import numpy as np
 
 from dashboard.metrics.experiments import SuffStats
 from dashboard.store import catalog
-from dashboard.store.ranking_summary import K_VALUES
+from dashboard.store.ranking_summary import K_VALUES, segment_column
 from dashboard.store.sqlutil import ident
 
 _METRIC = re.compile(r"^(ndcg|mrr|recall)@(\d+)$", re.IGNORECASE)
@@ -70,13 +70,23 @@ def per_query_pairs(con: duckdb.DuckDBPyConnection, metric: str, baseline: str, 
     ids, base, cand = per_query_values(con, metric, baseline, candidate)
     out = {"overall": _stats(base, cand)}
     for col in segment_columns:
-        seg = dict(con.execute(
-            f"SELECT query_id, {ident(col)} FROM queries WHERE {ident(col)} IS NOT NULL").fetchall())
+        seg = _query_segment(con, col)
         labels = np.array([seg.get(q) for q in ids], dtype=object)
         for value in sorted({v for v in labels if v is not None}):
             mask = labels == value
             out[f"{col}={value}"] = _stats(base[mask], cand[mask])
     return out
+
+
+def _query_segment(con, col: str) -> dict:
+    """query_id -> value of a query segment: from the raw queries table, else from the copy in
+    the per-query summary (all a database built by `summarize` has)."""
+    if catalog.table_exists(con, "queries"):
+        sql = f"SELECT query_id, {ident(col)} FROM queries WHERE {ident(col)} IS NOT NULL"
+    else:
+        c = ident(segment_column(col))
+        sql = f"SELECT DISTINCT query_id, {c} FROM ranking_query_metrics WHERE {c} IS NOT NULL"
+    return dict(con.execute(sql).fetchall())
 
 
 def _stats(base: np.ndarray, cand: np.ndarray) -> tuple[SuffStats, SuffStats, SuffStats]:

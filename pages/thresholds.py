@@ -151,10 +151,13 @@ m[0].metric("Precision", fmt(point["precision"]))
 m[1].metric("Recall", fmt(point["recall"]))
 m[2].metric("F1", fmt(point["f1"]))
 m[3].metric("False-positive rate", "n/a" if point["fpr"] is None else f"{point['fpr']:.3%}")
-m[4].metric("Average precision", "n/a" if quality.get("average_precision") is None
-            else f"{quality['average_precision']:.3f}", help="Exact, from the raw scores of the filtered rows.")
-m[5].metric("ROC AUC", "n/a" if quality.get("roc_auc") is None else f"{quality['roc_auc']:.3f}",
-            help="Exact, from the raw scores of the filtered rows.")
+how = ("Exact, from the raw scores of the filtered rows." if quality.get("exact", True) else
+       "From the 10,000 score bins (each bin read as one tied score; typically within 1e-4 of exact): only "
+       "summaries of this model are loaded. The exact value needs its raw rows.")
+m[4].metric("Average precision" + ("" if quality.get("exact", True) else " (binned)"),
+            "n/a" if quality.get("average_precision") is None else f"{quality['average_precision']:.3f}", help=how)
+m[5].metric("ROC AUC" + ("" if quality.get("exact", True) else " (binned)"),
+            "n/a" if quality.get("roc_auc") is None else f"{quality['roc_auc']:.3f}", help=how)
 if point["predicted_positive_rate"] is not None:
     st.caption(f"{point['predicted_positive_rate']:.2%} of labelled traffic is predicted positive; "
                f"{point['positives']:,} positives and {point['negatives']:,} negatives are labelled in this view.")

@@ -201,8 +201,11 @@ def roc_auc(scores, pos, neg) -> float | None:
 
 
 def binned_average_precision(pos, neg) -> float | None:
-    """AP treating each bin as one tied score: what summaries alone allow (~1e-4 from exact)."""
-    return average_precision(np.arange(len(pos)), pos, neg)
+    """AP treating each bin as one tied score: what summaries alone allow (~1e-4 from exact).
+    Bins without labelled rows are dropped: they are no threshold of the curve (and 0/0 at the top)."""
+    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    keep = (pos + neg) > 0
+    return average_precision(np.flatnonzero(keep), pos[keep], neg[keep])
 
 
 def binned_roc_auc(pos, neg) -> float | None:

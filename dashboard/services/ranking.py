@@ -125,11 +125,14 @@ def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = 
 def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
     """Share of the catalogue (items any loaded model retrieved) shown in `model`'s top k, per segment.
 
-    Reads the raw run once (cached by the app); the only figure here that needs raw rows.
+    Reads the raw run once (cached by the app); the only figure here that needs raw rows. Without
+    them, the `ranking_coverage` summary that `summarize` builds; {} when neither is loaded.
     """
     _columns(k, "linear")
     if by and by not in catalog.segment_columns(con, "queries"):
         raise ValueError(f"unknown query segment {by!r}")
+    if not catalog.table_exists(con, "rankings"):
+        return _summarised_coverage(con, model, k, by)
     seg = f"coalesce(q.{ident(by)}, '(missing)')" if by else "''"
     join = "LEFT JOIN queries q ON q.query_id = r.query_id" if by else ""
     rows = con.execute(
@@ -141,6 +144,14 @@ def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
         [model, k]).fetchall()
     catalogue = con.execute("SELECT count(DISTINCT item_id) FROM rankings").fetchall()[0][0]
     return {str(s): c / catalogue for s, c in rows} if catalogue else {}
+
+
+def _summarised_coverage(con, model: str, k: int, by: str) -> dict[str, float]:
+    if not catalog.table_exists(con, "ranking_coverage"):
+        return {}
+    rows = con.execute("SELECT segment_value, n_items, catalogue FROM ranking_coverage "
+                       "WHERE model = ? AND k = ? AND segment_column = ?", [model, k, by]).fetchall()
+    return {str(s): n / c for s, n, c in rows if c}
 
 
 def query_values(con, model: str, k: int, gain: str) -> list[dict]:

@@ -127,9 +127,10 @@ def cumulative(arrays: dict[str, np.ndarray]) -> clf.Cumulative:
 
 
 def exact_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict]:
-    """Exact AP and ROC AUC per segment value ('' = the filtered whole), from the raw rows."""
-    if not catalog.table_exists(con, "predictions"):
-        return {}
+    """Exact AP and ROC AUC per segment value ('' = the filtered whole), from the raw rows.
+    Where only summaries are loaded (`summarize` of a lake), the binned values, marked exact=False."""
+    if not has_raw_rows(con, model):
+        return binned_quality(con, model, flt, by)
     _check_column(con, flt.segment_column)
     _check_column(con, by)
     where = "model = ? AND label IS NOT NULL"
@@ -154,9 +155,29 @@ def exact_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict
     for seg in np.unique(segs):
         m = segs == seg
         s, p, n = rows["score"][m], rows[keys[2]][m], rows[keys[3]][m]
-        out[str(seg)] = {"average_precision": clf.average_precision(s, p, n), "roc_auc": clf.roc_auc(s, p, n)}
+        out[str(seg)] = {"average_precision": clf.average_precision(s, p, n), "roc_auc": clf.roc_auc(s, p, n),
+                         "exact": True}
     if by:
         out[""] = exact_quality(con, model, flt, "").get("", {"average_precision": None, "roc_auc": None})
+    return out
+
+
+def has_raw_rows(con, model: str) -> bool:
+    if not catalog.table_exists(con, "predictions"):
+        return False
+    return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM predictions WHERE model = ? LIMIT 1)",
+                            [model]).fetchall()[0][0])
+
+
+def binned_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict]:
+    """AP and ROC AUC from the 10,000 score bins (each bin one tied score; ~1e-4 from exact)."""
+    c = counts(con, model, flt, by)
+
+    def one(arrays):
+        return {"average_precision": clf.binned_average_precision(arrays["pos"], arrays["neg"]),
+                "roc_auc": clf.binned_roc_auc(arrays["pos"], arrays["neg"]), "exact": False}
+    out = {value: one(arrays) for value, arrays in c.segments.items()}
+    out[""] = one(c.overall)
     return out
 
 
@@ -226,6 +247,9 @@ def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_
     """Share of rows (joined on `id`) where two models decide differently at their thresholds."""
     cols = set(r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'predictions'").fetchall())
+    if not (has_raw_rows(con, model_a) and has_raw_rows(con, model_b)):
+        return {"available": False, "reason": "it pairs the two models' raw rows, and only their summaries are "
+                                              "loaded (`summarize`); ingest both models' predictions to see it"}
     if "id" not in cols:
         return {"available": False, "reason": "predictions have no id column to pair the models' rows"}
     where, params = "", [threshold_a, threshold_b, threshold_a, threshold_b, model_a, model_b]
@@ -266,10 +290,6 @@ def report(con, args) -> dict:
     i = threshold_index(c, args.threshold)
     exact = exact_quality(con, args.model, flt, args.by)
     overall = {**clf.operating_point(cumulative(c.overall), i), **exact.get("", {})}
-    if not exact:
-        overall["average_precision"] = clf.binned_average_precision(c.overall["pos"], c.overall["neg"])
-        overall["roc_auc"] = clf.binned_roc_auc(c.overall["pos"], c.overall["neg"])
-        overall["exact"] = False
     segments = []
     for row in segment_rows(c, i):
         row.update(exact.get(row["value"], {}))

@@ -47,9 +47,12 @@ def prediction_models(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def ranking_models(con: duckdb.DuckDBPyConnection) -> list[str]:
-    if not table_exists(con, "rankings"):
+    """Models with raw runs or with per-query summaries (from `summarize`)."""
+    tables = [t for t in ("rankings", "ranking_query_metrics") if table_exists(con, t)]
+    if not tables:
         return []
-    return [r[0] for r in con.execute("SELECT DISTINCT model FROM rankings ORDER BY model").fetchall()]
+    union = " UNION ".join(f"SELECT DISTINCT model FROM {t}" for t in tables)
+    return [r[0] for r in con.execute(f"SELECT model FROM ({union}) ORDER BY model").fetchall()]
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -1,0 +1,120 @@
+"""Ranking runs -> ranking_query_metrics (per model x query) and ranking_coverage, on the engine.
+
+Appending partitions adds their queries' rows; a query's ranked list must sit in one partition
+(a query found again in a later partition is refused: rerun with --rebuild). Coverage is a distinct
+count, which does not add across partitions, so it is recomputed over the whole source each run
+(skip it with --no-coverage; the page then says coverage needs raw rows).
+"""
+
+from __future__ import annotations
+
+import time
+
+from dashboard.lake import definitions as d
+from dashboard.lake import partitions as parts
+from dashboard.lake import store
+from dashboard.lake.engines import Source
+from dashboard.lake.summarize import Outcome, _require, _segments
+from dashboard.store.catalog import table_exists
+from dashboard.store.ranking_summary import SEGMENT_PREFIX
+from dashboard.store.readers import InputError
+from dashboard.store.sqlutil import finish_pending, ident
+
+
+def rankings(con, src: Source, qrels: Source, queries: Source | None, source_key: str, *,
+             rebuild: bool = False, coverage: bool = True) -> Outcome:
+    start = time.perf_counter()
+    _require(src, ["model", "query_id", "item_id", "score"], "ranking runs")
+    _require(qrels, ["query_id", "item_id", "relevance"], "qrels")
+    if queries is not None:
+        _require(queries, ["query_id"], "query segments")
+    segments = _segments(queries, {"query_id"}) if queries is not None else []
+    out = Outcome("rankings", source_key)
+    store.ensure_tables(con)
+    if _stored_segments(con) not in (None, set(segments)):
+        out.notes.append("query segment columns changed: the per-query table is rebuilt; "
+                         "re-summarise any other ranking source")
+        con.execute("DROP TABLE ranking_query_metrics")
+        con.execute("DELETE FROM lake_partitions WHERE summary = 'rankings'")
+    t = src.table
+    counts, values = parts.row_counts(t, src.partition_columns)
+    done = set() if rebuild else store.done_partitions(con, "rankings", source_key)
+    new = set(counts) - done
+    out.partitions_total, out.partitions_new = len(counts), len(new)
+    if not new:
+        out.notes.append("nothing new to summarise")
+        return out
+    fresh = parts.restrict(t, src.partition_columns, values, new)
+    _check(src.spec, fresh, queries)
+    q = queries.table if queries is not None else None
+    metrics = d.ranking_query_metrics(fresh, qrels.table, q, segments).to_pyarrow()
+    models = sorted(set(metrics.column("model").to_pylist()))
+    clash = sorted(set(models) & store.raw_models(con, "rankings"))
+    if clash:
+        raise InputError([f"model(s) {', '.join(clash)} are loaded as raw runs in this database; "
+                          "summarise them into another --db"])
+    if done:
+        _refuse_overlap(con, metrics)
+    cover = d.ranking_coverage(t, q, segments).to_pyarrow() if coverage else None
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if not done:
+            store.forget_partitions(con, "rankings", source_key)
+            store.delete_models(con, "ranking_query_metrics", models)
+        store.insert_arrow(con, "ranking_query_metrics", metrics)
+        if cover is not None:
+            store.delete_models(con, "ranking_coverage", models)
+            store.insert_arrow(con, "ranking_coverage", cover)
+        store.register_segments(con, "queries", segments)
+        store.record_partitions(con, "rankings", source_key, {k: counts[k] for k in new})
+        out.rows_read = sum(counts[k] for k in new)
+        out.rows_written = metrics.num_rows + (cover.num_rows if cover is not None else 0)
+        store.record_load(con, "rankings", "ranking_query_metrics", source_key, out.rows_read, "; ".join(out.notes))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def _stored_segments(con) -> set[str] | None:
+    if not table_exists(con, "ranking_query_metrics"):
+        return None
+    cols = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'ranking_query_metrics'").fetchall()]
+    return {c.removeprefix(SEGMENT_PREFIX) for c in cols if c.startswith(SEGMENT_PREFIX)}
+
+
+def _check(spec: str, runs, queries: Source | None) -> None:
+    row = runs.aggregate(rows=runs.count(),
+                         bad_score=d.count_if(runs, runs.score.isnull() | runs.score.cast("float64").isnan()),
+                         keys=(runs.model.cast("string") + "\x1f" + runs.query_id.cast("string") + "\x1f"
+                               + runs.item_id.cast("string")).nunique()).to_pyarrow().to_pylist()[0]
+    problems = []
+    if row["bad_score"]:
+        problems.append(f"{spec}, column score: {row['bad_score']:,} row(s) not a number")
+    if row["keys"] != row["rows"]:
+        problems.append(f"{spec}: {row['rows'] - row['keys']:,} duplicate (model, query_id, item_id) row(s)")
+    if queries is not None:
+        qt = queries.table
+        qrow = qt.aggregate(rows=qt.count(), keys=qt.query_id.nunique()).to_pyarrow().to_pylist()[0]
+        if qrow["rows"] != qrow["keys"]:
+            problems.append(f"{queries.spec}: {qrow['rows'] - qrow['keys']:,} duplicate query_id row(s)")
+    if problems:
+        raise InputError(problems + ["nothing was written"])
+
+
+def _refuse_overlap(con, metrics) -> None:
+    if not table_exists(con, "ranking_query_metrics"):
+        return
+    finish_pending(con)
+    con.register("_lake_new", metrics.select(["model", "query_id"]))
+    try:
+        n = con.execute(f"SELECT count(*) FROM _lake_new n JOIN ranking_query_metrics m "
+                        f"ON m.model = n.model AND m.{ident('query_id')} = n.query_id").fetchone()[0]
+    finally:
+        con.unregister("_lake_new")
+    if n:
+        raise InputError([f"{n:,} (model, query) pair(s) in the new partitions were summarised from an earlier "
+                          "partition; a query's ranked list must sit in one partition. Rerun with --rebuild."])
