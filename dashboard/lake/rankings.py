@@ -112,7 +112,7 @@ def _refuse_overlap(con, metrics) -> None:
     con.register("_lake_new", metrics.select(["model", "query_id"]))
     try:
         n = con.execute(f"SELECT count(*) FROM _lake_new n JOIN ranking_query_metrics m "
-                        f"ON m.model = n.model AND m.{ident('query_id')} = n.query_id").fetchone()[0]
+                        f"ON m.model = n.model AND m.{ident('query_id')} = n.query_id").fetchall()[0][0]
     finally:
         con.unregister("_lake_new")
     if n:

@@ -50,7 +50,7 @@ def record_partitions(con, summary: str, source: str, rows_by_partition: dict[st
 
 def record_load(con, summary: str, table: str, source: str, rows: int, message: str) -> None:
     """A load_log row: the app keys its caches on load_log, so every page sees the new summaries."""
-    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchall()[0][0]
     con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?)",
                 [load_id, f"summarize {summary}", table, source, rows, message, datetime.now()])
 
