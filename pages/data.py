@@ -29,13 +29,15 @@ if tables:
     )
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"rows": st.column_config.NumberColumn(format="localized")})
-else:
-    st.info("Nothing is loaded yet.")
-
 summaries = call(overview.summary_tables)
+if not tables:
+    st.info("Only summaries are loaded: `python -m dashboard summarize` built them where the raw logs live "
+            "(docs/lake.md). Figures that need raw rows say so on their pages." if summaries
+            else "Nothing is loaded yet.")
 if summaries:
     st.subheader("Summary tables")
-    st.caption("Built at load time so that a slider move never scans raw rows.")
+    st.caption("Built at load time, or by `summarize` on the engine that holds the raw logs, so that a slider "
+               "move never scans raw rows.")
     st.dataframe(pd.DataFrame(summaries), hide_index=True)
 
 segmented = [t for t in tables if t.segments]

@@ -15,7 +15,8 @@ from dashboard.ui.db import call
 st.title("Thresholds")
 st.caption("Predict positive when `score >= threshold`. The slider snaps to the 10,000 bin edges of the "
            "model's score range; counts at an edge are exact. AP and ROC AUC are computed from the raw "
-           "scores (ties included), not from bins.")
+           "scores (ties included), not from bins, where the raw rows are loaded; from the bins, and marked "
+           "(binned), where only summaries are.")
 
 opts = call(svc.options)
 models = opts["models"]

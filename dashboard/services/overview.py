@@ -53,13 +53,31 @@ def tables(con: duckdb.DuckDBPyConnection) -> list[TableInfo]:
     return out
 
 
+_LAKE_SUMMARY = {"prediction_bins": "predictions", "model_score_range": "predictions",
+                 "ranking_query_metrics": "rankings", "ranking_coverage": "rankings"}
+
+
 def summary_tables(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """The small tables interactions read, with their sizes."""
+    """The small tables interactions read, with their sizes and what built them."""
     out = []
-    for t in ("prediction_bins", "model_score_range", "ranking_query_metrics"):
+    for t in ("prediction_bins", "model_score_range", "ranking_query_metrics", "ranking_coverage"):
         if catalog.table_exists(con, t):
-            out.append({"table": t, "rows": con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]})
+            out.append({"table": t, "rows": con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0],
+                        "built by": _built_by(con, t)})
     return out
+
+
+def _built_by(con, table: str) -> str:
+    parts = []
+    if catalog.table_exists(con, "lake_partitions"):
+        rows = con.execute("SELECT source, count(*), sum(rows) FROM lake_partitions WHERE summary = ? "
+                           "GROUP BY 1 ORDER BY 1", [_LAKE_SUMMARY[table]]).fetchall()
+        parts = [f"summarize: {n} partition(s), {r:,} raw rows of {src}" for src, n, r in rows]
+    raw = {"prediction_bins": "predictions", "model_score_range": "predictions",
+           "ranking_query_metrics": "rankings", "ranking_coverage": None}[table]
+    if raw and catalog.table_exists(con, raw):
+        parts.insert(0, f"ingest (from the raw `{raw}` table)")
+    return "; ".join(parts)
 
 
 def load_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict]:

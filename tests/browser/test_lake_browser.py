@@ -1,0 +1,69 @@
+"""A database holding only summaries (the demo's logs exported as partitioned Parquet, then
+`summarize`d) opens in a real browser: the same thresholds and ranking findings, and the figures
+that need raw rows say so."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+
+import duckdb
+import pytest
+
+from dashboard.cli import main
+from tests.browser.conftest import _free_port, open_page, screenshot
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lake_server(demo_db, tmp_path_factory):
+    root = tmp_path_factory.mktemp("lake_demo")
+    con = duckdb.connect(str(demo_db), read_only=True)
+    con.execute(f"COPY (SELECT *, CAST(ts AS DATE) AS day FROM predictions) TO '{root}/preds' "
+                "(FORMAT parquet, PARTITION_BY (day))")
+    con.execute(f"COPY rankings TO '{root}/runs.parquet' (FORMAT parquet)")
+    con.execute(f"COPY qrels TO '{root}/qrels.parquet' (FORMAT parquet)")
+    con.execute(f"COPY queries TO '{root}/queries.parquet' (FORMAT parquet)")
+    con.close()
+    db = root / "summaries.duckdb"
+    assert main(["summarize", "predictions", "--source", str(root / "preds"), "--db", str(db)]) == 0
+    assert main(["summarize", "rankings", "--source", str(root / "runs.parquet"), "--qrels", str(root / "qrels.parquet"),
+                 "--queries", str(root / "queries.parquet"), "--db", str(db)]) == 0
+    port = _free_port()
+    log = open(ARTIFACTS / f"server-lake-{port}.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
+                            cwd="/", stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the dashboard server did not start in 90 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+def test_thresholds_and_ranking_from_summaries_alone(page, lake_server):
+    open_page(page, lake_server, "thresholds?thr.model=fraud-v3&thr.compare=fraud-v2&thr.by=country",
+              "Average precision (binned)")
+    assert page.get_by_text("only their summaries are loaded", exact=False).count() >= 1
+    page.locator(".js-plotly-plot").first.wait_for()
+    screenshot(page, "lake-thresholds-summaries-only")
+    open_page(page, lake_server, "ranking?rank.model=search-v3&rank.baseline=search-v2&rank.by=user_tier",
+              "By user_tier")
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="Regression under a rising average")
+    assert alert.count() == 1 and "user_tier=power" in alert.inner_text()
+    screenshot(page, "lake-ranking-summaries-only")
+    open_page(page, lake_server, "data", "summarize")
+    screenshot(page, "lake-data-page")
