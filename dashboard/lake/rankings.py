@@ -56,8 +56,7 @@ def rankings(con, src: Source, qrels: Source, queries: Source | None, source_key
     if done:
         _refuse_overlap(con, metrics)
     cover = d.ranking_coverage(t, q, segments).to_pyarrow() if coverage else None
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con):
         if not done:
             store.forget_partitions(con, "rankings", source_key)
             store.delete_models(con, "ranking_query_metrics", models)
@@ -70,10 +69,6 @@ def rankings(con, src: Source, qrels: Source, queries: Source | None, source_key
         out.rows_read = sum(counts[k] for k in new)
         out.rows_written = metrics.num_rows + (cover.num_rows if cover is not None else 0)
         store.record_load(con, "rankings", "ranking_query_metrics", source_key, out.rows_read, "; ".join(out.notes))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     out.seconds = time.perf_counter() - start
     return out
 

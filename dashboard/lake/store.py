@@ -3,6 +3,7 @@ summaries (small Arrow tables) into DuckDB in one transaction, so a failed run c
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 import duckdb
@@ -18,6 +19,18 @@ LAKE_DDL = (
         model VARCHAR, segment_column VARCHAR, segment_value VARCHAR, n_items BIGINT, k BIGINT,
         catalogue BIGINT)""",
 )
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """All of it or nothing: a failure anywhere inside rolls every write back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -104,8 +104,7 @@ def predictions(con, src: Source, source_key: str, *, rebuild: bool = False,
         bins.append(d.prediction_bins(t.filter(t.model.isin(refresh)), mem, segments, day))
     data = pa.concat_tables([b.to_pyarrow() for b in bins])
     replace = sorted(seen) if not done else refresh
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction(con):
         if not done:
             store.forget_partitions(con, "predictions", source_key)
         store.delete_models(con, "prediction_bins", replace)
@@ -116,10 +115,6 @@ def predictions(con, src: Source, source_key: str, *, rebuild: bool = False,
         out.rows_read = sum(counts[k] for k in new)
         out.rows_written = data.num_rows
         store.record_load(con, "predictions", "prediction_bins", source_key, out.rows_read, "; ".join(out.notes))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     out.seconds = time.perf_counter() - start
     return out
 

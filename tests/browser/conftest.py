@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -27,14 +30,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(demo_db):
+@contextlib.contextmanager
+def running_server(db: Path, name: str = "server"):
+    """`python -m dashboard serve` on a free port, from an unrelated working directory; yields the URL."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"server-{port}.log", "w")
+    log = open(ARTIFACTS / f"{name}-{port}.log", "w")
+    # own process group, so stopping it stops everything it started
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "serve", "--db", str(demo_db), "--port", str(port)],
-        cwd="/", stdout=log, stderr=subprocess.STDOUT,  # any working directory must do
+        [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
+        cwd="/", stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # any working directory must do
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -47,10 +52,18 @@ def server(demo_db):
     else:
         proc.kill()
         pytest.fail("the dashboard server did not start in 90 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(demo_db):
+    with running_server(demo_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,11 @@ that need raw rows say so."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
-
 import duckdb
 import pytest
 
 from dashboard.cli import main
-from tests.browser.conftest import _free_port, open_page, screenshot
-from tests.conftest import ARTIFACTS
+from tests.browser.conftest import open_page, running_server, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -33,25 +27,8 @@ def lake_server(demo_db, tmp_path_factory):
     assert main(["summarize", "predictions", "--source", str(root / "preds"), "--db", str(db)]) == 0
     assert main(["summarize", "rankings", "--source", str(root / "runs.parquet"), "--qrels", str(root / "qrels.parquet"),
                  "--queries", str(root / "queries.parquet"), "--db", str(db)]) == 0
-    port = _free_port()
-    log = open(ARTIFACTS / f"server-lake-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
-                            cwd="/", stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the dashboard server did not start in 90 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with running_server(db, "lake-server") as url:
+        yield url
 
 
 def test_thresholds_and_ranking_from_summaries_alone(page, lake_server):

@@ -6,46 +6,18 @@ offline NDCG win that lost retention and breached the latency guardrail.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
 from tests import launch_fixture as lf
-from tests.browser.conftest import _free_port, open_page, screenshot, wait_idle
-from tests.conftest import ARTIFACTS
+from tests.browser.conftest import open_page, running_server, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def launch_server(tmp_path_factory):
-    db = lf.launch_db(tmp_path_factory)
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"launch-server-{port}.log", "w")
-    # own process group: `serve` starts streamlit as a child, both must stop with the test
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
-                            cwd="/", stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the dashboard server did not start in 90 s")
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=20)
-    log.close()
+    with running_server(lf.launch_db(tmp_path_factory), "launch-server") as url:
+        yield url
 
 
 def _tree_box(page, name: str):
