@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 
 from dashboard.lake import definitions as d
-from dashboard.lake import partitions as parts
 from dashboard.lake import store
 from dashboard.lake.engines import Source
-from dashboard.lake.summarize import Outcome, _require, _segments
+from dashboard.lake.summarize import Outcome, _require, _segments, new_partitions
 from dashboard.store.catalog import table_exists
 from dashboard.store.ranking_summary import SEGMENT_PREFIX
 from dashboard.store.readers import InputError
@@ -37,14 +36,10 @@ def rankings(con, src: Source, qrels: Source, queries: Source | None, source_key
         con.execute("DROP TABLE ranking_query_metrics")
         con.execute("DELETE FROM lake_partitions WHERE summary = 'rankings'")
     t = src.table
-    counts, values = parts.row_counts(t, src.partition_columns)
     done = set() if rebuild else store.done_partitions(con, "rankings", source_key)
-    new = set(counts) - done
-    out.partitions_total, out.partitions_new = len(counts), len(new)
+    counts, new, fresh = new_partitions(src, done, out)
     if not new:
-        out.notes.append("nothing new to summarise")
         return out
-    fresh = parts.restrict(t, src.partition_columns, values, new)
     _check(src.spec, fresh, queries)
     q = queries.table if queries is not None else None
     metrics = d.ranking_query_metrics(fresh, qrels.table, q, segments).to_pyarrow()

@@ -70,19 +70,15 @@ def predictions(con, src: Source, source_key: str, *, rebuild: bool = False,
     t, out = src.table, Outcome("predictions", source_key)
     segments = _segments(src, PREDICTION_COLUMNS)
     day = _day(src, day_column)
-    counts, values = parts.row_counts(t, src.partition_columns)
     store.ensure_tables(con)
     new_segments = [s for s in segments if s not in store.segment_columns(con, "predictions")]
     done = set() if rebuild else store.done_partitions(con, "predictions", source_key)
     if done and new_segments:
         out.notes.append(f"new segment column(s) {', '.join(new_segments)}: every partition re-summarised")
         done = set()
-    new = set(counts) - done
-    out.partitions_total, out.partitions_new = len(counts), len(new)
+    counts, new, fresh = new_partitions(src, done, out)
     if not new:
-        out.notes.append("nothing new to summarise")
         return out
-    fresh = parts.restrict(t, src.partition_columns, values, new)
     _check_predictions(src.spec, fresh)
     seen = score_ranges(fresh)
     clash = sorted(set(seen) & store.raw_models(con, "predictions"))
@@ -117,6 +113,17 @@ def predictions(con, src: Source, source_key: str, *, rebuild: bool = False,
         store.record_load(con, "predictions", "prediction_bins", source_key, out.rows_read, "; ".join(out.notes))
     out.seconds = time.perf_counter() - start
     return out
+
+
+def new_partitions(src: Source, done: set[str], out: Outcome):
+    """(rows per partition, partitions not in `done`, the source restricted to them); notes when none."""
+    counts, values = parts.row_counts(src.table, src.partition_columns)
+    new = set(counts) - done
+    out.partitions_total, out.partitions_new = len(counts), len(new)
+    if not new:
+        out.notes.append("nothing new to summarise")
+        return counts, new, None
+    return counts, new, parts.restrict(src.table, src.partition_columns, values, new)
 
 
 def _day(src: Source, day_column: str | None):
