@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import duckdb
+
 from dashboard.paths import DB_ENV, DEFAULT_DB, PACKAGE_DIR, REPO_DIR, default_db
+from dashboard.store.connection import MEMORY_LIMIT_ENV, memory_limit
 from dashboard.store.schema import KINDS
 
 # report KIND -> module with add_report_arguments(parser) and report(con, args) -> dict
@@ -91,10 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "db", None) is None:
         args.db = default_db()
+    try:
+        memory_limit()  # a bad setting is reported here, once, not as a traceback mid-command
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     handler = {"demo": _demo, "ingest": _ingest, "serve": _serve, "report": _report}.get(args.command)
-    if handler is not None:
-        return handler(args)
-    return int(args.command_module.run(args) or 0)
+    try:
+        if handler is not None:
+            return handler(args)
+        return int(args.command_module.run(args) or 0)
+    except duckdb.OutOfMemoryException as exc:
+        cap = memory_limit()
+        hint = f"raise {MEMORY_LIMIT_ENV} (now {cap})" if cap else f"set {MEMORY_LIMIT_ENV} lower than RAM so DuckDB spills"
+        print(f"error: DuckDB ran out of memory ({str(exc).splitlines()[0]}); {hint}. "
+              "A load rolls back whole: nothing of it was stored.", file=sys.stderr)
+        return 3
 
 
 def _demo(args) -> int:

@@ -52,6 +52,22 @@ def test_counts_at_every_edge_equal_sklearn_confusion_matrix(seed):
             assert point["f1"] == pytest.approx(f1_score(labels, scores >= edges[i]), abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_one_point_counts_equal_sklearn_and_the_whole_curve(seed):
+    # segment rows on a slider move use cumulate_at (sums from bin i) instead of the whole curve
+    scores, labels = data(seed)
+    pos, neg = binned(scores, labels, n_bins=N)
+    unlabeled = np.random.default_rng(seed).integers(0, 3, N + 1)
+    whole = clf.cumulate(pos, neg, unlabeled)
+    edges = bin_edges(0.0, 1.0, N)
+    for i in [0, 1, 250, 401, N - 1, N]:
+        tn, fp, fn, tp = confusion_matrix(labels, scores >= edges[i], labels=[0, 1]).ravel()
+        point = clf.operating_point(clf.cumulate_at(i, pos, neg, unlabeled), 0)
+        assert (point["tp"], point["fp"], point["tn"], point["fn"]) == (tp, fp, tn, fn)
+        assert point == clf.operating_point(whole, i)
+        assert point["flagged"] == tp + fp + unlabeled[i:].sum()
+
+
 @pytest.mark.parametrize("seed,decimals", [(0, 1), (1, 2), (2, 3), (3, 6), (4, 0)])
 def test_exact_ap_and_auc_match_sklearn_with_ties(seed, decimals):
     scores, labels = data(seed, tie_decimals=decimals)

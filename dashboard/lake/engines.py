@@ -14,6 +14,7 @@ from pathlib import Path
 import ibis
 
 from dashboard.lake.settings import EngineSettings, SettingsError
+from dashboard.store.connection import configure
 
 PARQUET_SCHEMES = ("s3://", "s3a://", "gs://", "gcs://", "hdfs://", "abfs://", "abfss://", "az://", "file://")
 HIVE_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=")
@@ -29,7 +30,9 @@ class Source:
 def connect(settings: EngineSettings):
     """An Ibis backend for the settings; Spark and warehouse drivers are imported only when asked for."""
     if settings.name == "duckdb":
-        return ibis.duckdb.connect()
+        backend = ibis.duckdb.connect()
+        configure(backend.con)  # the same DuckDB memory cap as the store
+        return backend
     if settings.name == "spark":
         try:
             from pyspark.sql import SparkSession

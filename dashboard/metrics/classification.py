@@ -17,6 +17,7 @@ Edge-case values (documented, never NaN):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.stats import norm
@@ -45,6 +46,23 @@ class Cumulative:
     @property
     def flagged(self) -> np.ndarray:
         return self.tp + self.fp + self.flagged_unlabeled
+
+    def at(self, i: int) -> Cumulative:
+        """The counts at index i only, as a 1-element Cumulative (cheap ratios for one point)."""
+        one = slice(i, i + 1)
+        return Cumulative(self.tp[one], self.fp[one], self.positives, self.negatives,
+                          self.flagged_unlabeled[one], self.value_tp[one], self.value_fp[one])
+
+
+def cumulate_at(i: int, pos, neg, unlabeled=None, value_pos=None, value_neg=None) -> Cumulative:
+    """cumulate(...).at(i) without building the whole curve: sums of bins i.. (integer counts, so
+    the same values as the cumulative sums)."""
+    def tail(a):
+        return np.array([0.0 if a is None else float(np.sum(np.asarray(a, dtype=np.float64)[i:]))])
+    pos = np.asarray(pos, dtype=np.float64)
+    neg = np.asarray(neg, dtype=np.float64)
+    return Cumulative(tail(pos), tail(neg), float(pos.sum()), float(neg.sum()),
+                      tail(unlabeled), tail(value_pos), tail(value_neg))
 
 
 def suffix_sum(per_bin: np.ndarray) -> np.ndarray:
@@ -102,13 +120,14 @@ def clean(x: float) -> float | None:
 def operating_point(c: Cumulative, i: int) -> dict:
     """Every number of the confusion matrix at threshold index i."""
     total = c.positives + c.negatives
+    c = c.at(i)  # a slider move computes ratios at one edge, not along the whole curve
     row = {
-        "tp": int(c.tp[i]), "fp": int(c.fp[i]), "tn": int(c.tn[i]), "fn": int(c.fn[i]),
-        "precision": clean(precision(c)[i]), "recall": clean(recall(c)[i]),
-        "fpr": clean(fpr(c)[i]), "f1": clean(f1(c)[i]),
-        "predicted_positive_rate": clean((c.tp[i] + c.fp[i]) / total) if total else None,
+        "tp": int(c.tp[0]), "fp": int(c.fp[0]), "tn": int(c.tn[0]), "fn": int(c.fn[0]),
+        "precision": clean(precision(c)[0]), "recall": clean(recall(c)[0]),
+        "fpr": clean(fpr(c)[0]), "f1": clean(f1(c)[0]),
+        "predicted_positive_rate": clean((c.tp[0] + c.fp[0]) / total) if total else None,
         "positives": int(c.positives), "negatives": int(c.negatives),
-        "flagged": int(c.flagged[i]),
+        "flagged": int(c.flagged[0]),
     }
     return row
 
@@ -159,11 +178,16 @@ def capacity_index(c: Cumulative, budget_per_day: float, days: float) -> int | N
 
 # --- uncertainty -------------------------------------------------------------------------------
 
+@lru_cache(maxsize=8)
+def _z(confidence: float) -> float:
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
 def wilson_interval(successes: float, trials: float, confidence: float = 0.95) -> tuple[float | None, float | None]:
     """Wilson score interval for a proportion; (None, None) with no trials."""
     if trials <= 0:
         return None, None
-    z = norm.ppf(0.5 + confidence / 2)
+    z = _z(confidence)
     p = successes / trials
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom

@@ -181,6 +181,11 @@ def binned_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dic
     return out
 
 
+def cumulative_at(arrays: dict[str, np.ndarray], i: int) -> clf.Cumulative:
+    """cumulative(arrays).at(i), without the whole curve (a slider move over many segments)."""
+    return clf.cumulate_at(i, *(arrays[k] for k in _FIELDS))
+
+
 def threshold_index(c: Counts, threshold: float) -> int:
     """The bin edge at or below `threshold` (the slider snaps to edges)."""
     return int(np.clip(np.searchsorted(c.edges, threshold, side="right") - 1, 0, N_BINS))
@@ -189,8 +194,7 @@ def threshold_index(c: Counts, threshold: float) -> int:
 def segment_rows(c: Counts, i: int, min_size: int = MIN_SEGMENT_SIZE) -> list[dict]:
     rows = []
     for value, arrays in sorted(c.segments.items()):
-        cum = cumulative(arrays)
-        point = clf.operating_point(cum, i)
+        point = clf.operating_point(cumulative_at(arrays, i), 0)
         point["precision_ci"] = clf.wilson_interval(point["tp"], point["tp"] + point["fp"])
         point["recall_ci"] = clf.wilson_interval(point["tp"], point["positives"])
         point["small"] = point["positives"] + point["negatives"] < min_size

@@ -59,32 +59,25 @@ def update_score_ranges(con: duckdb.DuckDBPyConnection, models: list[str]) -> li
     return changed
 
 
-def build_prediction_bins(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:
-    """Rebuild the bins of the given models from their raw rows (one scan, GROUPING SETS)."""
-    if not models:
-        return
-    update_score_ranges(con, models)
-    segments = segment_columns(con, "predictions")
-    seg_sql = [ident(s) for s in segments]
-    sets = ["(model, day, bin)"] + [f"(model, day, bin, {s})" for s in seg_sql]
-    # Which grouping set a row belongs to: GROUPING(col) is 0 when col is grouped.
-    seg_col_case = " ".join(f"WHEN GROUPING({s}) = 0 THEN '{name}'" for s, name in zip(seg_sql, segments))
-    seg_val_case = " ".join(
-        f"WHEN GROUPING({s}) = 0 THEN coalesce({s}, '(missing)')" for s in seg_sql
-    )
-    seg_select = "".join(f", {s}" for s in seg_sql)
-    if not segments:  # CASE needs at least one WHEN
-        seg_col_case = seg_val_case = "WHEN false THEN ''"
-    con.execute(f"DELETE FROM prediction_bins WHERE model IN ({placeholders(len(models))})", models)
-    con.execute(
-        f"""
-        INSERT INTO prediction_bins
+_AGGREGATES = """count(*) FILTER (WHERE label = 1) AS n_pos,
+               count(*) FILTER (WHERE label = 0) AS n_neg,
+               count(*) FILTER (WHERE label IS NULL) AS n_unlabeled,
+               coalesce(sum(weight) FILTER (WHERE label = 1), 0) AS w_pos,
+               coalesce(sum(weight) FILTER (WHERE label = 0), 0) AS w_neg,
+               coalesce(sum(value) FILTER (WHERE label = 1), 0) AS value_pos,
+               coalesce(sum(value) FILTER (WHERE label = 0), 0) AS value_neg"""
+
+
+def _binned(n_models: int, segments: list[str]) -> str:
+    """WITH clause ending in `binned`: the models' rows with their day and score bin."""
+    seg_select = "".join(f", p.{ident(s)}" for s in segments)
+    return f"""
         WITH ranged AS (
             SELECT p.model, CAST(p.ts AS DATE) AS day, p.score, p.label,
                    coalesce(p.weight, 1.0) AS weight, coalesce(p.value, 0.0) AS value{seg_select},
                    r.lo, (r.hi - r.lo) / {N_BINS}.0 AS width
             FROM predictions p JOIN model_score_range r USING (model)
-            WHERE p.model IN ({placeholders(len(models))})
+            WHERE p.model IN ({placeholders(n_models)})
         ), first_guess AS (
             SELECT *, least({N_BINS}.0, greatest(0.0, floor((score - lo) / width))) AS b0 FROM ranged
         ), binned AS (
@@ -92,20 +85,24 @@ def build_prediction_bins(con: duckdb.DuckDBPyConnection, models: list[str]) -> 
             SELECT *, CAST(least({N_BINS}.0, b0 - CAST(score < lo + b0 * width AS INTEGER)
                                    + CAST(score >= lo + (b0 + 1) * width AS INTEGER)) AS INTEGER) AS bin
             FROM first_guess
+        )"""
+
+
+def build_prediction_bins(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:
+    """Rebuild the bins of the given models from their raw rows: one aggregation for the overall
+    rows and one per segment column. Separate passes are ~1.5x faster here than GROUPING SETS,
+    whose exported aggregate states dominate at millions of groups."""
+    if not models:
+        return
+    update_score_ranges(con, models)
+    segments = segment_columns(con, "predictions")
+    con.execute(f"DELETE FROM prediction_bins WHERE model IN ({placeholders(len(models))})", models)
+    binned = _binned(len(models), segments)
+    con.execute(f"INSERT INTO prediction_bins {binned} SELECT model, day, '', '', bin, {_AGGREGATES} "
+                "FROM binned GROUP BY model, day, bin", models)
+    for seg in segments:
+        con.execute(
+            f"INSERT INTO prediction_bins {binned} SELECT model, day, ? AS segment_column, "
+            f"coalesce({ident(seg)}, '(missing)') AS segment_value, bin, {_AGGREGATES} FROM binned GROUP BY ALL",
+            models + [seg],
         )
-        SELECT model, day,
-               CASE {seg_col_case} ELSE '' END AS segment_column,
-               CASE {seg_val_case} ELSE '' END AS segment_value,
-               bin,
-               count(*) FILTER (WHERE label = 1) AS n_pos,
-               count(*) FILTER (WHERE label = 0) AS n_neg,
-               count(*) FILTER (WHERE label IS NULL) AS n_unlabeled,
-               coalesce(sum(weight) FILTER (WHERE label = 1), 0) AS w_pos,
-               coalesce(sum(weight) FILTER (WHERE label = 0), 0) AS w_neg,
-               coalesce(sum(value) FILTER (WHERE label = 1), 0) AS value_pos,
-               coalesce(sum(value) FILTER (WHERE label = 0), 0) AS value_neg
-        FROM binned
-        GROUP BY GROUPING SETS ({', '.join(sets)})
-        """,
-        models,
-    )
