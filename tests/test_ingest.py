@@ -201,3 +201,40 @@ def test_pandas_index_column_is_not_a_segment(tmp_path):
     frame.to_parquet(tmp_path / "i.parquet")  # writes __index_level_0__
     result = ingest_file(tmp_path / "i.duckdb", "predictions", tmp_path / "i.parquet")
     assert result.segment_columns == []
+
+
+def test_parquet_run_takes_the_model_override_and_row_numbers(tmp_path):
+    run = pd.DataFrame({"model": ["bm25", "bm25", "bm25"], "query_id": ["q1", "q1", "q2"],
+                        "item_id": ["d1", "d2", "d1"], "score": [2.5, 1.5, 0.3]})
+    run.to_parquet(tmp_path / "run.parquet")
+    db = tmp_path / "r.duckdb"
+    ingest_file(db, "run", tmp_path / "run.parquet", model="it's-tuned")  # a quote in the name
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT DISTINCT model FROM rankings").fetchall() == [("it's-tuned",)]
+    con.close()
+    run.drop(columns=["model"]).assign(score=[2.5, None, 0.3]).to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(InputError, match=r"bad.parquet, row 2, column 'score'"):
+        ingest_file(db, "run", tmp_path / "bad.parquet", model="x")
+
+
+def test_not_a_parquet_file_is_refused_by_name(tmp_path):
+    (tmp_path / "fake.parquet").write_text("model,score\na,0.1\n")
+    with pytest.raises(InputError, match=r"fake.parquet: cannot be parsed as parquet"):
+        ingest_file(tmp_path / "d.duckdb", "predictions", tmp_path / "fake.parquet")
+
+
+def test_parquet_changed_while_loading_is_refused_and_stores_nothing(db, tmp_path):
+    # Parquet is read in place (never copied into memory), so a rewrite mid-load must be caught
+    path = tmp_path / "live.parquet"
+    pd.DataFrame({"model": ["m9"] * 3, "score": [0.1, 0.5, 0.9], "label": [0, 1, 1]}).to_parquet(path)
+    before = snapshot(db)
+    code = ("from dashboard.cli import main; import sys; "
+            "sys.exit(main(['ingest', 'predictions', sys.argv[2], '--db', sys.argv[1]]))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(path)],
+                            env=dict(os.environ, **{PAUSE_ENV: "3"}), stderr=subprocess.PIPE, text=True)
+    assert "paused inside the open transaction" in proc.stderr.readline()
+    pd.DataFrame({"model": ["m9"] * 4, "score": [0.1, 0.5, 0.9, 0.2], "label": [0, 1, 1, 0]}).to_parquet(path)
+    err = proc.stderr.read()
+    assert proc.wait() == 2
+    assert "live.parquet: changed while it was loading; nothing was stored, load it again" in err
+    assert snapshot(db) == before

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from dashboard.store import summaries
@@ -64,8 +65,8 @@ def ingest_files(
             for i, (kind_name, path) in enumerate(items):
                 kind = _kind(kind_name)
                 loaded = read_input(Path(path), kind.name)
-                table = _apply_model_override(loaded.table, kind, model)
-                staged.append(_stage(con, i, kind, Path(path), table, loaded.row_label, replace))
+                source = _source(con, kind, Path(path), loaded, model)
+                staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace))
             results = _write_all(con, staged, replace)
         finally:
             con.close()
@@ -92,34 +93,74 @@ def _apply_model_override(table: pa.Table, kind: Kind, model: str | None) -> pa.
 
 
 @dataclass
+class _Source:
+    """What a stage is made from: an Arrow table (CSV, TREC) or DuckDB's own Parquet reader."""
+
+    columns: list[str]  # including ROW
+    table: pa.Table | None = None
+    parquet_sql: str = ""  # a SELECT over the file, rendered by DuckDB (path and model quoted by it)
+    fingerprint: tuple = ()  # the file's size and mtime when validated
+
+
+def _source(con, kind: Kind, path: Path, loaded, model: str | None) -> _Source:
+    if loaded.table is not None:
+        table = _apply_model_override(loaded.table, kind, model)
+        return _Source(list(table.column_names), table=table)
+    override = kind.name == "run" and model is not None
+    exclude = ["file_row_number"] + (["model"] if override and "model" in loaded.columns else [])
+    parts = [duckdb.StarExpression(exclude=exclude), (duckdb.ColumnExpression("file_row_number") + 1).alias(ROW)]
+    if override:
+        parts.append(duckdb.ConstantExpression(model).alias("model"))
+    try:
+        rel = con.read_parquet(str(path), file_row_number=True).select(*parts)
+    except duckdb.Error as exc:
+        raise InputError([f"{path.name}: cannot be parsed as parquet: {str(exc).splitlines()[0]}"]) from None
+    columns = [c for c in loaded.columns if not (override and c == "model")] + [ROW] + (["model"] if override else [])
+    return _Source(columns, parquet_sql=rel.sql_query(), fingerprint=_fingerprint(path))
+
+
+def _fingerprint(path: Path) -> tuple:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+@dataclass
 class _Staged:
     kind: Kind
     path: Path
     stage: str
     columns: list[str]
     segments: list[str]
+    fingerprint: tuple = ()  # Parquet read in place: (size, mtime) at validation
 
 
-def _stage(con, i: int, kind: Kind, path: Path, table: pa.Table, row_label: str, replace: bool) -> _Staged:
-    """Copy the file into a temp table and validate it; raises InputError with every problem."""
+def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str, replace: bool) -> _Staged:
+    """Stage the file and validate it; raises InputError with every problem.
+
+    CSV and TREC rows are copied into a temp table. Parquet is staged as a temp view over the file:
+    DuckDB streams it for each check and for the insert, so memory stays flat at any size; the file
+    must not change meanwhile (checked before commit)."""
     name = path.name
-    problems, segments = check_columns(name, kind, table.column_names)
+    problems, segments = check_columns(name, kind, source.columns)
     if problems:
         raise InputError(problems)
     stage = f"{STAGE}{i}"
     finish_pending(con)
-    con.register("_stage_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM _stage_arrow")
-    con.unregister("_stage_arrow")
+    if source.table is not None:
+        con.register("_stage_arrow", source.table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM _stage_arrow")
+        con.unregister("_stage_arrow")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS {source.parquet_sql}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE} AS SELECT * FROM {stage}")
-    problems = check_values(con, name, row_label, kind, table.column_names)
+    problems = check_values(con, name, row_label, kind, source.columns)
     if kind.key:
         problems += check_duplicates(con, name, row_label, list(kind.key) + segments)
     if not problems:
         problems = _check_conflicts(con, kind, path, segments, replace)
     if problems:
         raise InputError(problems)
-    return _Staged(kind, path, stage, table.column_names, segments)
+    return _Staged(kind, path, stage, source.columns, segments, source.fingerprint)
 
 
 def _write_all(con, staged: list[_Staged], replace: bool) -> list[LoadResult]:
@@ -142,6 +183,10 @@ def _write_all(con, staged: list[_Staged], replace: bool) -> list[LoadResult]:
         if os.environ.get(PAUSE_ENV):
             print("ingest: paused inside the open transaction", file=sys.stderr, flush=True)
             time.sleep(float(os.environ[PAUSE_ENV]))
+        changed = [item.path.name for item in staged if item.fingerprint and _fingerprint(item.path) != item.fingerprint]
+        if changed:
+            raise InputError([f"{name}: changed while it was loading; nothing was stored, load it again"
+                              for name in changed])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

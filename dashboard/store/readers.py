@@ -6,7 +6,7 @@ number column is found, not silently coerced). TREC run and qrels files are whit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,9 +29,18 @@ class InputError(ValueError):
 
 @dataclass
 class Loaded:
-    table: pa.Table  # includes the ROW column
+    table: pa.Table | None  # includes the ROW column; None for Parquet, which DuckDB reads itself
     row_label: str  # "line" for text files (header is line 1), "row" for Parquet
     fmt: str
+    columns: list[str] = field(default_factory=list)  # the file's columns, without ROW
+
+
+def _parquet_columns(path: Path) -> list[str]:
+    """Header and row count from the footer alone: a 50M-row file is never read into memory here."""
+    meta = pq.ParquetFile(path)
+    if meta.metadata.num_rows == 0:
+        raise InputError([f"{path.name}: has a header but no data rows"])
+    return list(meta.schema_arrow.names)
 
 
 def detect_format(path: Path, kind: str) -> str:
@@ -53,8 +62,8 @@ def read_input(path: Path, kind: str) -> Loaded:
     fmt = detect_format(path, kind)
     try:
         if fmt == "parquet":
-            table, first, label = pq.read_table(path), 1, "row"
-        elif fmt == "csv":
+            return Loaded(None, "row", fmt, _parquet_columns(path))
+        if fmt == "csv":
             delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
             table = pacsv.read_csv(
                 path,
@@ -69,7 +78,7 @@ def read_input(path: Path, kind: str) -> Loaded:
     if table.num_rows == 0:
         raise InputError([f"{path.name}: has a header but no data rows"])
     rows = pa.array(range(first, first + table.num_rows), type=pa.int64())
-    return Loaded(table.append_column(ROW, rows), label, fmt)
+    return Loaded(table.append_column(ROW, rows), label, fmt, list(table.column_names))
 
 
 def _read_trec(path: Path, kind: str) -> pa.Table:
