@@ -81,16 +81,24 @@ def _fetch(con, model: str, flt: Filter, column: str, value: str | None) -> dict
         params.append(value)
     rows = con.execute(
         f"SELECT segment_value, bin, sum(n_pos), sum(n_neg), sum(n_unlabeled), sum(value_pos), sum(value_neg) "
-        f"FROM prediction_bins WHERE {where} GROUP BY segment_value, bin", params
+        f"FROM prediction_bins WHERE {where} GROUP BY segment_value, bin ORDER BY segment_value", params
     ).fetchnumpy()
     out: dict[str, dict[str, np.ndarray]] = {}
-    for seg in np.unique(rows["segment_value"]) if len(rows["bin"]) else []:
-        mask = rows["segment_value"] == seg
-        bins = rows["bin"][mask]
+    if not len(rows["bin"]):
+        return out
+    # rows are grouped by (segment, bin) and sorted by segment: each segment is one contiguous
+    # slice and each bin appears once in it, so plain assignment fills the arrays
+    segs = rows["segment_value"]
+    starts = np.r_[0, np.flatnonzero(segs[1:] != segs[:-1]) + 1]
+    ends = np.r_[starts[1:], len(segs)]
+    values = segs[starts]
+    columns = [np.asarray(rows[col], dtype=np.float64) for col in list(rows)[2:]]
+    bins = np.asarray(rows["bin"])
+    for seg, lo, hi in zip(values, starts, ends):
         arrays = {}
-        for name, col in zip(_FIELDS, list(rows)[2:]):
+        for name, col in zip(_FIELDS, columns):
             arr = np.zeros(N_BINS + 1)
-            np.add.at(arr, bins, np.asarray(rows[col][mask], dtype=np.float64))
+            arr[bins[lo:hi]] = col[lo:hi]
             arrays[name] = arr
         out[str(seg)] = arrays
     return out
