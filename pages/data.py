@@ -65,6 +65,12 @@ with st.form("upload"):
     upload = st.file_uploader("CSV, Parquet or TREC file")
     replace = st.checkbox("Replace stored rows with the same keys")
     submitted = st.form_submit_button("Validate and load")
+outcome = st.session_state.pop("data.upload_outcome", None)
+if outcome:  # kept across the rerun below, which redraws the tables above with the new load
+    level, message, problems = outcome
+    (st.success if level == "ok" else st.error)(message)
+    if problems:
+        st.markdown("\n".join(f"- {p}" for p in problems))
 if submitted and upload is not None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
@@ -72,13 +78,14 @@ if submitted and upload is not None:
         try:
             result = ingest_file(db_path(), kind, path, replace=replace)
         except InputError as exc:
-            st.error(f"`{upload.name}` was refused; nothing was changed.")
-            st.markdown("\n".join(f"- {p}" for p in exc.problems))
+            outcome = ("error", f"`{upload.name}` was refused; nothing was changed.", exc.problems)
         except Exception as exc:  # e.g. the database is locked by another writer
-            st.error(f"`{upload.name}` could not be loaded: {exc}")
+            outcome = ("error", f"`{upload.name}` could not be loaded: {exc}", [])
         else:
-            release()
-            st.success(f"Loaded {result.rows:,} rows into `{result.table}`.")
+            outcome = ("ok", f"Loaded {result.rows:,} rows from `{upload.name}` into `{result.table}`.", [])
+    release()
+    st.session_state["data.upload_outcome"] = outcome
+    st.rerun()
 
 st.subheader("Load history")
 history = call(overview.load_history)
