@@ -38,9 +38,13 @@ class Loaded:
 def _parquet_columns(path: Path) -> list[str]:
     """Header and row count from the footer alone: a 50M-row file is never read into memory here."""
     meta = pq.ParquetFile(path)
-    if meta.metadata.num_rows == 0:
-        raise InputError([f"{path.name}: has a header but no data rows"])
+    _require_rows(path, meta.metadata.num_rows)
     return list(meta.schema_arrow.names)
+
+
+def _require_rows(path: Path, rows: int) -> None:
+    if rows == 0:
+        raise InputError([f"{path.name}: has a header but no data rows"])
 
 
 def detect_format(path: Path, kind: str) -> str:
@@ -75,8 +79,7 @@ def read_input(path: Path, kind: str) -> Loaded:
             table, first, label = _read_trec(path, kind), 1, "line"
     except pa.ArrowInvalid as exc:
         raise InputError([f"{path.name}: cannot be parsed as {fmt}: {exc}"]) from None
-    if table.num_rows == 0:
-        raise InputError([f"{path.name}: has a header but no data rows"])
+    _require_rows(path, table.num_rows)
     rows = pa.array(range(first, first + table.num_rows), type=pa.int64())
     return Loaded(table.append_column(ROW, rows), label, fmt, list(table.column_names))
 
