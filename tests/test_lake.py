@@ -210,3 +210,14 @@ def test_binned_quality_is_close_to_exact(lake, summaries_only, tmp_path):
     assert exact[""]["exact"] and not binned[""]["exact"]
     assert binned[""]["roc_auc"] == pytest.approx(exact[""]["roc_auc"], abs=1e-3)
     assert binned[""]["average_precision"] == pytest.approx(exact[""]["average_precision"], abs=1e-3)
+
+
+def test_a_logged_ranking_is_refused_by_summarize_not_ranked_by_score(lake, tmp_path, capsys):
+    _, paths = lake
+    src = tmp_path / "log.parquet"
+    pd.DataFrame({"model": ["m"], "query_id": ["q"], "item_id": ["a"], "score": [0.5], "position": [1],
+                  "relevance": [1]}).to_parquet(src)
+    args = ["summarize", "rankings", "--source", str(src), "--qrels", str(paths["qrels"]), "--db",
+            str(tmp_path / "r.duckdb")]
+    assert main(args) == 2
+    assert "has position and relevance; summarize ranks runs by score" in capsys.readouterr().err

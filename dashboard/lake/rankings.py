@@ -24,6 +24,10 @@ def rankings(con, src: Source, qrels: Source, queries: Source | None, source_key
              rebuild: bool = False, coverage: bool = True) -> Outcome:
     start = time.perf_counter()
     _require(src, ["model", "query_id", "item_id", "score"], "ranking runs")
+    logged = [c for c in ("position", "relevance") if c in src.table.columns]
+    if logged:  # silently ranking by score would misread a logged ranking
+        raise InputError([f"{src.spec}: has {' and '.join(logged)}; summarize ranks runs by score and judges "
+                          "them with qrels. Load logged rankings with `ingest` (python -m dashboard ingest run ...)"])
     _require(qrels, ["query_id", "item_id", "relevance"], "qrels")
     if queries is not None:
         _require(queries, ["query_id"], "query segments")

@@ -137,13 +137,20 @@ def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
     join = "LEFT JOIN queries q ON q.query_id = r.query_id" if by else ""
     rows = con.execute(
         f"""WITH ranked AS (
-              SELECT r.query_id, r.item_id, {seg} AS segment,
-                     row_number() OVER (PARTITION BY r.query_id ORDER BY r.score DESC, r.item_id DESC) AS rank
+              SELECT r.query_id, r.item_id, {seg} AS segment, {_rank(con, model)} AS rank
               FROM rankings r {join} WHERE r.model = ?)
             SELECT segment, count(DISTINCT item_id) FROM ranked WHERE rank <= ? GROUP BY segment""",
         [model, k]).fetchall()
     catalogue = con.execute("SELECT count(DISTINCT item_id) FROM rankings").fetchall()[0][0]
     return {str(s): c / catalogue for s, c in rows} if catalogue else {}
+
+
+def _rank(con, model: str) -> str:
+    """A model's runs are ranked by logged position or all by score (one form per model, see ingest)."""
+    if "position" in catalog.table_columns(con, "rankings") and con.execute(
+            "SELECT 1 FROM rankings WHERE model = ? AND position IS NOT NULL LIMIT 1", [model]).fetchone():
+        return "r.position"
+    return "row_number() OVER (PARTITION BY r.query_id ORDER BY r.score DESC, r.item_id DESC)"
 
 
 def _summarised_coverage(con, model: str, k: int, by: str) -> dict[str, float]:

@@ -15,6 +15,13 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(row and row[0])  # duckdb_tables() is ~2x cheaper than information_schema
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'", [table]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def segment_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """Segment columns declared for a table, in load order; each matches schema.IDENTIFIER."""
     if not table_exists(con, "segment_columns"):

@@ -23,7 +23,8 @@ from dashboard.store.connection import connect
 from dashboard.store.readers import ROW, InputError, read_input
 from dashboard.store.schema import KINDS, SQL_TYPES, Kind
 from dashboard.store.sqlutil import finish_pending, ident
-from dashboard.store.validate import STAGE, check_columns, check_duplicates, check_values
+from dashboard.store.validate import (STAGE, check_columns, check_duplicates, check_run_form, check_run_lists,
+                                      check_values)
 
 # Test hook: seconds to sleep inside the open transaction, so a test can kill the process there.
 PAUSE_ENV = "DASHBOARD_INGEST_PAUSE_FOR_TEST"
@@ -156,8 +157,12 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
     problems = check_values(con, name, row_label, kind, source.columns)
     if kind.key:
         problems += check_duplicates(con, name, row_label, list(kind.key) + segments)
+    if kind.name == "run":
+        problems += check_run_lists(con, name, row_label, source.columns)
+    if not problems and kind.name == "run":
+        problems = check_run_form(con, name, row_label, source.columns, replace)
     if not problems:
-        problems = _check_conflicts(con, kind, path, segments, replace)
+        problems = _check_conflicts(con, kind, path, source.columns, segments, replace)
     if problems:
         raise InputError(problems)
     return _Staged(kind, path, stage, source.columns, segments, source.fingerprint)
@@ -199,7 +204,8 @@ def _key_match(kind: Kind, segments: list[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in cols)
 
 
-def _check_conflicts(con, kind: Kind, path: Path, segments: list[str], replace: bool) -> list[str]:
+def _check_conflicts(con, kind: Kind, path: Path, columns: list[str], segments: list[str],
+                     replace: bool) -> list[str]:
     if replace or not table_exists(con, kind.table):
         return []
     if not kind.key:
@@ -215,7 +221,7 @@ def _check_conflicts(con, kind: Kind, path: Path, segments: list[str], replace: 
     existing = set(segment_columns(con, kind.table))
     if any(s not in existing for s in segments):
         return []  # a new segment column cannot collide with stored rows
-    staged = _typed_select(kind, [c for c in kind.column_names], segments, alias="s")
+    staged = _typed_select(kind, columns, segments, alias="s")
     match = _key_match(kind, segments, "s", "t")
     row = con.execute(
         f"SELECT s.{ROW} FROM (SELECT {ROW}, {staged} FROM {STAGE}) s "
@@ -247,6 +253,8 @@ def _write(con, item: _Staged, replace: bool) -> tuple[int, list[str], list[str]
     kind, segments = item.kind, item.segments
     cols = ", ".join(f"{ident(c.name)} {SQL_TYPES[c.type]}" for c in kind.columns)
     con.execute(f"CREATE TABLE IF NOT EXISTS {kind.table} ({cols})")
+    for c in kind.columns:  # a table from an older version gains columns added to the contract since
+        con.execute(f"ALTER TABLE {kind.table} ADD COLUMN IF NOT EXISTS {ident(c.name)} {SQL_TYPES[c.type]}")
     known = set(segment_columns(con, kind.table))
     new_segments = [s for s in segments if s not in known]
     for seg in new_segments:
@@ -254,7 +262,11 @@ def _write(con, item: _Staged, replace: bool) -> tuple[int, list[str], list[str]
         con.execute("INSERT INTO segment_columns VALUES (?, ?)", [kind.table, seg])
     staged = f"SELECT {_typed_select(kind, item.columns, segments)} FROM {STAGE}"
     models: list[str] = []
-    if replace and kind.key:
+    if replace and kind.name == "run":
+        # a query's list is replaced whole, so no stale item keeps a position in it
+        con.execute(f"DELETE FROM rankings t WHERE EXISTS (SELECT 1 FROM ({staged}) s "
+                    "WHERE s.model = t.model AND s.query_id = t.query_id)")
+    elif replace and kind.key:
         match = _key_match(kind, segments, "t", "s")
         con.execute(f"DELETE FROM {kind.table} t WHERE EXISTS (SELECT 1 FROM ({staged}) s WHERE {match})")
     if kind.name == "predictions":

@@ -18,9 +18,10 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 #   label   - 0 or 1 (empty allowed when nullable)
 #   count   - integer >= 0
 #   int     - integer
+#   position - integer >= 1 (a rank as served, 1 = top)
 #   date    - YYYY-MM-DD
 #   timestamp - ISO date-time (a date alone is midnight)
-ColumnType = Literal["string", "float", "label", "count", "int", "date", "timestamp"]
+ColumnType = Literal["string", "float", "label", "count", "int", "position", "date", "timestamp"]
 
 SQL_TYPES: dict[str, str] = {
     "string": "VARCHAR",
@@ -28,6 +29,7 @@ SQL_TYPES: dict[str, str] = {
     "label": "TINYINT",
     "count": "BIGINT",
     "int": "BIGINT",
+    "position": "BIGINT",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
 }
@@ -40,6 +42,8 @@ class Column:
     required: bool = True
     nullable: bool = False
     doc: str = ""
+    unless: str = ""  # a required column may be left out when this column is present
+    needs: str = ""  # this column is accepted only together with that one
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,16 @@ RUN = Kind(
         Column("model", "string"),
         Column("query_id", "string"),
         Column("item_id", "string"),
-        Column("score", "float"),
+        Column("score", "float", unless="position", doc="higher ranks first (optional with position)"),
+        Column("position", "position", required=False,
+               doc="rank the item was served at (1 = top); when given, the list is ordered by it"),
+        Column("relevance", "int", required=False, needs="position",
+               doc="judgement logged with the row (0 = not relevant); when given, qrels are not used "
+                   "for this model"),
     ),
     key=("model", "query_id", "item_id"),
-    doc="A ranking run: one retrieved item per row. TREC run files load too.",
+    doc="A ranking run: one retrieved item per row. TREC run files load too. A logged ranking "
+        "carries position and relevance in every row and needs no qrels.",
     example="run.csv",
 )
 

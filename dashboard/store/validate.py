@@ -10,6 +10,7 @@ import difflib
 
 import duckdb
 
+from dashboard.store.catalog import table_columns
 from dashboard.store.readers import ROW
 from dashboard.store.schema import IDENTIFIER, Column, Kind
 from dashboard.store.sqlutil import ident
@@ -34,6 +35,11 @@ _TYPE_RULES: dict[str, tuple[str, str]] = {
         "TRY_CAST({c} AS DOUBLE) IS NULL OR TRY_CAST({c} AS DOUBLE) <> floor(TRY_CAST({c} AS DOUBLE))",
         "a whole number",
     ),
+    "position": (
+        "TRY_CAST({c} AS DOUBLE) IS NULL OR TRY_CAST({c} AS DOUBLE) < 1 "
+        "OR TRY_CAST({c} AS DOUBLE) <> floor(TRY_CAST({c} AS DOUBLE))",
+        "a whole number >= 1 (1 = top)",
+    ),
     "date": ("TRY_CAST({c} AS DATE) IS NULL", "a date (YYYY-MM-DD)"),
     "timestamp": ("TRY_CAST({c} AS TIMESTAMP) IS NULL", "a date-time (YYYY-MM-DD HH:MM:SS)"),
     "string": ("trim(CAST({c} AS VARCHAR)) = ''", "non-empty text"),
@@ -48,12 +54,16 @@ def check_columns(file_name: str, kind: Kind, columns: list[str]) -> tuple[list[
     # pandas writes its index into Parquet as __index_level_N__: not data, never a segment
     extra = [c for c in columns if c not in known and c != ROW and not c.startswith("__index_level_")]
     for col in kind.columns:
-        if col.required and col.name not in present:
+        if col.needs and col.name in present and col.needs not in present:
+            problems.append(f"{file_name}: column {col.name!r} needs column {col.needs!r} beside it "
+                            f"({col.doc})")
+        if col.required and col.name not in present and not (col.unless and col.unless in present):
             guess = difflib.get_close_matches(col.name, extra, n=1, cutoff=0.6)
             hint = f" (found {guess[0]!r}: misspelled?)" if guess else ""
             problems.append(
                 f"{file_name}: missing column {col.name!r}{hint}; a {kind.name} file needs "
                 f"{', '.join(c.name for c in kind.columns if c.required)}"
+                + (f" ({col.name} may be left out when {col.unless} is given)" if col.unless else "")
             )
     segments: list[str] = []
     for name in extra:
@@ -133,3 +143,54 @@ def check_duplicates(
         lines = ", ".join(str(x) for x in row[0][:5])
         out.append(f"{file_name}, {row_label}s {lines}: duplicate key ({where}); each key may appear once")
     return out
+
+
+def check_run_lists(con: duckdb.DuckDBPyConnection, file_name: str, row_label: str,
+                    columns: list[str]) -> list[str]:
+    """A logged list holds each position once per model and query."""
+    if "position" not in columns:
+        return []
+    return [p.replace("duplicate key", "duplicate position").replace(
+                "each key may appear once", "a list holds each position once")
+            for p in check_duplicates(con, file_name, row_label, ["model", "query_id", "position"])]
+
+
+def run_form(columns: list[str]) -> str:
+    """How a run file orders and judges its lists (one form per model, see check_run_form)."""
+    if "relevance" in columns:
+        return "logged ranking (position and relevance)"
+    return "run with positions" if "position" in columns else "scored run"
+
+
+def check_run_form(con: duckdb.DuckDBPyConnection, file_name: str, row_label: str, columns: list[str],
+                   replace: bool) -> list[str]:
+    """A model's lists are all ordered and judged the same way: a stored model keeps its form,
+    and a logged list arrives whole (its positions are not merged with stored ones)."""
+    stored = table_columns(con, "rankings")
+    if not stored:
+        return []
+    form = run_form(columns)
+    # databases from before positions were supported have neither column: all scored runs
+    judged = "t.relevance IS NOT NULL" if "relevance" in stored else "false"
+    positioned = "t.position IS NOT NULL" if "position" in stored else "false"
+    rows = con.execute(
+        f"""SELECT t.model, bool_or({judged}), bool_or({positioned})
+            FROM rankings t SEMI JOIN (SELECT DISTINCT CAST(model AS VARCHAR) AS model FROM {STAGE}) s
+                 ON s.model = t.model
+            GROUP BY t.model ORDER BY t.model""").fetchall()
+    problems = []
+    for model, judged, positioned in rows:
+        had = run_form((["relevance"] if judged else []) + (["position"] if positioned else []))
+        if had != form:
+            problems.append(f"{file_name}: model {model!r} is stored as a {had}; this file is a {form}. "
+                            "Load it under another model name (--model) so each model is ranked and "
+                            "judged one way")
+    if "position" in columns and not replace:
+        row = con.execute(
+            f"""SELECT s.{ROW}, s.model, s.query_id FROM {STAGE} s
+                JOIN rankings t ON t.model = CAST(s.model AS VARCHAR) AND t.query_id = CAST(s.query_id AS VARCHAR)
+                ORDER BY s.{ROW} LIMIT 1""").fetchone()
+        if row:
+            problems.append(f"{file_name}, {row_label} {row[0]}: model {row[1]!r}, query {row[2]!r} already "
+                            "has a list loaded; a list comes in one file (pass --replace to swap it)")
+    return problems
