@@ -27,6 +27,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from dashboard.store import ranking_logged
 from dashboard.store.ranking_summary import build_ranking_summary, build_sql, segment_column
 
 
@@ -106,21 +107,21 @@ def logged_store(con, rel, score, item):
 
 
 def three_metrics_by_segment(logged):
-    return logged.execute("""
+    """NDCG@10 (ideal from grade counts, as the product's logged build), MRR, recall@10 by locale."""
+    grades = [1, 2, 3, 4]
+    counts = ", ".join(f"count(*) FILTER (WHERE relevance >= {g}) AS at_least_{j}" for j, g in enumerate(grades))
+    return logged.execute(f"""
         WITH per_query AS (
             SELECT query_id,
                    sum(relevance / log2(position + 1)) FILTER (WHERE position <= 10) AS dcg,
                    min(position) FILTER (WHERE relevance >= 1) AS first_rel,
-                   count(*) FILTER (WHERE relevance >= 1 AND position <= 10) AS relret,
-                   count(*) FILTER (WHERE relevance >= 1) AS n_rel,
-                   count(*) FILTER (WHERE relevance >= 2) AS n2, count(*) FILTER (WHERE relevance >= 3) AS n3,
-                   count(*) FILTER (WHERE relevance >= 4) AS n4
-            FROM rankings GROUP BY query_id),
-        ideal AS (SELECT *, list_sum(list_transform([n_rel, n2, n3, n4], lambda c: list_sum(
-                      list_transform(range(1, least(c, 10) + 1), lambda i: 1 / log2(i + 1))))) AS idcg FROM per_query)
-        SELECT s.locale, avg(CASE WHEN idcg > 0 THEN dcg / idcg ELSE 0 END), avg(coalesce(1 / first_rel, 0)),
-               avg(CASE WHEN n_rel > 0 THEN relret / n_rel ELSE 0 END), count(*)
-        FROM ideal JOIN queries s USING (query_id) GROUP BY s.locale""").fetchall()
+                   count(*) FILTER (WHERE relevance >= 1 AND position <= 10) AS relret, {counts}
+            FROM rankings GROUP BY query_id)
+        SELECT s.locale,
+               avg(CASE WHEN at_least_0 > 0 THEN dcg / ({ranking_logged._ideal(grades, 10, "lin")}) ELSE 0 END),
+               avg(coalesce(1 / first_rel, 0)), avg(CASE WHEN at_least_0 > 0 THEN relret / at_least_0 ELSE 0 END),
+               count(*)
+        FROM per_query JOIN queries s USING (query_id) GROUP BY s.locale""").fetchall()
 
 
 def check_logged(con, logged):

@@ -1,7 +1,7 @@
 """Per-query ranking metrics of two models, paired by query, for the `check` command's gates.
 
 trec_eval conventions (docs/metric_tree.md, REFERENCES.md): items ranked by score with ties
-broken by item id descending; linear gain `rel`, discount log2(rank + 1); ideal DCG from all
+broken by item id descending (or by logged position, docs/ranking.md#logged-rankings); linear gain `rel`, discount log2(rank + 1); ideal DCG from all
 judged items of the query; relevant means rel >= 1; a query with no relevant item scores 0.
 Queries paired: those with judgements that both models ranked (trec_eval's default query set).
 

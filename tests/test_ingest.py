@@ -172,7 +172,7 @@ def test_bad_trec_line_names_the_line(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.*")) if EXAMPLES.exists() else [])
 def test_bundled_examples_load(tmp_path, name):
-    kind = {"run.trec": "run", "qrels.trec": "qrels"}.get(name, Path(name).stem)
+    kind = {"run.trec": "run", "qrels.trec": "qrels", "run_logged.csv": "run"}.get(name, Path(name).stem)
     result = ingest_file(tmp_path / "e.duckdb", kind, EXAMPLES / name)
     assert result.rows > 0
 

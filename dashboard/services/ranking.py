@@ -25,7 +25,19 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
     if not catalog.table_exists(con, "ranking_query_metrics"):
         return {"models": [], "segments": [], "k_values": list(K_VALUES)}
     models = [r[0] for r in con.execute("SELECT DISTINCT model FROM ranking_query_metrics ORDER BY 1").fetchall()]
-    return {"models": models, "segments": catalog.segment_columns(con, "queries"), "k_values": list(K_VALUES)}
+    return {"models": models, "segments": catalog.segment_columns(con, "queries"), "k_values": list(K_VALUES),
+            "forms": run_forms(con)}
+
+
+def run_forms(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Model -> 'logged' (position and relevance in its rows) or 'positioned' (position, judged by
+    qrels), for models with raw runs stored; the others are scored runs (or summaries)."""
+    columns = catalog.table_columns(con, "rankings") if catalog.table_exists(con, "rankings") else set()
+    if not {"position", "relevance"} <= columns:
+        return {}
+    rows = con.execute("SELECT model, bool_or(relevance IS NOT NULL), bool_or(position IS NOT NULL) "
+                       "FROM rankings GROUP BY model").fetchall()
+    return {m: "logged" if judged else "positioned" for m, judged, positioned in rows if judged or positioned}
 
 
 def _columns(k: int, gain: str) -> dict[str, str]:
