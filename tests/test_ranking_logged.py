@@ -199,3 +199,21 @@ def test_coverage_of_a_logged_model_counts_the_served_top_k(tmp_path):
     with duckdb.connect(str(db), read_only=True) as con:
         assert coverage(con, "m", 1) == {"": pytest.approx(2 / 3)}  # b and a; by score only a
         assert con.execute("SELECT count(*) FROM ranking_query_metrics").fetchone()[0] == 2
+
+
+def logged_and_scored_db(tmp_path):
+    """A store with `feed-logged` (a logged ranking) and `feed-scored` (the same kind of lists as a
+    scored run judged by qrels) over the same 80 queries: for the page and browser tests."""
+    log = logged_collection(8, n_queries=80)
+    log[log.model == "a"].assign(model="feed-logged").to_csv(tmp_path / "log.csv", index=False)
+    base = log[log.model == "b"]
+    base.assign(model="feed-scored", score=-base.position)[["model", "query_id", "item_id", "score"]].to_csv(
+        tmp_path / "run.csv", index=False)
+    base[["query_id", "item_id", "relevance"]].to_csv(tmp_path / "qrels.csv", index=False)
+    tiers = pd.DataFrame({"query_id": sorted(set(log.query_id))})
+    tiers["tier"] = np.where(tiers.index % 2 == 0, "free", "plus")
+    tiers.to_csv(tmp_path / "queries.csv", index=False)
+    db = tmp_path / "f.duckdb"
+    for kind, name in (("queries", "queries.csv"), ("qrels", "qrels.csv"), ("run", "run.csv"), ("run", "log.csv")):
+        ingest_file(db, kind, tmp_path / name)
+    return db

@@ -27,17 +27,8 @@ def test_resplit_k_and_gain_change_the_numbers(app_env):
 
 def test_a_logged_ranking_is_compared_and_named_as_logged(tmp_path, monkeypatch):
     """A logged candidate (position + relevance) against a scored baseline judged by qrels."""
-    from dashboard.store.ingest import ingest_file
-    from tests.test_ranking_logged import logged_collection
-    log = logged_collection(8, n_queries=80)
-    log[log.model == "a"].assign(model="feed-logged").to_csv(tmp_path / "log.csv", index=False)
-    base = log[log.model == "b"]
-    base.assign(model="feed-scored", score=-base.position)[["model", "query_id", "item_id", "score"]].to_csv(
-        tmp_path / "run.csv", index=False)
-    base[["query_id", "item_id", "relevance"]].to_csv(tmp_path / "qrels.csv", index=False)
-    db = tmp_path / "f.duckdb"
-    for kind, name in (("qrels", "qrels.csv"), ("run", "run.csv"), ("run", "log.csv")):
-        ingest_file(db, kind, tmp_path / name)
+    from tests.test_ranking_logged import logged_and_scored_db
+    db = logged_and_scored_db(tmp_path)
     monkeypatch.setenv("DASHBOARD_DB", str(db))
     at = run_page("ranking.py", {"rank.model": "feed-logged", "rank.baseline": "feed-scored", "rank.by": ""})
     captions = " ".join(c.value for c in at.caption)
