@@ -212,12 +212,31 @@ def test_binned_quality_is_close_to_exact(lake, summaries_only, tmp_path):
     assert binned[""]["average_precision"] == pytest.approx(exact[""]["average_precision"], abs=1e-3)
 
 
-def test_a_logged_ranking_is_refused_by_summarize_not_ranked_by_score(lake, tmp_path, capsys):
+def test_positions_without_relevance_and_runs_without_qrels_are_refused(lake, tmp_path, capsys):
     _, paths = lake
+    src = tmp_path / "pos.parquet"
+    pd.DataFrame({"model": ["m"], "query_id": ["q"], "item_id": ["a"], "score": [0.5], "position": [1]}).to_parquet(src)
+    db = str(tmp_path / "r.duckdb")
+    assert main(["summarize", "rankings", "--source", str(src), "--qrels", str(paths["qrels"]), "--db", db]) == 2
+    assert "has position but no relevance" in capsys.readouterr().err
+    assert main(["summarize", "rankings", "--source", str(paths["runs"]), "--db", db]) == 2
+    assert "scored runs need --qrels" in capsys.readouterr().err
+
+
+def test_bad_logged_rows_are_refused(tmp_path, capsys):
     src = tmp_path / "log.parquet"
-    pd.DataFrame({"model": ["m"], "query_id": ["q"], "item_id": ["a"], "score": [0.5], "position": [1],
-                  "relevance": [1]}).to_parquet(src)
-    args = ["summarize", "rankings", "--source", str(src), "--qrels", str(paths["qrels"]), "--db",
-            str(tmp_path / "r.duckdb")]
-    assert main(args) == 2
-    assert "has position and relevance; summarize ranks runs by score" in capsys.readouterr().err
+    pd.DataFrame({"model": ["m"] * 3, "query_id": ["q"] * 3, "item_id": ["a", "b", "c"], "position": [1, 1, 0],
+                  "relevance": [1, None, 2]}).to_parquet(src)
+    assert main(["summarize", "rankings", "--source", str(src), "--db", str(tmp_path / "r.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "column position: 1 row(s) not a whole number >= 1" in err and "column relevance: 1 empty row(s)" in err
+    if (tmp_path / "r.duckdb").exists():  # nothing was written
+        assert "ranking_query_metrics" not in str(read_tables(tmp_path / "r.duckdb"))
+
+
+def read_tables(db) -> list:
+    con = connect(db, read_only=True)
+    try:
+        return [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    finally:
+        con.close()

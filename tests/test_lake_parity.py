@@ -17,6 +17,7 @@ from dashboard.services import thresholds as thr
 from dashboard.store.connection import connect
 from dashboard.store.ranking_summary import K_VALUES, metric_columns, segment_column
 from tests import lake_data
+from tests.test_ranking_logged import logged_collection
 from tests.test_ranking_summary import as_dicts
 
 BIN_KEY = ["model", "day", "segment_column", "segment_value", "bin"]
@@ -135,3 +136,35 @@ def test_experiment_statistics_equal_numpy(summarized):
     missing = by_country[by_country.country == "(missing)"]
     assert missing.n.sum() == units.country.isna().sum()
     assert by_country.n.sum() == len(units)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_logged_rankings_equal_the_ingest_path(tmp_path, engine):
+    """Logged rankings (gaps, lists past 64 items, nothing relevant) summarised on the engine equal the
+    ingest build, whose values tests/test_ranking_logged.py checks against pytrec_eval."""
+    from dashboard.cli import main
+    from dashboard.store.ingest import ingest_file
+    log = logged_collection(9, n_queries=60)
+    log.to_parquet(tmp_path / "flat.parquet", index=False)
+    queries = pd.DataFrame({"query_id": sorted(set(log.query_id))})
+    queries["tier"] = np.where(queries.index % 3 == 0, "free", "pro")
+    queries.to_parquet(tmp_path / "queries.parquet", index=False)
+    source = lake_data.write_partitioned(log.assign(shard=log.query_id.str[1:].astype(int) % 3), tmp_path / "log", "shard")
+    ingest_file(tmp_path / "ingest.duckdb", "queries", tmp_path / "queries.parquet")
+    ingest_file(tmp_path / "ingest.duckdb", "run", tmp_path / "flat.parquet")
+    assert main(["summarize", "rankings", "--source", str(source), "--queries", str(tmp_path / "queries.parquet"),
+                 "--db", str(tmp_path / "lake.duckdb"), "--engine", engine]) == 0
+    expected, got = per_query(tmp_path / "ingest.duckdb"), per_query(tmp_path / "lake.duckdb")
+    assert len(got) == len(expected) == 120 and got.model.tolist() == expected.model.tolist()
+    assert got.query_id.tolist() == expected.query_id.tolist()
+    assert got[segment_column("tier")].tolist() == expected[segment_column("tier")].tolist()
+    for c in metric_columns():
+        np.testing.assert_allclose(got[c].to_numpy(float), expected[c].to_numpy(float), rtol=0, atol=1e-12, err_msg=c)
+    raw, lake = connect(tmp_path / "ingest.duckdb", read_only=True), connect(tmp_path / "lake.duckdb", read_only=True)
+    try:
+        for k in K_VALUES:
+            expected_cover = ranking_svc.coverage(raw, "a", k, "tier")
+            assert expected_cover and ranking_svc.coverage(lake, "a", k, "tier") == pytest.approx(expected_cover, abs=1e-15)
+    finally:
+        raw.close()
+        lake.close()

@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True,
                         help="Parquet file, glob or hive-partitioned directory (local, s3://, gs://, hdfs://), "
                              "or table:SCHEMA.NAME on the engine")
-    parser.add_argument("--qrels", help="rankings: relevance judgements (same forms as --source)")
+    parser.add_argument("--qrels", help="rankings: relevance judgements (same forms as --source); "
+                        "not for logged rankings, which carry position and relevance")
     parser.add_argument("--queries", help="rankings: per-query segments (query_id + segment columns)")
     parser.add_argument("--engine", help="duckdb (default), spark, or an Ibis URL (bigquery://..., "
                                          "snowflake://..., trino://..., clickhouse://...); "
@@ -75,9 +76,7 @@ def _run_on(con, backend, source, key: str, args):
                            fixed_range=tuple(args.score_range) if args.score_range else None,
                            day_column=args.day_column)
     from dashboard.lake.rankings import rankings
-    if not args.qrels:
-        raise SettingsError("rankings need --qrels (the relevance judgements)")
-    qrels = engines.open_source(backend, args.qrels)
+    qrels = engines.open_source(backend, args.qrels) if args.qrels else None  # logged rankings need none
     queries = engines.open_source(backend, args.queries) if args.queries else None
     return rankings(con, source, qrels, queries, key, rebuild=args.rebuild, coverage=not args.no_coverage)
 

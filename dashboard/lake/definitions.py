@@ -122,26 +122,45 @@ def _per_query(ranked: ir.Table) -> ir.Table:
         aggs[f"relret_{k}"] = count_if(t, (t.rank <= k) & (t.rel >= 1))
     aggs["first_rel"] = t.rank.min(where=t.rel >= 1)
     aggs["ap_sum"] = (t.rel_so_far.cast("float64") / t.rank).sum(where=t.rel >= 1).fill_null(f64(0))
-    aggs["n_retrieved"] = t.count()
+    aggs["n_retrieved"] = t.rank.max()  # the list length as served (a logged gap counts)
     return t.group_by(["model", "query_id"]).aggregate(**aggs)
 
 
-def _ideal(qrels: ir.Table) -> ir.Table:
-    q = qrels.filter(qrels.relevance > 0)
-    q = q.mutate(irank=ibis.row_number().over(group_by=q.query_id, order_by=ibis.desc(q.relevance)) + 1,
+def ranked_logged(log: ir.Table) -> ir.Table:
+    """A logged ranking's rows: rank = served position, judged by their own relevance."""
+    r = log.select("model", "query_id", "item_id", position=log.position.cast("int64"),
+                   raw=log.relevance.cast("int64"))
+    return r.mutate(
+        rank=r.position,
+        rel=ibis.greatest(r.raw, 0),
+        rel_so_far=(r.raw >= 1).cast("int64").sum().over(
+            ibis.cumulative_window(group_by=[r.model, r.query_id], order_by=[r.position])),
+    )
+
+
+def _ideal(judged: ir.Table, keys: list[str]) -> ir.Table:
+    """Ideal DCGs per `keys` (query for qrels; model and query for a logged ranking's own rows)."""
+    q = judged.filter(judged.relevance > 0)
+    q = q.mutate(irank=ibis.row_number().over(group_by=[q[k] for k in keys], order_by=ibis.desc(q.relevance)) + 1,
                  rel=ibis.greatest(q.relevance, 0))
     aggs = {f"idcg_{kind}_{k}": (_gain(q.rel, kind) / (q.irank + 1).cast("float64").log2()).sum(where=q.irank <= k).fill_null(f64(0))
             for k in K_VALUES for kind in ("lin", "exp")}
     aggs["n_rel"] = count_if(q, q.rel >= 1)
-    return q.group_by(q.query_id.name("i_query")).aggregate(**aggs)
+    return q.group_by([q[k].name(f"i_{k}") for k in keys]).aggregate(**aggs)
 
 
-def ranking_query_metrics(runs: ir.Table, qrels: ir.Table, queries: ir.Table | None,
+def ranking_query_metrics(runs: ir.Table, qrels: ir.Table | None, queries: ir.Table | None,
                           segments: list[str]) -> ir.Table:
-    """One row per model x judged query, columns as store/ranking_summary.py's table."""
-    p = _per_query(ranked_judged(runs, qrels))
-    i = _ideal(qrels)
-    t = p.left_join(i, p.query_id == i.i_query)
+    """One row per model x judged query, columns as store/ranking_summary.py's table. `qrels` None:
+    the runs are logged rankings (position and relevance in every row), judged by their own rows."""
+    if qrels is None:
+        p = _per_query(ranked_logged(runs))
+        i = _ideal(runs.select("model", "query_id", relevance=runs.relevance.cast("int64")), ["model", "query_id"])
+        t = p.left_join(i, (p.model == i.i_model) & (p.query_id == i.i_query_id))
+    else:
+        p = _per_query(ranked_judged(runs, qrels))
+        i = _ideal(qrels, ["query_id"])
+        t = p.left_join(i, p.query_id == i.i_query_id)
     if queries is not None and segments:
         s = queries.select(s_query=queries.query_id, **{f"s_{n}": clean_segment(queries[n]) for n in segments})
         t = t.left_join(s, t.query_id == s.s_query)
@@ -164,12 +183,16 @@ def ranking_query_metrics(runs: ir.Table, qrels: ir.Table, queries: ir.Table | N
     return t.select(**out)
 
 
-def ranking_coverage(runs: ir.Table, queries: ir.Table | None, segments: list[str]) -> ir.Table:
+def ranking_coverage(runs: ir.Table, queries: ir.Table | None, segments: list[str], logged: bool = False) -> ir.Table:
     """Distinct items in each model's top k, overall and per query segment, with the catalogue size
-    (distinct items any model retrieved). Distinct counts do not add up across partitions."""
-    r = runs.select("model", "query_id", "item_id", "score")
-    r = r.mutate(rank=ibis.row_number().over(group_by=[r.model, r.query_id],
-                                             order_by=[ibis.desc(r.score), ibis.desc(r.item_id)]) + 1)
+    (distinct items any model retrieved). Distinct counts do not add up across partitions.
+    `logged`: the top k by served position, not by score."""
+    if logged:
+        r = runs.select("model", "query_id", "item_id", rank=runs.position.cast("int64"))
+    else:
+        r = runs.select("model", "query_id", "item_id", "score")
+        r = r.mutate(rank=ibis.row_number().over(group_by=[r.model, r.query_id],
+                                                 order_by=[ibis.desc(r.score), ibis.desc(r.item_id)]) + 1)
     r = r.filter(r.rank <= max(K_VALUES))
     long = [r.select("model", "item_id", "rank", segment_column=ibis.literal(""), segment_value=ibis.literal(""))]
     if queries is not None and segments:

@@ -20,19 +20,26 @@ from dashboard.store.readers import InputError
 from dashboard.store.sqlutil import finish_pending, ident
 
 
-def rankings(con, src: Source, qrels: Source, queries: Source | None, source_key: str, *,
+def rankings(con, src: Source, qrels: Source | None, queries: Source | None, source_key: str, *,
              rebuild: bool = False, coverage: bool = True) -> Outcome:
+    """`src` is scored runs judged by `qrels`, or logged rankings (position and relevance in every
+    row, docs/ranking.md#logged-rankings) judged by their own rows."""
     start = time.perf_counter()
-    _require(src, ["model", "query_id", "item_id", "score"], "ranking runs")
-    logged = [c for c in ("position", "relevance") if c in src.table.columns]
-    if logged:  # silently ranking by score would misread a logged ranking
-        raise InputError([f"{src.spec}: has {' and '.join(logged)}; summarize ranks runs by score and judges "
-                          "them with qrels. Load logged rankings with `ingest` (python -m dashboard ingest run ...)"])
-    _require(qrels, ["query_id", "item_id", "relevance"], "qrels")
+    logged = _is_logged(src)
+    _require(src, ["model", "query_id", "item_id"] + (["position", "relevance"] if logged else ["score"]),
+             "logged rankings" if logged else "ranking runs")
+    if not logged:
+        if qrels is None:
+            raise InputError([f"{src.spec}: scored runs need --qrels (the relevance judgements); a logged ranking "
+                              "carries position and relevance in every row instead"])
+        _require(qrels, ["query_id", "item_id", "relevance"], "qrels")
     if queries is not None:
         _require(queries, ["query_id"], "query segments")
     segments = _segments(queries, {"query_id"}) if queries is not None else []
     out = Outcome("rankings", source_key)
+    if logged and qrels is not None:
+        out.notes.append("a logged ranking is judged by its own rows: --qrels was not used")
+        qrels = None
     store.ensure_tables(con)
     if _stored_segments(con) not in (None, set(segments)):
         out.notes.append("query segment columns changed: the per-query table is rebuilt; "
@@ -44,9 +51,9 @@ def rankings(con, src: Source, qrels: Source, queries: Source | None, source_key
     counts, new, fresh = new_partitions(src, done, out)
     if not new:
         return out
-    _check(src.spec, fresh, queries)
+    _check(src.spec, fresh, queries, logged)
     q = queries.table if queries is not None else None
-    metrics = d.ranking_query_metrics(fresh, qrels.table, q, segments).to_pyarrow()
+    metrics = d.ranking_query_metrics(fresh, qrels.table if qrels else None, q, segments).to_pyarrow()
     models = sorted(set(metrics.column("model").to_pylist()))
     clash = sorted(set(models) & store.raw_models(con, "rankings"))
     if clash:
@@ -54,7 +61,7 @@ def rankings(con, src: Source, qrels: Source, queries: Source | None, source_key
                           "summarise them into another --db"])
     if done:
         _refuse_overlap(con, metrics)
-    cover = d.ranking_coverage(t, q, segments).to_pyarrow() if coverage else None
+    cover = d.ranking_coverage(t, q, segments, logged).to_pyarrow() if coverage else None
     with store.transaction(con):
         if not done:
             store.forget_partitions(con, "rankings", source_key)
@@ -80,16 +87,36 @@ def _stored_segments(con) -> set[str] | None:
     return {c.removeprefix(SEGMENT_PREFIX) for c in cols if c.startswith(SEGMENT_PREFIX)}
 
 
-def _check(spec: str, runs, queries: Source | None) -> None:
-    row = runs.aggregate(rows=runs.count(),
-                         bad_score=d.count_if(runs, runs.score.isnull() | runs.score.cast("float64").isnan()),
-                         keys=(runs.model.cast("string") + "\x1f" + runs.query_id.cast("string") + "\x1f"
-                               + runs.item_id.cast("string")).nunique()).to_pyarrow().to_pylist()[0]
+def _is_logged(src: Source) -> bool:
+    present = [c for c in ("position", "relevance") if c in src.table.columns]
+    if present == ["position"]:  # ranked by position but judged by qrels: ingest handles that form
+        raise InputError([f"{src.spec}: has position but no relevance; summarize takes scored runs + qrels or "
+                          "logged rankings (position and relevance). Load runs with positions with `ingest`"])
+    return bool(present)
+
+
+def _check(spec: str, runs, queries: Source | None, logged: bool) -> None:
+    lists = runs.model.cast("string") + "\x1f" + runs.query_id.cast("string") + "\x1f"
+    checks = {"rows": runs.count(), "keys": (lists + runs.item_id.cast("string")).nunique()}
+    if logged:
+        pos = runs.position.cast("float64")
+        checks["bad_position"] = d.count_if(runs, pos.isnull() | (pos < d.f64(1)) | (pos != pos.floor()))
+        checks["bad_relevance"] = d.count_if(runs, runs.relevance.isnull())
+        checks["positions"] = (lists + runs.position.cast("int64").cast("string")).nunique()
+    else:
+        checks["bad_score"] = d.count_if(runs, runs.score.isnull() | runs.score.cast("float64").isnan())
+    row = runs.aggregate(**checks).to_pyarrow().to_pylist()[0]
     problems = []
-    if row["bad_score"]:
+    if row.get("bad_score"):
         problems.append(f"{spec}, column score: {row['bad_score']:,} row(s) not a number")
+    if row.get("bad_position"):
+        problems.append(f"{spec}, column position: {row['bad_position']:,} row(s) not a whole number >= 1")
+    if row.get("bad_relevance"):
+        problems.append(f"{spec}, column relevance: {row['bad_relevance']:,} empty row(s)")
     if row["keys"] != row["rows"]:
         problems.append(f"{spec}: {row['rows'] - row['keys']:,} duplicate (model, query_id, item_id) row(s)")
+    if logged and not row["bad_position"] and row["positions"] != row["rows"]:
+        problems.append(f"{spec}: {row['rows'] - row['positions']:,} duplicate (model, query_id, position) row(s)")
     if queries is not None:
         qt = queries.table
         qrow = qt.aggregate(rows=qt.count(), keys=qt.query_id.nunique()).to_pyarrow().to_pylist()[0]
