@@ -240,3 +240,18 @@ def read_tables(db) -> list:
         return [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
     finally:
         con.close()
+
+
+def test_a_run_exported_with_empty_logged_columns_is_a_scored_run(lake, tmp_path, capsys):
+    _, paths = lake
+    run, _, _ = lake_data.ranking_frames()
+    src = tmp_path / "export.parquet"
+    run.drop(columns=["shard"]).assign(position=pd.array([None] * len(run), dtype="Int64"),
+                                       relevance=pd.array([None] * len(run), dtype="Int64")).to_parquet(src)
+    db = tmp_path / "r.duckdb"
+    assert main(["summarize", "rankings", "--source", str(src), "--qrels", str(paths["qrels"]), "--db", str(db)]) == 0
+    capsys.readouterr()
+    relevance_only = tmp_path / "rel.parquet"
+    pd.DataFrame({"model": ["m"], "query_id": ["q"], "item_id": ["a"], "score": [1.0], "relevance": [1]}).to_parquet(relevance_only)
+    assert main(["summarize", "rankings", "--source", str(relevance_only), "--db", str(tmp_path / "x.duckdb")]) == 2
+    assert "has relevance but no position" in capsys.readouterr().err

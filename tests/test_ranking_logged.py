@@ -137,8 +137,8 @@ def test_position_only_run_is_ranked_by_position_and_judged_by_qrels(tmp_path):
      r"log.csv, lines 2, 3: duplicate position \(model='m', query_id='q', position='1'\)"),
     ("model,query_id,item_id,position,relevance\nm,q,a,0,1\n",
      r"log.csv, line 2, column 'position': found '0'; expected a whole number >= 1"),
-    ("model,query_id,item_id,position,relevance\nm,q,a,1,\n",
-     r"log.csv, line 2, column 'relevance': is empty"),
+    ("model,query_id,item_id,position,relevance\nm,q,a,1,2\nm,q,b,2,\n",
+     r"log.csv, line 3, column 'relevance': is empty"),
     ("model,query_id,item_id,score,relevance\nm,q,a,0.5,1\n",
      r"log.csv: column 'relevance' needs column 'position' beside it"),
     ("model,query_id,item_id,relevance\nm,q,a,1\n", r"log.csv: missing column 'score'"),
@@ -217,3 +217,23 @@ def logged_and_scored_db(tmp_path):
     for kind, name in (("queries", "queries.csv"), ("qrels", "qrels.csv"), ("run", "run.csv"), ("run", "log.csv")):
         ingest_file(db, kind, tmp_path / name)
     return db
+
+
+def test_empty_position_and_relevance_columns_load_as_a_scored_run(tmp_path):
+    """A rankings table exported with its unused columns (all empty) loads as the scored run it is."""
+    db = tmp_path / "e.duckdb"
+    ingest_file(db, "qrels", write(tmp_path, "qrels.csv", "query_id,item_id,relevance\nq1,a,1\n"))
+    run = pd.DataFrame({"model": ["m", "m"], "query_id": ["q1", "q1"], "item_id": ["a", "b"], "score": [0.1, 0.9],
+                        "position": pd.array([None, None], dtype="Int64"), "relevance": pd.array([None, None], dtype="Int64")})
+    run.to_parquet(tmp_path / "export.parquet")
+    run.to_csv(tmp_path / "export.csv", index=False)
+    ingest_file(db, "run", tmp_path / "export.parquet")
+    ingest_file(db, "run", tmp_path / "export.csv", model="m2")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT model, rr FROM ranking_query_metrics ORDER BY model").fetchall() == [
+            ("m", 0.5), ("m2", 0.5)]  # ranked by score: b first
+    half = write(tmp_path, "half.csv", "model,query_id,item_id,relevance\nm3,q1,a,1\n")  # relevance, no position
+    half_empty = write(tmp_path, "half_empty.csv", "model,query_id,item_id,position,relevance\nm3,q1,a,,1\n")
+    for path in (half, half_empty):
+        with pytest.raises(InputError, match="column 'relevance' needs column 'position'"):
+            ingest_file(db, "run", path)

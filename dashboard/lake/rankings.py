@@ -88,11 +88,20 @@ def _stored_segments(con) -> set[str] | None:
 
 
 def _is_logged(src: Source) -> bool:
-    present = [c for c in ("position", "relevance") if c in src.table.columns]
-    if present == ["position"]:  # ranked by position but judged by qrels: ingest handles that form
+    """Logged rankings carry position and relevance; columns empty in every row are as if absent (a
+    rankings table exported from the dashboard has them for its scored runs)."""
+    t = src.table
+    present = [c for c in ("position", "relevance") if c in t.columns]
+    if not present:
+        return False
+    filled = t.aggregate(**{c: t[c].count() for c in present}).to_pyarrow().to_pylist()[0]
+    used = [c for c in present if filled[c]]
+    if used == ["position"]:  # ranked by position but judged by qrels: ingest handles that form
         raise InputError([f"{src.spec}: has position but no relevance; summarize takes scored runs + qrels or "
                           "logged rankings (position and relevance). Load runs with positions with `ingest`"])
-    return bool(present)
+    if used == ["relevance"]:
+        raise InputError([f"{src.spec}: has relevance but no position; a logged ranking needs both"])
+    return bool(used)
 
 
 def _check(spec: str, runs, queries: Source | None, logged: bool) -> None:

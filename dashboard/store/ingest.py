@@ -154,18 +154,31 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS {source.parquet_sql}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE} AS SELECT * FROM {stage}")
-    problems = check_values(con, name, row_label, kind, source.columns)
+    columns = _without_empty_optional(con, kind, source.columns)
+    if columns != source.columns:  # the rules between columns apply to those left
+        problems, _ = check_columns(name, kind, columns)
+        if problems:
+            raise InputError(problems)
+    problems = check_values(con, name, row_label, kind, columns)
     if kind.key:
         problems += check_duplicates(con, name, row_label, list(kind.key) + segments)
     if kind.name == "run":
-        problems += check_run_lists(con, name, row_label, source.columns)
+        problems += check_run_lists(con, name, row_label, columns)
     if not problems and kind.name == "run":
-        problems = check_run_form(con, name, row_label, source.columns, replace)
+        problems = check_run_form(con, name, row_label, columns, replace)
     if not problems:
-        problems = _check_conflicts(con, kind, path, source.columns, segments, replace)
+        problems = _check_conflicts(con, kind, path, columns, segments, replace)
     if problems:
         raise InputError(problems)
-    return _Staged(kind, path, stage, source.columns, segments, source.fingerprint)
+    return _Staged(kind, path, stage, columns, segments, source.fingerprint)
+
+
+def _without_empty_optional(con, kind: Kind, columns: list[str]) -> list[str]:
+    """An optional column left empty in every row is as if absent (a table exported with an unused
+    `position` column loads as the scored run it is)."""
+    empty = [c.name for c in kind.columns if not c.required and not c.nullable and c.name in columns
+             and con.execute(f"SELECT count({ident(c.name)}) FROM {STAGE}").fetchone()[0] == 0]
+    return [c for c in columns if c not in empty]
 
 
 def _write_all(con, staged: list[_Staged], replace: bool) -> list[LoadResult]:
