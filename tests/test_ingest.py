@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -238,3 +239,50 @@ def test_parquet_changed_while_loading_is_refused_and_stores_nothing(db, tmp_pat
     assert proc.wait() == 2
     assert "live.parquet: changed while it was loading; nothing was stored, load it again" in err
     assert snapshot(db) == before
+
+
+def test_line_numbers_hold_in_a_large_csv_read_in_parallel(tmp_path):
+    """DuckDB reads a big CSV in parallel chunks; the lines named must still be the file's lines."""
+    n = 400_000
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"model": "m", "score": rng.random(n).round(6).astype(str), "label": rng.integers(0, 2, n),
+                          "zip": rng.choice(["02134", "10001"], n)})
+    bad = [7, 123_456, 399_998]  # 0-based rows; the file line is row + 2
+    frame.loc[bad, "score"] = ["high", "x1", "?"]
+    frame.to_csv(tmp_path / "big.csv", index=False)
+    with pytest.raises(InputError) as err:
+        ingest_file(tmp_path / "b.duckdb", "predictions", tmp_path / "big.csv")
+    assert [p.split(",")[1].strip() for p in err.value.problems] == [f"line {r + 2}" for r in bad]
+    frame.loc[bad, "score"] = "0.5"
+    frame.to_csv(tmp_path / "big.csv", index=False)
+    ingest_file(tmp_path / "b.duckdb", "predictions", tmp_path / "big.csv")
+    con = duckdb.connect(str(tmp_path / "b.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT zip), min(zip) FROM predictions").fetchone() == (n, 2, "02134")
+    con.close()  # text stays text: a zip code keeps its leading zero
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model,score,label\nm,0.5,1\nm,0.7,0,extra\n", "CSV Error on Line: 3; Original Line: m,0.7,0,extra; "
+                                                     "Expected Number of Columns: 3 Found: 4"),
+    ("model,score,label\nm,0.5,1\nm,0.7\n", "CSV Error on Line: 3"),
+])
+def test_a_ragged_csv_is_refused_with_its_line(tmp_path, monkeypatch, text, message):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with pytest.raises(InputError, match=f"ragged.csv: cannot be parsed as csv: {message}"):
+        ingest_file(tmp_path / "r.duckdb", "predictions", write(tmp_path, "ragged.csv", text))
+    assert not list(scratch.iterdir())  # the Parquet copy of the text is gone
+
+
+def test_csv_header_problems_name_line_one(tmp_path):
+    with pytest.raises(InputError, match=r"dup.csv, line 1: column 'score' appears more than once"):
+        ingest_file(tmp_path / "d.duckdb", "predictions", write(tmp_path, "dup.csv", "model,score,score\nm,1,2\n"))
+    (tmp_path / "latin.csv").write_bytes("model,sc\xf6re,label\nm,0.5,1\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin.csv, line 1: cannot read the header"):
+        ingest_file(tmp_path / "d.duckdb", "predictions", tmp_path / "latin.csv")
+    quoted = write(tmp_path, "quoted.csv", 'model,score,label,country\n"m, v2",0.5,1,"Côte d\'Ivoire"\n')
+    ingest_file(tmp_path / "d.duckdb", "predictions", quoted)
+    con = duckdb.connect(str(tmp_path / "d.duckdb"), read_only=True)
+    assert con.execute("SELECT model, country FROM predictions").fetchall() == [("m, v2", "Côte d'Ivoire")]
+    con.close()

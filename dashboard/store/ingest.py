@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from dashboard.store import summaries
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.connection import connect
-from dashboard.store.readers import ROW, InputError, read_input
+from dashboard.store.readers import ROW, InputError, csv_delimiter, read_input, require_rows
 from dashboard.store.schema import KINDS, SQL_TYPES, Kind
 from dashboard.store.sqlutil import finish_pending, ident
 from dashboard.store.validate import (STAGE, check_columns, check_duplicates, check_run_form, check_run_lists,
@@ -61,16 +63,18 @@ def ingest_files(
     kind_name, path = items[0]
     try:
         con = connect(db_path)
+        scratch = tempfile.TemporaryDirectory(prefix="dashboard-ingest-")
         try:
             staged = []
             for i, (kind_name, path) in enumerate(items):
                 kind = _kind(kind_name)
                 loaded = read_input(Path(path), kind.name)
-                source = _source(con, kind, Path(path), loaded, model)
+                source = _source(con, kind, Path(path), loaded, model, Path(scratch.name))
                 staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace))
             results = _write_all(con, staged, replace)
         finally:
             con.close()
+            scratch.cleanup()
     except InputError as exc:
         _record_refusal(db_path, kind_name, Path(path), exc.problems)
         raise
@@ -95,29 +99,58 @@ def _apply_model_override(table: pa.Table, kind: Kind, model: str | None) -> pa.
 
 @dataclass
 class _Source:
-    """What a stage is made from: an Arrow table (CSV, TREC) or DuckDB's own Parquet reader."""
+    """What a stage is made from: an Arrow table (TREC) or DuckDB's own Parquet reader (Parquet, and
+    CSV through its Parquet copy)."""
 
     columns: list[str]  # including ROW
     table: pa.Table | None = None
     parquet_sql: str = ""  # a SELECT over the file, rendered by DuckDB (path and model quoted by it)
-    fingerprint: tuple = ()  # the file's size and mtime when validated
+    fingerprint: tuple = ()  # a Parquet file's size and mtime when validated (read in place)
 
 
-def _source(con, kind: Kind, path: Path, loaded, model: str | None) -> _Source:
+def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Path) -> _Source:
     if loaded.table is not None:
         table = _apply_model_override(loaded.table, kind, model)
         return _Source(list(table.column_names), table=table)
+    if loaded.fmt == "csv":  # a snapshot of the text: nothing to re-check at commit
+        parquet, columns, first, fingerprint = _csv_as_parquet(con, path, loaded.columns, scratch), loaded.columns, 2, ()
+    else:
+        parquet, columns, first, fingerprint = path, loaded.columns, 1, _fingerprint(path)
     override = kind.name == "run" and model is not None
-    exclude = ["file_row_number"] + (["model"] if override and "model" in loaded.columns else [])
-    parts = [duckdb.StarExpression(exclude=exclude), (duckdb.ColumnExpression("file_row_number") + 1).alias(ROW)]
+    exclude = ["file_row_number"] + (["model"] if override and "model" in columns else [])
+    parts = [duckdb.StarExpression(exclude=exclude), (duckdb.ColumnExpression("file_row_number") + first).alias(ROW)]
     if override:
         parts.append(duckdb.ConstantExpression(model).alias("model"))
     try:
-        rel = con.read_parquet(str(path), file_row_number=True).select(*parts)
+        rel = con.read_parquet(str(parquet), file_row_number=True).select(*parts)
     except duckdb.Error as exc:
         raise InputError([f"{path.name}: cannot be parsed as parquet: {str(exc).splitlines()[0]}"]) from None
-    columns = [c for c in loaded.columns if not (override and c == "model")] + [ROW] + (["model"] if override else [])
-    return _Source(columns, parquet_sql=rel.sql_query(), fingerprint=_fingerprint(path))
+    columns = [c for c in columns if not (override and c == "model")] + [ROW] + (["model"] if override else [])
+    return _Source(columns, parquet_sql=rel.sql_query(), fingerprint=fingerprint)
+
+
+def _csv_as_parquet(con, path: Path, header: list[str], scratch: Path) -> Path:
+    """Copy a CSV file's text, every field as written, into Parquet, in file order: DuckDB streams it
+    (memory stays flat at any size) and the copy's row number + 2 is the CSV line (header = line 1).
+    Nothing is guessed: the header's columns, the delimiter and RFC 4180 quoting are given."""
+    out = scratch / f"{len(list(scratch.iterdir()))}.parquet"
+    try:
+        con.execute("SET preserve_insertion_order = true")  # the default; row numbers depend on it
+        con.read_csv(str(path), header=True, auto_detect=False, delimiter=csv_delimiter(path), quotechar='"',
+                     escapechar='"', columns={name: "VARCHAR" for name in header}).write_parquet(str(out))
+    except duckdb.Error as exc:
+        raise InputError([f"{path.name}: cannot be parsed as csv: {_csv_error(exc)}"]) from None
+    require_rows(path, pq.ParquetFile(out).metadata.num_rows)
+    return out
+
+
+def _csv_error(exc: Exception) -> str:
+    """DuckDB's CSV error, shortened to where and what ('CSV Error on Line: 3 ... Found: 4')."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    keep = [line for line in lines if line.startswith(("CSV Error on Line", "Invalid Input Error: CSV Error",
+                                                       "Expected Number of Columns", "Original Line"))]
+    text = "; ".join(keep or lines[:1])
+    return text.replace("Invalid Input Error: ", "")[:300]
 
 
 def _fingerprint(path: Path) -> tuple:
@@ -252,8 +285,9 @@ def _typed_select(kind: Kind, present: list[str], segments: list[str], alias: st
         target = SQL_TYPES[col.type]
         if col.name not in present:
             parts.append(f"CAST(NULL AS {target}) AS {ident(col.name)}")
-        elif col.type == "label":
-            parts.append(f"CAST(CAST({ident(col.name)} AS DOUBLE) AS TINYINT) AS {ident(col.name)}")
+        elif col.type in ("label", "count", "int", "position"):  # text "2.0" is a valid whole number
+            c = ident(col.name)
+            parts.append(f"coalesce(TRY_CAST({c} AS {target}), CAST(CAST({c} AS DOUBLE) AS {target})) AS {c}")
         else:
             parts.append(f"CAST({ident(col.name)} AS {target}) AS {ident(col.name)}")
     for seg in segments:

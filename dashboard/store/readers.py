@@ -1,16 +1,17 @@
-"""Read an input file into an Arrow table plus the line/row number of every record.
+"""What an input file is: its format, columns and how its records are numbered.
 
-CSV keeps whatever types pyarrow infers (validation casts with TRY_CAST, so a stray "abc" in a
-number column is found, not silently coerced). TREC run and qrels files are whitespace separated.
+Parquet and CSV are read by DuckDB itself at load time (CSV through a Parquet copy of its text, see
+ingest.py), so a large file is never held in Python. TREC run and qrels files are whitespace
+separated and read here into an Arrow table with the line number of every record.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 ROW = "_row"
@@ -29,20 +30,20 @@ class InputError(ValueError):
 
 @dataclass
 class Loaded:
-    table: pa.Table | None  # includes the ROW column; None for Parquet, which DuckDB reads itself
+    table: pa.Table | None  # includes the ROW column; None for Parquet and CSV, which DuckDB reads
     row_label: str  # "line" for text files (header is line 1), "row" for Parquet
     fmt: str
-    columns: list[str] = field(default_factory=list)  # the file's columns, without ROW
+    columns: list[str] = field(default_factory=list)  # the file's columns, without ROW (Parquet, TREC)
 
 
 def _parquet_columns(path: Path) -> list[str]:
     """Header and row count from the footer alone: a 50M-row file is never read into memory here."""
     meta = pq.ParquetFile(path)
-    _require_rows(path, meta.metadata.num_rows)
+    require_rows(path, meta.metadata.num_rows)
     return list(meta.schema_arrow.names)
 
 
-def _require_rows(path: Path, rows: int) -> None:
+def require_rows(path: Path, rows: int) -> None:
     if rows == 0:
         raise InputError([f"{path.name}: has a header but no data rows"])
 
@@ -68,20 +69,33 @@ def read_input(path: Path, kind: str) -> Loaded:
         if fmt == "parquet":
             return Loaded(None, "row", fmt, _parquet_columns(path))
         if fmt == "csv":
-            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-            table = pacsv.read_csv(
-                path,
-                parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                convert_options=pacsv.ConvertOptions(strings_can_be_null=True, null_values=[""]),
-            )
-            first, label = 2, "line"
-        else:
-            table, first, label = _read_trec(path, kind), 1, "line"
+            return Loaded(None, "line", fmt, csv_header(path))
+        table, first, label = _read_trec(path, kind), 1, "line"
     except pa.ArrowInvalid as exc:
         raise InputError([f"{path.name}: cannot be parsed as {fmt}: {exc}"]) from None
-    _require_rows(path, table.num_rows)
+    require_rows(path, table.num_rows)
     rows = pa.array(range(first, first + table.num_rows), type=pa.int64())
     return Loaded(table.append_column(ROW, rows), label, fmt, list(table.column_names))
+
+
+def csv_delimiter(path: Path) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
+def csv_header(path: Path) -> list[str]:
+    """The header line's names, as written (DuckDB then reads the rows with exactly these columns,
+    so a row with a field too many or too few is an error naming its line, never re-guessed)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle, delimiter=csv_delimiter(path)), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError([f"{path.name}, line 1: cannot read the header: {exc}"]) from None
+    if not header or not any(h.strip() for h in header):
+        raise InputError([f"{path.name}, line 1: no header; expected column names"])
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError([f"{path.name}, line 1: column {', '.join(map(repr, dupes))} appears more than once"])
+    return header
 
 
 def _read_trec(path: Path, kind: str) -> pa.Table:
