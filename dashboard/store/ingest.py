@@ -17,12 +17,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from dashboard.store import summaries
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.connection import connect
-from dashboard.store.readers import ROW, InputError, csv_delimiter, read_input, require_rows
+from dashboard.store.readers import ROW, InputError, csv_as_parquet, read_input
 from dashboard.store.schema import KINDS, SQL_TYPES, Kind
 from dashboard.store.sqlutil import finish_pending, ident
 from dashboard.store.validate import (STAGE, check_columns, check_duplicates, check_run_form, check_run_lists,
@@ -112,10 +111,11 @@ def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Pat
     if loaded.table is not None:
         table = _apply_model_override(loaded.table, kind, model)
         return _Source(list(table.column_names), table=table)
+    columns = loaded.columns
     if loaded.fmt == "csv":  # a snapshot of the text: nothing to re-check at commit
-        parquet, columns, first, fingerprint = _csv_as_parquet(con, path, loaded.columns, scratch), loaded.columns, 2, ()
+        parquet, first, fingerprint = csv_as_parquet(con, path, columns, scratch), 2, ()
     else:
-        parquet, columns, first, fingerprint = path, loaded.columns, 1, _fingerprint(path)
+        parquet, first, fingerprint = path, 1, _fingerprint(path)
     override = kind.name == "run" and model is not None
     exclude = ["file_row_number"] + (["model"] if override and "model" in columns else [])
     parts = [duckdb.StarExpression(exclude=exclude), (duckdb.ColumnExpression("file_row_number") + first).alias(ROW)]
@@ -127,30 +127,6 @@ def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Pat
         raise InputError([f"{path.name}: cannot be parsed as parquet: {str(exc).splitlines()[0]}"]) from None
     columns = [c for c in columns if not (override and c == "model")] + [ROW] + (["model"] if override else [])
     return _Source(columns, parquet_sql=rel.sql_query(), fingerprint=fingerprint)
-
-
-def _csv_as_parquet(con, path: Path, header: list[str], scratch: Path) -> Path:
-    """Copy a CSV file's text, every field as written, into Parquet, in file order: DuckDB streams it
-    (memory stays flat at any size) and the copy's row number + 2 is the CSV line (header = line 1).
-    Nothing is guessed: the header's columns, the delimiter and RFC 4180 quoting are given."""
-    out = scratch / f"{len(list(scratch.iterdir()))}.parquet"
-    try:
-        con.execute("SET preserve_insertion_order = true")  # the default; row numbers depend on it
-        con.read_csv(str(path), header=True, auto_detect=False, delimiter=csv_delimiter(path), quotechar='"',
-                     escapechar='"', columns={name: "VARCHAR" for name in header}).write_parquet(str(out))
-    except duckdb.Error as exc:
-        raise InputError([f"{path.name}: cannot be parsed as csv: {_csv_error(exc)}"]) from None
-    require_rows(path, pq.ParquetFile(out).metadata.num_rows)
-    return out
-
-
-def _csv_error(exc: Exception) -> str:
-    """DuckDB's CSV error, shortened to where and what ('CSV Error on Line: 3 ... Found: 4')."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    keep = [line for line in lines if line.startswith(("CSV Error on Line", "Invalid Input Error: CSV Error",
-                                                       "Expected Number of Columns", "Original Line"))]
-    text = "; ".join(keep or lines[:1])
-    return text.replace("Invalid Input Error: ", "")[:300]
 
 
 def _fingerprint(path: Path) -> tuple:

@@ -11,6 +11,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -96,6 +97,30 @@ def csv_header(path: Path) -> list[str]:
     if dupes:
         raise InputError([f"{path.name}, line 1: column {', '.join(map(repr, dupes))} appears more than once"])
     return header
+
+
+def csv_as_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], scratch: Path) -> Path:
+    """Copy a CSV file's text, every field as written, into Parquet, in file order: DuckDB streams it
+    (memory stays flat at any size) and the copy's row number + 2 is the CSV line (header = line 1).
+    Nothing is guessed: the header's columns, the delimiter and RFC 4180 quoting are given."""
+    out = scratch / f"{len(list(scratch.iterdir()))}.parquet"
+    try:
+        con.execute("SET preserve_insertion_order = true")  # the default; row numbers depend on it
+        con.read_csv(str(path), header=True, auto_detect=False, delimiter=csv_delimiter(path), quotechar='"',
+                     escapechar='"', columns={name: "VARCHAR" for name in header}).write_parquet(str(out))
+    except duckdb.Error as exc:
+        raise InputError([f"{path.name}: cannot be parsed as csv: {_csv_error(exc)}"]) from None
+    require_rows(path, pq.ParquetFile(out).metadata.num_rows)
+    return out
+
+
+def _csv_error(exc: Exception) -> str:
+    """DuckDB's CSV error, shortened to where and what ('CSV Error on Line: 3 ... Found: 4')."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    keep = [line for line in lines if line.startswith(("CSV Error on Line", "Invalid Input Error: CSV Error",
+                                                       "Expected Number of Columns", "Original Line"))]
+    text = "; ".join(keep or lines[:1])
+    return text.replace("Invalid Input Error: ", "")[:300]
 
 
 def _read_trec(path: Path, kind: str) -> pa.Table:
