@@ -286,3 +286,25 @@ def test_csv_header_problems_name_line_one(tmp_path):
     con = duckdb.connect(str(tmp_path / "d.duckdb"), read_only=True)
     assert con.execute("SELECT model, country FROM predictions").fetchall() == [("m, v2", "Côte d'Ivoire")]
     con.close()
+
+
+def test_trec_whitespace_blank_lines_and_line_numbers(tmp_path):
+    """TREC fields are split on any run of spaces or tabs; blank lines still count as lines."""
+    run = write(tmp_path, "run.trec", "q1 Q0 d1 1 2.5 bm25\n\tq1\tQ0  d2 2 1.5 bm25  \n\n   \nq2 Q0 d3 1 high bm25\n")
+    with pytest.raises(InputError, match=r"run.trec, line 5, column 'score': found 'high'"):
+        ingest_file(tmp_path / "t.duckdb", "run", run)
+    run.write_text(run.read_text().replace("high", "0.5"))
+    ingest_file(tmp_path / "t.duckdb", "run", run, model="it's tuned")
+    con = duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True)
+    assert con.execute("SELECT model, query_id, item_id, score FROM rankings ORDER BY item_id").fetchall() == [
+        ("it's tuned", "q1", "d1", 2.5), ("it's tuned", "q1", "d2", 1.5), ("it's tuned", "q2", "d3", 0.5)]
+    con.close()
+
+
+def test_a_large_trec_run_names_the_right_line(tmp_path):
+    n = 300_000
+    lines = [f"q{i // 100} Q0 d{i} {i % 100 + 1} {i / n:.6f} sys" for i in range(n)]
+    lines[250_000] = "q2500 Q0 d250000 1 0.5"  # 5 fields, at line 250,001
+    (tmp_path / "big.trec").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"big.trec, line 250001: 5 fields"):
+        ingest_file(tmp_path / "b.duckdb", "run", tmp_path / "big.trec")

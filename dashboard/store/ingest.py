@@ -16,12 +16,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from dashboard.store import summaries
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.connection import connect
-from dashboard.store.readers import ROW, InputError, csv_as_parquet, read_input
+from dashboard.store.readers import ROW, InputError, csv_as_parquet, read_input, trec_select
 from dashboard.store.schema import KINDS, SQL_TYPES, Kind
 from dashboard.store.sqlutil import finish_pending, ident
 from dashboard.store.validate import (STAGE, check_columns, check_duplicates, check_run_form, check_run_lists,
@@ -88,45 +87,37 @@ def _kind(kind_name: str) -> Kind:
     return KINDS[kind_name]
 
 
-def _apply_model_override(table: pa.Table, kind: Kind, model: str | None) -> pa.Table:
-    if kind.name != "run" or model is None:
-        return table
-    if "model" in table.column_names:
-        table = table.drop_columns(["model"])
-    return table.append_column("model", pa.array([model] * table.num_rows, type=pa.string()))
-
-
 @dataclass
 class _Source:
-    """What a stage is made from: an Arrow table (TREC) or DuckDB's own Parquet reader (Parquet, and
-    CSV through its Parquet copy)."""
+    """What a stage is made from: a SELECT that DuckDB runs over the file (Parquet, read in place) or
+    over a Parquet copy of its text (CSV, TREC), with the record's line or row number."""
 
     columns: list[str]  # including ROW
-    table: pa.Table | None = None
-    parquet_sql: str = ""  # a SELECT over the file, rendered by DuckDB (path and model quoted by it)
+    sql: str  # rendered by DuckDB (paths and the model override quoted by it)
     fingerprint: tuple = ()  # a Parquet file's size and mtime when validated (read in place)
 
 
 def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Path) -> _Source:
-    if loaded.table is not None:
-        table = _apply_model_override(loaded.table, kind, model)
-        return _Source(list(table.column_names), table=table)
-    columns = loaded.columns
-    if loaded.fmt == "csv":  # a snapshot of the text: nothing to re-check at commit
-        parquet, first, fingerprint = csv_as_parquet(con, path, columns, scratch), 2, ()
+    columns, fingerprint = list(loaded.columns), ()
+    if loaded.fmt == "trec":
+        rel = con.sql(trec_select(con, path, kind.name, scratch))
     else:
-        parquet, first, fingerprint = path, 1, _fingerprint(path)
-    override = kind.name == "run" and model is not None
-    exclude = ["file_row_number"] + (["model"] if override and "model" in columns else [])
-    parts = [duckdb.StarExpression(exclude=exclude), (duckdb.ColumnExpression("file_row_number") + first).alias(ROW)]
-    if override:
-        parts.append(duckdb.ConstantExpression(model).alias("model"))
-    try:
-        rel = con.read_parquet(str(parquet), file_row_number=True).select(*parts)
-    except duckdb.Error as exc:
-        raise InputError([f"{path.name}: cannot be parsed as parquet: {str(exc).splitlines()[0]}"]) from None
-    columns = [c for c in columns if not (override and c == "model")] + [ROW] + (["model"] if override else [])
-    return _Source(columns, parquet_sql=rel.sql_query(), fingerprint=fingerprint)
+        if loaded.fmt == "csv":  # a snapshot of the text: nothing to re-check at commit
+            parquet, first = csv_as_parquet(con, path, columns, scratch), 2
+        else:
+            parquet, first, fingerprint = path, 1, _fingerprint(path)
+        try:
+            rel = con.read_parquet(str(parquet), file_row_number=True)
+        except duckdb.Error as exc:
+            raise InputError([f"{path.name}: cannot be parsed as parquet: {str(exc).splitlines()[0]}"]) from None
+        rel = rel.select(duckdb.StarExpression(exclude=["file_row_number"]),
+                         (duckdb.ColumnExpression("file_row_number") + first).alias(ROW))
+    columns.append(ROW)
+    if kind.name == "run" and model is not None:  # --model names the run, replacing any model column
+        keep = [c for c in columns if c != "model"]
+        rel = rel.select(*[duckdb.ColumnExpression(c) for c in keep], duckdb.ConstantExpression(model).alias("model"))
+        columns = keep + ["model"]
+    return _Source(columns, rel.sql_query(), fingerprint)
 
 
 def _fingerprint(path: Path) -> tuple:
@@ -156,12 +147,7 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
         raise InputError(problems)
     stage = f"{STAGE}{i}"
     finish_pending(con)
-    if source.table is not None:
-        con.register("_stage_arrow", source.table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM _stage_arrow")
-        con.unregister("_stage_arrow")
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS {source.parquet_sql}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS {source.sql}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE} AS SELECT * FROM {stage}")
     columns = _without_empty_optional(con, kind, source.columns)
     if columns != source.columns:  # the rules between columns apply to those left

@@ -1,13 +1,14 @@
 """What an input file is: its format, columns and how its records are numbered.
 
-Parquet and CSV are read by DuckDB itself at load time (CSV through a Parquet copy of its text, see
-ingest.py), so a large file is never held in Python. TREC run and qrels files are whitespace
-separated and read here into an Arrow table with the line number of every record.
+DuckDB reads every file itself, so a large file is never held in Python: Parquet in place; CSV
+and TREC (whitespace separated) through a Parquet copy of their text, written in file order so
+that a row's position gives its line.
 """
 
 from __future__ import annotations
 
 import csv
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +32,9 @@ class InputError(ValueError):
 
 @dataclass
 class Loaded:
-    table: pa.Table | None  # includes the ROW column; None for Parquet and CSV, which DuckDB reads
-    row_label: str  # "line" for text files (header is line 1), "row" for Parquet
+    row_label: str  # "line" for text files (a CSV header is line 1), "row" for Parquet
     fmt: str
-    columns: list[str] = field(default_factory=list)  # the file's columns, without ROW (Parquet, TREC)
+    columns: list[str] = field(default_factory=list)  # the file's columns, without ROW
 
 
 def _parquet_columns(path: Path) -> list[str]:
@@ -68,15 +68,16 @@ def read_input(path: Path, kind: str) -> Loaded:
     fmt = detect_format(path, kind)
     try:
         if fmt == "parquet":
-            return Loaded(None, "row", fmt, _parquet_columns(path))
-        if fmt == "csv":
-            return Loaded(None, "line", fmt, csv_header(path))
-        table, first, label = _read_trec(path, kind), 1, "line"
+            return Loaded("row", fmt, _parquet_columns(path))
     except pa.ArrowInvalid as exc:
         raise InputError([f"{path.name}: cannot be parsed as {fmt}: {exc}"]) from None
-    require_rows(path, table.num_rows)
-    rows = pa.array(range(first, first + table.num_rows), type=pa.int64())
-    return Loaded(table.append_column(ROW, rows), label, fmt, list(table.column_names))
+    if fmt == "csv":
+        return Loaded("line", fmt, csv_header(path))
+    return Loaded("line", fmt, [n for n in trec_names(kind) if not n.startswith("_")])
+
+
+def _scratch_file(scratch: Path) -> Path:
+    return scratch / f"{uuid.uuid4().hex}.parquet"
 
 
 def csv_delimiter(path: Path) -> str:
@@ -103,7 +104,7 @@ def csv_as_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]
     """Copy a CSV file's text, every field as written, into Parquet, in file order: DuckDB streams it
     (memory stays flat at any size) and the copy's row number + 2 is the CSV line (header = line 1).
     Nothing is guessed: the header's columns, the delimiter and RFC 4180 quoting are given."""
-    out = scratch / f"{len(list(scratch.iterdir()))}.parquet"
+    out = _scratch_file(scratch)
     try:
         con.execute("SET preserve_insertion_order = true")  # the default; row numbers depend on it
         con.read_csv(str(path), header=True, auto_detect=False, delimiter=csv_delimiter(path), quotechar='"',
@@ -123,21 +124,35 @@ def _csv_error(exc: Exception) -> str:
     return text.replace("Invalid Input Error: ", "")[:300]
 
 
-def _read_trec(path: Path, kind: str) -> pa.Table:
-    names = TREC_RUN_COLUMNS if kind == "run" else TREC_QRELS_COLUMNS
-    columns: list[list[str]] = [[] for _ in names]
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != len(names):
-                expected = "qid Q0 docno rank score tag" if kind == "run" else "qid 0 docno rel"
-                raise InputError(
-                    [f"{path.name}, line {line_no}: {len(fields)} fields; a TREC {kind} line is "
-                     f"'{expected}' ({len(names)} fields)"]
-                )
-            for column, value in zip(columns, fields):
-                column.append(value)
-    table = pa.table({n: pa.array(c, type=pa.string()) for n, c in zip(names, columns)})
-    return table.drop_columns([n for n in names if n.startswith("_")])
+def trec_names(kind: str) -> list[str]:
+    return TREC_RUN_COLUMNS if kind == "run" else TREC_QRELS_COLUMNS
+
+
+def trec_select(con: duckdb.DuckDBPyConnection, path: Path, kind: str, scratch: Path) -> str:
+    """A SELECT of a TREC file's named fields and line numbers. The lines are copied as text into
+    Parquet in file order (blank lines kept as empty rows, so row + 1 is the line), split once on any
+    run of whitespace into a second Parquet copy that the checks then read; a line with the wrong
+    number of fields is refused with its number."""
+    names = trec_names(kind)
+    lines, fields = _scratch_file(scratch), _scratch_file(scratch)
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        # \x01 never separates anything: each line is one field, read as written
+        con.read_csv(str(path), header=False, auto_detect=False, delimiter="\x01", quotechar="", escapechar="",
+                     columns={"line": "VARCHAR"}).write_parquet(str(lines))
+    except duckdb.Error as exc:
+        raise InputError([f"{path.name}: cannot be parsed as trec: {_csv_error(exc)}"]) from None
+    stripped = r"regexp_replace(line, '^\s+|\s+$', '', 'g')"
+    split = (f"SELECT regexp_split_to_array({stripped}, '\\s+') AS f, file_row_number + 1 AS {ROW} "
+             f"FROM ({con.read_parquet(str(lines), file_row_number=True).sql_query()}) WHERE {stripped} <> ''")
+    named = ", ".join(f"f[{i}] AS {n}" for i, n in enumerate(names, start=1) if not n.startswith("_"))
+    con.sql(f"SELECT {named}, {ROW}, len(f) AS n_fields FROM ({split})").write_parquet(str(fields))
+    table = con.read_parquet(str(fields)).sql_query()
+    bad = con.execute(f"SELECT {ROW}, n_fields FROM ({table}) WHERE n_fields <> {len(names)} "
+                      f"ORDER BY {ROW} LIMIT 1").fetchone()
+    if bad:
+        expected = "qid Q0 docno rank score tag" if kind == "run" else "qid 0 docno rel"
+        raise InputError([f"{path.name}, line {bad[0]}: {bad[1]} fields; a TREC {kind} line is "
+                          f"'{expected}' ({len(names)} fields)"])
+    require_rows(path, pq.ParquetFile(fields).metadata.num_rows)
+    return f"SELECT * EXCLUDE (n_fields) FROM ({table})"
