@@ -40,17 +40,15 @@ import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
 import yaml
 from yaml.constructor import SafeConstructor
 
-from dashboard.metrics.experiments import SuffStats, benjamini_hochberg, paired
+from dashboard.metrics.experiments import benjamini_hochberg, paired
 from dashboard.metrics.gate_stats import classification_metric, parse_classification_metric
 from dashboard.store import catalog
-from dashboard.store.sqlutil import ident
 
 GATE_KEYS = ("name", "metric", "baseline", "candidate", "experiment", "max_drop", "max_relative_drop",
              "min_value", "segments", "min_size", "no_significant_drop", "alpha")

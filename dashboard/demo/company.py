@@ -12,7 +12,7 @@ Everything is synthetic and seeded. The stories the product exists to reveal are
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np

@@ -14,7 +14,7 @@ from dashboard.lake import definitions as d
 from dashboard.lake import store
 from dashboard.lake.engines import Source
 from dashboard.lake.summarize import Outcome, _require, _segments, new_partitions
-from dashboard.store.catalog import table_exists
+from dashboard.store.catalog import table_columns, table_exists
 from dashboard.store.ranking_summary import SEGMENT_PREFIX
 from dashboard.store.readers import InputError
 from dashboard.store.sqlutil import finish_pending, ident
@@ -82,8 +82,7 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
 def _stored_segments(con) -> set[str] | None:
     if not table_exists(con, "ranking_query_metrics"):
         return None
-    cols = [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'ranking_query_metrics'").fetchall()]
+    cols = table_columns(con, "ranking_query_metrics")
     return {c.removeprefix(SEGMENT_PREFIX) for c in cols if c.startswith(SEGMENT_PREFIX)}
 
 

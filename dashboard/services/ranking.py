@@ -45,7 +45,7 @@ def _columns(k: int, gain: str) -> dict[str, str]:
     if k not in K_VALUES:
         raise ValueError(f"k must be one of {', '.join(map(str, K_VALUES))} (the cutoffs summarised at load time)")
     if gain not in GAINS:
-        raise ValueError(f"gain must be 'linear' (trec_eval) or 'exp' (2^rel - 1, LightGBM)")
+        raise ValueError("gain must be 'linear' (trec_eval) or 'exp' (2^rel - 1, LightGBM)")
     g = _GAIN_COLUMN[gain]
     return {"ndcg": f"ndcg_{g}_{k}", "dcg": f"dcg_{g}_{k}", "mrr": "rr", "recall": f"recall_{k}",
             "hit": f"hit_{k}", "map": "ap"}
@@ -67,7 +67,7 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
     if baseline:
         sql += ", " + ", ".join(f"b.{c} AS base_{name}" for name, c in cols.items())
     # segments are copied into the per-query table at build time (no join); older files: join
-    copied = bool(by) and segment_column(by) in _summary_columns(con)
+    copied = bool(by) and segment_column(by) in catalog.table_columns(con, "ranking_query_metrics")
     segment = "''"
     if by:
         source = f"m.{ident(segment_column(by))}" if copied else f"q.{ident(by)}"
@@ -81,11 +81,6 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
     sql += " WHERE m.model = ? ORDER BY m.query_id"
     params.append(model)
     return con.execute(sql, params).fetchnumpy()
-
-
-def _summary_columns(con) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'ranking_query_metrics'").fetchall()}
 
 
 def _row(data: dict, mask: np.ndarray, baseline: bool, seed: int) -> dict:

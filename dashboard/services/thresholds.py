@@ -257,8 +257,7 @@ def curves(c: Counts) -> dict[str, np.ndarray]:
 def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_b: float,
                  flt: Filter = Filter()) -> dict:
     """Share of rows (joined on `id`) where two models decide differently at their thresholds."""
-    cols = set(r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'predictions'").fetchall())
+    cols = catalog.table_columns(con, "predictions")
     if not (has_raw_rows(con, model_a) and has_raw_rows(con, model_b)):
         return {"available": False, "reason": "it pairs the two models' raw rows, and only their summaries are "
                                               "loaded (`summarize`); ingest both models' predictions to see it"}

@@ -128,7 +128,8 @@ def _describe(file_name, row_label, column, rows, what, con, where) -> list[str]
 
 
 def check_duplicates(
-    con: duckdb.DuckDBPyConnection, file_name: str, row_label: str, key: list[str]
+    con: duckdb.DuckDBPyConnection, file_name: str, row_label: str, key: list[str],
+    what: str = "key", rule: str = "each key may appear once",
 ) -> list[str]:
     if not key:
         return []
@@ -141,7 +142,7 @@ def check_duplicates(
     for row in rows:
         where = ", ".join(f"{k}={v!r}" for k, v in zip(key, row[1:]))
         lines = ", ".join(str(x) for x in row[0][:5])
-        out.append(f"{file_name}, {row_label}s {lines}: duplicate key ({where}); each key may appear once")
+        out.append(f"{file_name}, {row_label}s {lines}: duplicate {what} ({where}); {rule}")
     return out
 
 
@@ -150,9 +151,8 @@ def check_run_lists(con: duckdb.DuckDBPyConnection, file_name: str, row_label: s
     """A logged list holds each position once per model and query."""
     if "position" not in columns:
         return []
-    return [p.replace("duplicate key", "duplicate position").replace(
-                "each key may appear once", "a list holds each position once")
-            for p in check_duplicates(con, file_name, row_label, ["model", "query_id", "position"])]
+    return check_duplicates(con, file_name, row_label, ["model", "query_id", "position"],
+                            what="position", rule="a list holds each position once")
 
 
 def run_form(columns: list[str]) -> str:
