@@ -45,12 +45,12 @@ gain_name = "linear gain (rel), as trec_eval" if gain == "linear" else "exponent
 st.caption(f"NDCG@{k} with {gain_name}; ideal DCG from all judged items of the query; ties in score broken by "
            f"item id descending; a query with no relevant item scores 0; relevant means grade ≥ 1. MRR is "
            f"trec_eval's reciprocal rank over the whole list, MAP its average precision. Means over queries.")
-forms = {m: opts["forms"].get(m) for m in (model, baseline) if m}
-if any(forms.values()):
+forms = {m: opts["forms"].get(m, "scored") for m in (model, baseline) if m}  # summaries only: scored
+if any(f != "scored" for f in forms.values()):
     how = {"logged": "a logged ranking: ordered by served position and judged by its own rows (ideal DCG "
                      "from the list's judged rows, no qrels)",
            "positioned": "ordered by served position (not score), judged by the qrels",
-           None: "ordered by score, judged by the qrels"}
+           "scored": "ordered by score, judged by the qrels"}
     st.caption(" ".join(f"`{m}` is {how[f]}." for m, f in forms.items()))
 
 overall = call(svc.overall_summary, model, k, gain, baseline)

@@ -26,18 +26,7 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
         return {"models": [], "segments": [], "k_values": list(K_VALUES)}
     models = [r[0] for r in con.execute("SELECT DISTINCT model FROM ranking_query_metrics ORDER BY 1").fetchall()]
     return {"models": models, "segments": catalog.segment_columns(con, "queries"), "k_values": list(K_VALUES),
-            "forms": run_forms(con)}
-
-
-def run_forms(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Model -> 'logged' (position and relevance in its rows) or 'positioned' (position, judged by
-    qrels), for models with raw runs stored; the others are scored runs (or summaries)."""
-    columns = catalog.table_columns(con, "rankings") if catalog.table_exists(con, "rankings") else set()
-    if not {"position", "relevance"} <= columns:
-        return {}
-    rows = con.execute("SELECT model, bool_or(relevance IS NOT NULL), bool_or(position IS NOT NULL) "
-                       "FROM rankings GROUP BY model").fetchall()
-    return {m: "logged" if judged else "positioned" for m, judged, positioned in rows if judged or positioned}
+            "forms": catalog.run_forms(con)}
 
 
 def _columns(k: int, gain: str) -> dict[str, str]:
@@ -154,8 +143,7 @@ def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
 
 def _rank(con, model: str) -> str:
     """A model's runs are ranked by logged position or all by score (one form per model, see ingest)."""
-    if "position" in catalog.table_columns(con, "rankings") and con.execute(
-            "SELECT 1 FROM rankings WHERE model = ? AND position IS NOT NULL LIMIT 1", [model]).fetchone():
+    if catalog.run_forms(con, model).get(model, "scored") != "scored":
         return "r.position"
     return "row_number() OVER (PARTITION BY r.query_id ORDER BY r.score DESC, r.item_id DESC)"
 

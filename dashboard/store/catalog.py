@@ -22,6 +22,23 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+RUN_FORMS = {"scored": "scored run", "positioned": "run with positions",
+             "logged": "logged ranking (position and relevance)"}
+
+
+def run_forms(con: duckdb.DuckDBPyConnection, model: str | None = None) -> dict[str, str]:
+    """Model -> how its stored runs are ordered and judged (a key of RUN_FORMS; one form per model,
+    checked at load). Databases from before positions were supported hold scored runs only."""
+    if not table_exists(con, "rankings"):
+        return {}
+    columns = table_columns(con, "rankings")
+    judged = "bool_or(relevance IS NOT NULL)" if "relevance" in columns else "false"
+    positioned = "bool_or(position IS NOT NULL)" if "position" in columns else "false"
+    where, params = ("WHERE model = ?", [model]) if model is not None else ("", [])
+    rows = con.execute(f"SELECT model, {judged}, {positioned} FROM rankings {where} GROUP BY model", params).fetchall()
+    return {m: "logged" if j else "positioned" if p else "scored" for m, j, p in rows}
+
+
 def segment_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """Segment columns declared for a table, in load order; each matches schema.IDENTIFIER."""
     if not table_exists(con, "segment_columns"):

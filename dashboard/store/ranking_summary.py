@@ -8,8 +8,10 @@ with no relevant item scores 0.
 Runs with a `position` column are ranked by it (the rank as served; a gap is an item not logged,
 counted as not relevant). A logged ranking (position and relevance in every row, see
 `dashboard/store/ranking_logged.py`) is judged by its own rows: no join to qrels and no sort, one
-GROUP BY. Each model is one form or the other (checked at load). Gains: linear (`rel`, trec_eval) and exponential (`2^rel - 1`,
-LightGBM / ranx `ndcg_burges`); discount `log2(rank + 1)`.
+GROUP BY. Each model is one form or the other (checked at load).
+
+Gains: linear (`rel`, trec_eval) and exponential (`2^rel - 1`, LightGBM / ranx `ndcg_burges`);
+discount `log2(rank + 1)`.
 
 Table `ranking_query_metrics`, one row per model x query:
   ndcg_lin_K, ndcg_exp_K, dcg_lin_K, dcg_exp_K, recall_K, hit_K, precision_K for K in K_VALUES,

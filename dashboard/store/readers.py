@@ -104,14 +104,21 @@ def csv_as_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]
     """Copy a CSV file's text, every field as written, into Parquet, in file order: DuckDB streams it
     (memory stays flat at any size) and the copy's row number + 2 is the CSV line (header = line 1).
     Nothing is guessed: the header's columns, the delimiter and RFC 4180 quoting are given."""
+    out = _copy_text(con, path, "csv", scratch, header=True, delimiter=csv_delimiter(path), quotechar='"',
+                     escapechar='"', columns={name: "VARCHAR" for name in header})
+    require_rows(path, pq.ParquetFile(out).metadata.num_rows)
+    return out
+
+
+def _copy_text(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, scratch: Path, **read_options) -> Path:
+    """A text file's fields as DuckDB's CSV reader splits them (nothing detected), written to Parquet
+    in file order, so a row's position in the copy gives its record's place in the file."""
     out = _scratch_file(scratch)
     try:
         con.execute("SET preserve_insertion_order = true")  # the default; row numbers depend on it
-        con.read_csv(str(path), header=True, auto_detect=False, delimiter=csv_delimiter(path), quotechar='"',
-                     escapechar='"', columns={name: "VARCHAR" for name in header}).write_parquet(str(out))
+        con.read_csv(str(path), auto_detect=False, **read_options).write_parquet(str(out))
     except duckdb.Error as exc:
-        raise InputError([f"{path.name}: cannot be parsed as csv: {_csv_error(exc)}"]) from None
-    require_rows(path, pq.ParquetFile(out).metadata.num_rows)
+        raise InputError([f"{path.name}: cannot be parsed as {fmt}: {_csv_error(exc)}"]) from None
     return out
 
 
@@ -134,14 +141,10 @@ def trec_select(con: duckdb.DuckDBPyConnection, path: Path, kind: str, scratch: 
     run of whitespace into a second Parquet copy that the checks then read; a line with the wrong
     number of fields is refused with its number."""
     names = trec_names(kind)
-    lines, fields = _scratch_file(scratch), _scratch_file(scratch)
-    try:
-        con.execute("SET preserve_insertion_order = true")
-        # \x01 never separates anything: each line is one field, read as written
-        con.read_csv(str(path), header=False, auto_detect=False, delimiter="\x01", quotechar="", escapechar="",
-                     columns={"line": "VARCHAR"}).write_parquet(str(lines))
-    except duckdb.Error as exc:
-        raise InputError([f"{path.name}: cannot be parsed as trec: {_csv_error(exc)}"]) from None
+    # \x01 never separates anything: each line is one field, read as written
+    lines = _copy_text(con, path, "trec", scratch, header=False, delimiter="\x01", quotechar="", escapechar="",
+                       columns={"line": "VARCHAR"})
+    fields = _scratch_file(scratch)
     stripped = r"regexp_replace(line, '^\s+|\s+$', '', 'g')"
     split = (f"SELECT regexp_split_to_array({stripped}, '\\s+') AS f, file_row_number + 1 AS {ROW} "
              f"FROM ({con.read_parquet(str(lines), file_row_number=True).sql_query()}) WHERE {stripped} <> ''")

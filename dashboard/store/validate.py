@@ -10,7 +10,7 @@ import difflib
 
 import duckdb
 
-from dashboard.store.catalog import table_columns
+from dashboard.store.catalog import RUN_FORMS, run_forms
 from dashboard.store.readers import ROW
 from dashboard.store.schema import IDENTIFIER, Column, Kind
 from dashboard.store.sqlutil import ident
@@ -156,35 +156,25 @@ def check_run_lists(con: duckdb.DuckDBPyConnection, file_name: str, row_label: s
 
 
 def run_form(columns: list[str]) -> str:
-    """How a run file orders and judges its lists (one form per model, see check_run_form)."""
+    """How a run file orders and judges its lists (a key of catalog.RUN_FORMS)."""
     if "relevance" in columns:
-        return "logged ranking (position and relevance)"
-    return "run with positions" if "position" in columns else "scored run"
+        return "logged"
+    return "positioned" if "position" in columns else "scored"
 
 
 def check_run_form(con: duckdb.DuckDBPyConnection, file_name: str, row_label: str, columns: list[str],
                    replace: bool) -> list[str]:
     """A model's lists are all ordered and judged the same way: a stored model keeps its form,
     and a logged list arrives whole (its positions are not merged with stored ones)."""
-    stored = table_columns(con, "rankings")
+    stored = run_forms(con)
     if not stored:
         return []
     form = run_form(columns)
-    # databases from before positions were supported have neither column: all scored runs
-    judged = "t.relevance IS NOT NULL" if "relevance" in stored else "false"
-    positioned = "t.position IS NOT NULL" if "position" in stored else "false"
-    rows = con.execute(
-        f"""SELECT t.model, bool_or({judged}), bool_or({positioned})
-            FROM rankings t SEMI JOIN (SELECT DISTINCT CAST(model AS VARCHAR) AS model FROM {STAGE}) s
-                 ON s.model = t.model
-            GROUP BY t.model ORDER BY t.model""").fetchall()
-    problems = []
-    for model, judged, positioned in rows:
-        had = run_form((["relevance"] if judged else []) + (["position"] if positioned else []))
-        if had != form:
-            problems.append(f"{file_name}: model {model!r} is stored as a {had}; this file is a {form}. "
-                            "Load it under another model name (--model) so each model is ranked and "
-                            "judged one way")
+    staged = {r[0] for r in con.execute(f"SELECT DISTINCT CAST(model AS VARCHAR) FROM {STAGE}").fetchall()}
+    problems = [f"{file_name}: model {model!r} is stored as a {RUN_FORMS[had]}; this file is a "
+                f"{RUN_FORMS[form]}. Load it under another model name (--model) so each model is ranked "
+                "and judged one way"
+                for model, had in sorted(stored.items()) if model in staged and had != form]
     if "position" in columns and not replace:
         row = con.execute(
             f"""SELECT s.{ROW}, s.model, s.query_id FROM {STAGE} s
