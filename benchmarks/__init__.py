@@ -1,0 +1,1 @@
+"""Benchmarks and calibration simulations (not part of the installed package)."""
