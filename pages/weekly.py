@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard.export import figures
 from dashboard.export.format import pct, value
+from dashboard.format import change, interval
 from dashboard.metrics.week_verdict import ALERT_ALPHA, VERDICT_ALPHA
 from dashboard.paths import PAGES_DIR
 from dashboard.services import weekly as svc
@@ -49,9 +50,9 @@ st.caption(
     + (f" (one false alert every {1 / false['alerts']:.0f} weeks)" if false["alerts"] else "")
     + ". Weekly value = mean of the daily values; ordered by how unusual.")
 table = pd.DataFrame([{
-    "metric": r["name"], "level": r["level"], "this week": value(r["value"]),
+    "metric": r["name"], "level": r["level"], "this week": value(r["value"], r.get("unit")),
     "vs last week": pct(r["wow"]), "expected": pct(r["expected"]),
-    "usual range": "n/a" if r["usual_low"] is None else f"{pct(r['usual_low'])} to {pct(r['usual_high'])}",
+    "usual range": interval(r["usual_low"], r["usual_high"], change),
     "vs a year ago": pct(r["yoy"]),
     "last 12 weeks": [v for v in r["sparkline"] if v is not None], "reading": r["status"],
 } for r in metrics])

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from dashboard.format import change
 from dashboard.metrics import week_verdict as wv
 from dashboard.metrics import weekly as wk
 from dashboard.services import tree as tree_svc
@@ -116,17 +117,13 @@ def _metric_alerts(rows: list[dict]) -> list[dict]:
             continue
         out.append({"kind": "unusual move", "severity": "high",
                     "title": f"{r['name']} {r['wow']:+.1%} week over week",
-                    "detail": f"Expected {_pct(r['expected'])} ({r['baseline']}); a usual week moves "
-                              f"{_pct(r['usual_low'])} to {_pct(r['usual_high'])}. A move this far "
+                    "detail": f"Expected {change(r['expected'])} ({r['baseline']}); a usual week moves "
+                              f"{change(r['usual_low'])} to {change(r['usual_high'])}. A move this far "
                               f"{'in its bad direction ' if r['direction'] != 'not stated' else ''}comes "
                               f"by chance in fewer than {wv.ALERT_ALPHA:.0%} of weeks (t = {r['score']:+.1f} "
                               f"over {r['history_weeks']} past weeks).",
                     "page": "metric_tree.py", "link_label": "Metric tree", "metric": r["metric"]})
     return out
-
-
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:+.1%}"
 
 
 def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict:
