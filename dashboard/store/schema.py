@@ -207,9 +207,23 @@ EVENTS = Kind(
     example="events.csv",
 )
 
+MODELS = Kind(
+    name="models",
+    table="models",
+    columns=(
+        Column("model", "string", doc="model name, as in predictions"),
+        Column("production_threshold", "float",
+               doc="the threshold the model runs at in production: the Thresholds page opens there"),
+        Column("description", "string", required=False, nullable=True),
+    ),
+    key=("model",),
+    doc="One row per classification model: its production threshold (optional file).",
+    example="models.csv",
+)
+
 KINDS: dict[str, Kind] = {
     k.name: k
-    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, OFFLINE, DAILY, EVENTS)
+    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, OFFLINE, DAILY, EVENTS, MODELS)
 }
 
 # Bookkeeping tables, created with the store.
