@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Mapping, Sequence
 
+from dashboard import format as fmt
 from dashboard.metrics.experiments import Comparison, SRMResult
 
 Verdict = Literal["ship", "hold", "roll back"]
@@ -321,12 +322,12 @@ def _effect(m: MetricInput) -> str:
     c = m.comparison
     if c.lift is None:
         return "no estimate"
-    change = f"{c.relative_lift:+.1%}" if c.relative_lift is not None else f"{c.lift:+.4g} (absolute)"
-    return change + (f", p = {c.p_value:.2g}" if c.p_value is not None else "")
+    change = fmt.change(c.relative_lift) if c.relative_lift is not None else f"{fmt.delta(c.lift)} (absolute)"
+    return change + (f", {fmt.p_is(c.p_value)}" if c.p_value is not None else "")
 
 
 def _fmt_change(scale: str, value: float) -> str:
-    return f"{value:+.1%}" if scale == "relative" else f"{value:+.4g}"
+    return fmt.change(value) if scale == "relative" else fmt.delta(value)
 
 
 def _fmt_bound(scale: str, bound: float) -> str:
