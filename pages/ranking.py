@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard.format import delta, interval, p_value
 from dashboard.services import ranking as svc
 from dashboard.ui import state
 from dashboard.ui.charts_ranking import forest_figure, segment_bars
@@ -66,14 +67,14 @@ cols[3].metric(f"Recall@{k}", f"{overall['recall']:.4f}")
 cols[4].metric(f"Hit@{k}", f"{overall['hit']:.2%}")
 cols[5].metric("Queries", f"{overall['n_queries']:,}")
 if baseline:
-    st.caption(f"Overall Δ NDCG@{k} 95% paired bootstrap interval: [{overall['ci_low']:+.4f}, {overall['ci_high']:+.4f}] "
+    st.caption(f"Overall Δ NDCG@{k} 95% paired bootstrap interval: {interval(overall['ci_low'], overall['ci_high'], delta)} "
                f"over {overall['n_queries']:,} queries evaluated for both models.")
 
 segs = table["segments"]
 traps = [s for s in segs if s.get("trap")]
 if traps:
     names = ", ".join(f"**{s['column']}={s['value']}** ({s['delta_ndcg']:+.4f}, 95% CI "
-                      f"[{s['ci_low']:+.4f}, {s['ci_high']:+.4f}], q = {s['q_value']:.2g})" for s in traps)
+                      f"{interval(s['ci_low'], s['ci_high'], delta)}, q = {p_value(s['q_value'])})" for s in traps)
     st.error(f":material/warning: **Regression under a rising average.** {model} beats {baseline} overall "
              f"({overall['delta_ndcg']:+.4f}) but is significantly worse for {names}. The average hides them.")
 
@@ -95,13 +96,13 @@ if segs:
                f"catalogue coverage @{k}": coverage.get(s["value"])}
         if baseline:
             row.update({f"baseline NDCG@{k}": s["baseline_ndcg"], "Δ NDCG": s["delta_ndcg"],
-                        "95% CI": f"[{s['ci_low']:+.4f}, {s['ci_high']:+.4f}]" if s["ci_low"] is not None else "n/a",
+                        "95% CI": interval(s["ci_low"], s["ci_high"], delta),
                         "q (BH)": s.get("q_value"), "flag": "regresses under rising average" if s.get("trap") else ""})
         rows.append(row)
     frame = pd.DataFrame(rows)
     fmt = {c: "{:.4f}" for c in frame.columns if c.startswith(("NDCG", "MRR", "Recall", "MAP", "baseline", "Δ"))}
     fmt.update({f"DCG@{k}": "{:.3f}", f"no relevant in top {k}": "{:.1%}", f"catalogue coverage @{k}": "{:.1%}",
-                "q (BH)": "{:.2g}"})
+                "q (BH)": p_value, "queries": "{:,}"})
     st.dataframe(frame.style.format(fmt, na_rep="n/a"), hide_index=True, width="stretch")
     st.caption("Catalogue coverage: distinct items the candidate shows in its top k for the segment's queries, as a "
                "share of every item any loaded model retrieved.")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard.metrics import classification as clf
 from dashboard.services import thresholds as svc
 from dashboard.ui import state
@@ -131,10 +132,6 @@ exact = call(svc.exact_quality, model, flt)
 quality = exact.get("", {})
 
 
-def fmt(x, pct=True):
-    return "n/a" if x is None else (f"{x:.1%}" if pct else f"{x:,.0f}")
-
-
 # ---- the operating point, as a PM reads it
 reading = svc.business_reading(counts, i)
 st.subheader(f"At threshold {threshold:.4f}, over {reading['days']} days")
@@ -143,25 +140,25 @@ m[0].metric("Alerts per day", f"{reading['alerts_per_day']:,.1f}",
             help="Predictions at or above the threshold per day, labelled or not: the review team's load.")
 m[1].metric("Legitimate blocked per day", f"{reading['legit_blocked_per_day']:,.1f}", help="False positives per day")
 m[2].metric("Bad cases missed per day", f"{reading['bad_missed_per_day']:,.1f}", help="False negatives per day")
-m[3].metric("Money caught per day", f"${reading['value_caught_per_day']:,.0f}",
+m[3].metric("Money caught per day", fmt.money(reading["value_caught_per_day"]),
             help="Sum of `value` of true positives per day")
-m[4].metric("Money missed per day", f"${reading['value_missed_per_day']:,.0f}",
+m[4].metric("Money missed per day", fmt.money(reading["value_missed_per_day"]),
             help="Sum of `value` of positives below the threshold per day")
 m = st.columns(6)
-m[0].metric("Precision", fmt(point["precision"]))
-m[1].metric("Recall", fmt(point["recall"]))
-m[2].metric("F1", fmt(point["f1"]))
-m[3].metric("False-positive rate", "n/a" if point["fpr"] is None else f"{point['fpr']:.3%}")
+m[0].metric("Precision", fmt.percent(point["precision"]))
+m[1].metric("Recall", fmt.percent(point["recall"]))
+m[2].metric("F1", fmt.percent(point["f1"]))
+m[3].metric("False-positive rate", fmt.percent(point["fpr"]))
 how = ("Exact, from the raw scores of the filtered rows." if quality.get("exact", True) else
-       "From the 10,000 score bins (each bin read as one tied score; typically within 1e-4 of exact): only "
+       "From the 10,000 score bins (each bin read as one tied score; typically within 0.0001 of exact): only "
        "summaries of this model are loaded. The exact value needs its raw rows.")
 m[4].metric("Average precision" + ("" if quality.get("exact", True) else " (binned)"),
-            "n/a" if quality.get("average_precision") is None else f"{quality['average_precision']:.3f}", help=how)
+            fmt.score(quality.get("average_precision")), help=how)
 m[5].metric("ROC AUC" + ("" if quality.get("exact", True) else " (binned)"),
-            "n/a" if quality.get("roc_auc") is None else f"{quality['roc_auc']:.3f}", help=how)
+            fmt.score(quality.get("roc_auc")), help=how)
 if point["predicted_positive_rate"] is not None:
-    st.caption(f"{point['predicted_positive_rate']:.2%} of labelled traffic is predicted positive; "
-               f"{point['positives']:,} positives and {point['negatives']:,} negatives are labelled in this view.")
+    st.caption(f"{fmt.percent(point['predicted_positive_rate'])} of labelled traffic is predicted positive; "
+               f"{fmt.count(point['positives'])} positives and {fmt.count(point['negatives'])} negatives are labelled in this view.")
 st.dataframe(pd.DataFrame({"predicted positive": [point["tp"], point["fp"]],
                            "predicted negative": [point["fn"], point["tn"]]},
                           index=["actual positive", "actual negative"]), width=420)
@@ -184,7 +181,7 @@ if len(series) == 2:
                     key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
     d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
     if d["available"]:
-        st.info(f"**The two models decide differently on {d['rate']:.2%} of traffic** "
+        st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
                 f"({d['only_a']:,} rows flagged only by {model}, {d['only_b']:,} only by {compare}, "
                 f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")
     else:
@@ -214,8 +211,8 @@ if by and counts.segments:
             by: r["value"] + (" (small)" if r["small"] else ""),
             "labelled": r["positives"] + r["negatives"], "positives": r["positives"],
             "tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "tn": r["tn"],
-            "precision": r["precision"], "precision 95% CI": "n/a" if pci[0] is None else f"{pci[0]:.1%} – {pci[1]:.1%}",
-            "recall": r["recall"], "recall 95% CI": "n/a" if rci[0] is None else f"{rci[0]:.1%} – {rci[1]:.1%}",
+            "precision": r["precision"], "precision 95% CI": fmt.interval(pci[0], pci[1], fmt.percent),
+            "recall": r["recall"], "recall 95% CI": fmt.interval(rci[0], rci[1], fmt.percent),
             "FPR": r["fpr"], "flagged": r["flagged"],
             "AP": seg_exact.get(r["value"], {}).get("average_precision"),
             "ROC AUC": seg_exact.get(r["value"], {}).get("roc_auc"),
@@ -223,8 +220,9 @@ if by and counts.segments:
     frame = pd.DataFrame(rows)
     overall_precision = point["precision"] or 0
     st.dataframe(
-        frame.style.format({"precision": "{:.1%}", "recall": "{:.1%}", "FPR": "{:.3%}", "AP": "{:.3f}",
-                            "ROC AUC": "{:.3f}"}, na_rep="n/a")
+        frame.style.format({"precision": fmt.percent, "recall": fmt.percent, "FPR": fmt.percent, "AP": fmt.score,
+                            "ROC AUC": fmt.score, **{c: fmt.count for c in ("labelled", "positives", "tp", "fp",
+                                                                          "fn", "tn", "flagged")}}, na_rep="n/a")
         .apply(lambda col: ["background-color: #fee2e2" if v is not None and v < 0.6 * overall_precision else ""
                             for v in col], subset=["precision"]),
         hide_index=True, width="stretch")

@@ -42,7 +42,7 @@ st.caption("Ordered by how unusual the change is: z = this week's change against
            "mean of the daily values. *worse*/*better*: |z| ≥ 2 in the metric's bad/good direction (from the "
            "metric tree).")
 table = pd.DataFrame([{
-    "metric": r["name"], "level": r["level"], "this week": value(r["value"]),
+    "metric": r["name"], "level": r["level"], "this week": value(r["value"], r.get("unit")),
     "vs last week": pct(r["wow"]), "vs a year ago": pct(r["yoy"]), "z": z(r["z"]),
     "last 12 weeks": [v for v in r["sparkline"] if v is not None], "reading": r["status"],
     "guardrail": "" if not r["guardrail"] else ("breached" if r["guardrail"]["breached"] else "ok"),

@@ -70,7 +70,7 @@ def render_html(review: dict) -> str:
         f"<div>{figures.timeseries_figure(review, r).to_html(full_html=False, include_plotlyjs=False)}</div>"
         for r in _top_rows(review))
     rows = "".join(
-        f"<tr><td>{e(r['name'])}</td><td>{e(r['level'])}</td><td>{value(r['value'])}</td>"
+        f"<tr><td>{e(r['name'])}</td><td>{e(r['level'])}</td><td>{value(r['value'], r.get('unit'))}</td>"
         f"<td class='{r['status']}'>{pct(r['wow'])}</td><td>{pct(r['yoy'])}</td><td>{z(r['z'])}</td>"
         f"<td>{figures.sparkline_svg(r['sparkline'], figures.status_colour(r['status']))}</td>"
         f"<td class='{r['status']}'>{e(r['status'])}</td></tr>" for r in review["metrics"])
@@ -178,7 +178,7 @@ def _pdf_movements(pdf, review: dict) -> None:
     pdf.set_font("Helvetica", "", 9)
     for r in review["metrics"]:
         colour = {"worse": (220, 38, 38), "better": (22, 163, 74)}.get(r["status"], (60, 60, 60))
-        cells = [r["name"], r["level"], value(r["value"]), pct(r["wow"]), pct(r["yoy"]), z(r["z"]), "", r["status"]]
+        cells = [r["name"], r["level"], value(r["value"], r.get("unit")), pct(r["wow"]), pct(r["yoy"]), z(r["z"]), "", r["status"]]
         y = pdf.get_y()
         for (w, _), text in zip(_COLS, cells):
             x = pdf.get_x()

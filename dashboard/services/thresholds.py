@@ -141,17 +141,8 @@ def exact_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict
         return binned_quality(con, model, flt, by)
     _check_column(con, flt.segment_column)
     _check_column(con, by)
-    where = "model = ? AND label IS NOT NULL"
-    params: list = [model]
-    if flt.date_from is not None:
-        where += " AND CAST(ts AS DATE) >= ?"
-        params.append(flt.date_from)
-    if flt.date_to is not None:
-        where += " AND CAST(ts AS DATE) <= ?"
-        params.append(flt.date_to)
-    if flt.segment_column:
-        where += f" AND coalesce({ident(flt.segment_column)}, '(missing)') = ?"
-        params.append(flt.segment_value)
+    where, params = _raw_where(model, flt)
+    where += " AND label IS NOT NULL"
     group = f"coalesce({ident(by)}, '(missing)')" if by else "''"
     rows = con.execute(
         f"SELECT {group} AS seg, score, count(*) FILTER (WHERE label = 1), count(*) FILTER (WHERE label = 0) "
@@ -195,8 +186,33 @@ def cumulative_at(arrays: dict[str, np.ndarray], i: int) -> clf.Cumulative:
 
 
 def threshold_index(c: Counts, threshold: float) -> int:
-    """The bin edge at or below `threshold` (the slider snaps to edges)."""
-    return int(np.clip(np.searchsorted(c.edges, threshold, side="right") - 1, 0, N_BINS))
+    """The bin edge at or below `threshold` (the slider snaps to edges); a threshold on an edge
+    within floating error uses that edge. Clipped to the edges (the page's slider range)."""
+    return min(snap_index(c.edges, threshold), N_BINS)
+
+
+def snap_index(edges: np.ndarray, threshold: float) -> int:
+    """Index of the edge a typed threshold means: the edge it lies on within floating error (edge
+    7000 of [0, 1] computes as 0.7000000000000001 and is 0.7), else the edge at or below it.
+    Below the first edge: 0 (every score is >= lo). Above the last edge: len(edges), no edge at all
+    (nothing is flagged), never clamped to the top edge."""
+    tol = _edge_tolerance(edges)
+    i = int(np.searchsorted(edges, threshold, side="right")) - 1
+    if i + 1 < len(edges) and edges[i + 1] - threshold <= tol:
+        i += 1
+    if i == len(edges) - 1 and threshold - edges[-1] > tol:
+        return len(edges)
+    return max(i, 0)
+
+
+def _edge_tolerance(edges: np.ndarray) -> float:
+    # a millionth of a bin: far above floating error of lo + k * width, far below any typed digit
+    return float(edges[1] - edges[0]) * 1e-6 if len(edges) > 1 else 0.0
+
+
+def split_at(arrays: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
+    """Per-bin arrays -> two bins, [below edge i, at or above edge i] (i may be len: none above)."""
+    return {k: np.array([float(np.sum(v[:i])), float(np.sum(v[i:]))]) for k, v in arrays.items()}
 
 
 def segment_rows(c: Counts, i: int, min_size: int = MIN_SEGMENT_SIZE) -> list[dict]:
@@ -286,24 +302,88 @@ def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_
 
 # --- command line --------------------------------------------------------------------------
 
+def finite_float(text: str) -> float:
+    """argparse type: a finite number (nan and inf are no threshold; JSON cannot carry them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True)
-    parser.add_argument("--threshold", type=float, required=True,
-                        help="operating threshold (snapped down to the nearest of 10,000 bin edges)")
+    parser.add_argument("--threshold", type=finite_float, required=True,
+                        help="operating threshold: predict positive when score >= threshold. Counts are "
+                             "exact on the raw rows; with only summaries loaded, the bin edge it lies on "
+                             "(within floating error) or the one below it")
     parser.add_argument("--by", default="", help="segment column to break down by")
     parser.add_argument("--from", dest="date_from", type=date.fromisoformat, default=None)
     parser.add_argument("--to", dest="date_to", type=date.fromisoformat, default=None)
 
 
+def raw_split(con, model: str, flt: Filter, by: str, threshold: float) -> dict[str, dict[str, np.ndarray]]:
+    """Two-bin arrays ([score < threshold, score >= threshold]) per segment value ('' = the filtered
+    whole) from the raw rows: exact counts at any threshold, not only at bin edges."""
+    where, params = _raw_where(model, flt)
+    group = f"coalesce({ident(by)}, '(missing)')" if by else "''"
+    rows = con.execute(
+        f"SELECT {group} AS seg, CAST(score >= ? AS INTEGER) AS above, "
+        "count(*) FILTER (WHERE label = 1), count(*) FILTER (WHERE label = 0), "
+        "count(*) FILTER (WHERE label IS NULL), coalesce(sum(value) FILTER (WHERE label = 1), 0), "
+        f"coalesce(sum(value) FILTER (WHERE label = 0), 0) FROM predictions WHERE {where} GROUP BY ALL",
+        [threshold, *params]).fetchall()
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for seg, above, *values in rows:
+        arrays = out.setdefault(str(seg), {k: np.zeros(2) for k in _FIELDS})
+        for name, v in zip(_FIELDS, values):
+            arrays[name][above] = float(v)
+    return out
+
+
+def _raw_where(model: str, flt: Filter) -> tuple[str, list]:
+    where, params = "model = ?", [model]
+    if flt.date_from is not None:
+        where += " AND CAST(ts AS DATE) >= ?"
+        params.append(flt.date_from)
+    if flt.date_to is not None:
+        where += " AND CAST(ts AS DATE) <= ?"
+        params.append(flt.date_to)
+    if flt.segment_column:
+        where += f" AND coalesce({ident(flt.segment_column)}, '(missing)') = ?"
+        params.append(flt.segment_value)
+    return where, params
+
+
 def report(con, args) -> dict:
     flt = Filter(args.date_from, args.date_to)
     c = counts(con, args.model, flt, args.by)
-    i = threshold_index(c, args.threshold)
+    typed = float(args.threshold)
+    empty = {k: np.zeros(2) for k in _FIELDS}
+    if has_raw_rows(con, args.model):
+        split = raw_split(con, args.model, flt, "", typed)
+        overall_arrays = split.get("", empty)
+        segments = raw_split(con, args.model, flt, args.by, typed) if args.by else {}
+        used, basis = typed, "raw rows: score >= threshold"
+    else:
+        i = snap_index(c.edges, typed)
+        overall_arrays = split_at(c.overall, i)
+        segments = {v: split_at(a, i) for v, a in c.segments.items()}
+        on_edge = i < len(c.edges) and abs(c.edges[i] - typed) <= _edge_tolerance(c.edges)
+        used = typed if on_edge or i == len(c.edges) else float(c.edges[i])
+        basis = ("score bins: only summaries are loaded; the bin edge the threshold lies on, or the one "
+                 "below it")
+    two = Counts(c.model, c.lo, c.hi, c.days, overall_arrays, segments, args.by)
     exact = exact_quality(con, args.model, flt, args.by)
-    overall = {**clf.operating_point(cumulative(c.overall), i), **exact.get("", {})}
-    segments = []
-    for row in segment_rows(c, i):
+    overall = {**clf.operating_point(cumulative(two.overall), 1), **exact.get("", {})}
+    rows = []
+    for row in segment_rows(two, 1):
         row.update(exact.get(row["value"], {}))
-        segments.append(row)
-    return {"model": args.model, "threshold": float(c.edges[i]), "requested_threshold": args.threshold,
-            "overall": overall, "segments": segments, "per_day": business_reading(c, i)}
+        rows.append(row)
+    out = {"model": args.model, "threshold": used, "requested_threshold": typed, "counts_from": basis,
+           "overall": overall, "segments": rows, "per_day": business_reading(two, 1)}
+    if overall["flagged"] == 0:
+        out["note"] = "no row has a score at or above this threshold: nothing is flagged"
+    return out

@@ -12,6 +12,8 @@ from typing import Any, Iterable
 
 import plotly.graph_objects as go
 
+from dashboard import format as fmt
+
 STATUS_COLOURS = {
     "better": ("#e6f4ea", "#2e7d32"),  # (fill, border)
     "worse": ("#fdecea", "#c62828"),
@@ -26,33 +28,25 @@ SELECTED_BORDER = "#1a73e8"
 
 
 def fmt_value(value: float | None, unit: str = "") -> str:
-    """A metric value in its unit: shares as %, money with its sign, others to 4 significant digits."""
-    if value is None:
-        return "n/a"
-    u = (unit or "").strip()
-    if u.startswith("share"):
-        return f"{value:.1%}"
-    if u in ("$", "€", "£"):
-        return f"{u}{value:,.2f}"
-    text = f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return f"{text} {u}" if u and u not in ("users",) else text
+    """A metric value in its tree unit (dashboard/format.py)."""
+    return fmt.value(value, unit)
 
 
 def fmt_change(node: dict) -> str:
-    """'+1.2% [-0.3%, +2.7%]' (relative when defined, else absolute)."""
+    """'+1.2% [-0.30%, +2.7%]' (relative when defined, else absolute in the node's unit)."""
     rel, change = node.get("relative_change"), node.get("change")
+    lo, hi = node.get("ci_low"), node.get("ci_high")
     if rel is not None:
-        text = f"{rel:+.1%}"
+        text = fmt.change(rel)
     elif change is not None:
-        text = f"{change:+.4g}"
+        text = fmt.delta(change, node.get("unit", ""))
     else:
         return "no change measured"
-    lo, hi = node.get("ci_low"), node.get("ci_high")
     if lo is not None and hi is not None:
         if node.get("ci_scale") == "relative":
-            text += f" [{lo:+.1%}, {hi:+.1%}]"
+            text += " " + fmt.interval(lo, hi, fmt.change)
         else:
-            text += f" [{lo:+.4g}, {hi:+.4g}]"
+            text += " " + fmt.interval(lo, hi, lambda v: fmt.delta(v, node.get("unit", "")))
     return text
 
 
@@ -123,7 +117,7 @@ def tree_figure(nodes: list[dict], levels: list[str], selected: str | None = Non
 def _hover(n: dict) -> str:
     parts = [f"<b>{n['name']}</b> ({n['level']}, {n['direction']} is better)"]
     if n.get("p_value") is not None:
-        parts.append(f"p = {n['p_value']:.2g}")
+        parts.append(f"p = {fmt.p_value(n['p_value'])}")
     if n.get("guardrail"):
         parts.append(f"guardrail: {n['guardrail']}")
     if n.get("note"):
