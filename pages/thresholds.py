@@ -12,6 +12,7 @@ from dashboard.services import thresholds as svc
 from dashboard.ui import state
 from dashboard.ui.charts_thresholds import cost_figure, pr_figure, roc_figure
 from dashboard.ui.db import call
+from dashboard.ui import thresholds_picker as picker
 
 st.title("Thresholds")
 st.caption("Predict positive when `score >= threshold`. The slider snaps to the 10,000 bin edges of the "
@@ -73,6 +74,7 @@ if st.session_state[state.widget_key("thr.t")] != threshold:
 mode = state.persist("thr.mode", "precision", valid=lambda v: v in ("precision", "cost", "capacity"))
 floor = state.persist("thr.floor", 0.9, float)
 every = state.persist("thr.every", False, state.parse_bool)
+sure = picker.persist_mode()
 cost_fp = state.persist("thr.cfp", 5.0, float)
 cost_fn = state.persist("thr.cfn", 100.0, float)
 use_value = state.persist("thr.value", False, state.parse_bool)
@@ -87,7 +89,7 @@ def apply_pick() -> None:
         return value
 
     i = svc.pick(counts, current("thr.mode"), precision_floor=current("thr.floor"),
-                 every_segment=current("thr.every"), cost_fp=current("thr.cfp"), cost_fn=current("thr.cfn"),
+                 every_segment=current("thr.every"), guaranteed=current(picker.SURE_KEY), cost_fp=current("thr.cfp"), cost_fn=current("thr.cfn"),
                  use_value=current("thr.value"), budget_per_day=current("thr.budget"))
     if i is None:
         st.session_state["thr.pick_message"] = "No threshold satisfies this rule; the slider was not moved."
@@ -103,9 +105,7 @@ with st.container(border=True):
                  "capacity": "Review capacity"}.get)
     cols = st.columns([1, 1, 1, 1])
     if mode == "precision":
-        cols[0].number_input("Precision at least", 0.0, 1.0, step=0.01, key=state.widget_key("thr.floor"))
-        cols[1].checkbox("in every segment", key=state.widget_key("thr.every"),
-                         help=f"Segments of '{by}' with at least {svc.MIN_SEGMENT_SIZE} labelled rows must each reach the floor.")
+        picker.precision_inputs(cols, by)
     elif mode == "cost":
         cols[0].number_input("Cost of a false positive", 0.0, step=1.0, key=state.widget_key("thr.cfp"), on_change=state.on_change("thr.cfp"),
                              help="e.g. a legitimate customer blocked, or an analyst's review")
@@ -119,13 +119,15 @@ with st.container(border=True):
     cols[3].button("Move the slider here", on_click=apply_pick, type="primary")
     if message:
         st.warning(message)
+    if mode == "precision":
+        st.caption(picker.pick_statement(floor, sure))
 
 st.slider("Threshold", min_value=float(lo), max_value=float(counts.edges[-1]), step=float(width),
           format="%.4f", key=state.widget_key("thr.t"), on_change=state.on_change("thr.t"))
 threshold = snap(st.session_state["thr.t"])
 i = int(np.clip(round((threshold - lo) / width), 0, 10_000))
 state.sync_url(["thr.model", "thr.compare", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.t", "thr.mode",
-                "thr.floor", "thr.every", "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare"])
+                "thr.floor", "thr.every", picker.SURE_KEY, "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare"])
 
 point = clf.operating_point(cum, i)
 exact = call(svc.exact_quality, model, flt)
@@ -201,8 +203,7 @@ if mode == "cost":
 # ---- per segment
 if by and counts.segments:
     st.subheader(f"The same threshold by {by}")
-    st.caption(f"95% Wilson intervals. Segments with fewer than {svc.MIN_SEGMENT_SIZE} labelled rows are marked "
-               "*small*: read them as anecdotes, not evidence.")
+    st.caption(picker.small_caption())
     seg_exact = call(svc.exact_quality, model, flt, by)
     rows = []
     for r in svc.segment_rows(counts, i):

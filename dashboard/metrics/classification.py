@@ -134,20 +134,36 @@ def operating_point(c: Cumulative, i: int) -> dict:
 
 # --- picking a threshold ------------------------------------------------------------------------
 
-def best_recall_at_precision(c: Cumulative, floor: float, also: list[Cumulative] = ()) -> int | None:
+def best_recall_at_precision(c: Cumulative, floor: float, also: list[Cumulative] = (), *,
+                             guaranteed: bool = False, confidence: float = 0.95,
+                             min_flagged: float = 0) -> int | None:
     """Index with the highest recall whose precision >= floor (in `c` and every one of `also`).
 
-    Among equal recalls the highest threshold wins (fewest alerts). None when no threshold reaches
-    the floor.
+    Best estimate (default): the observed precision reaches the floor. Guaranteed: the Wilson lower
+    bound of precision at `confidence` does (the precision a fresh sample would show is below the
+    floor in at most ~(1 - confidence)/2 of picks; see benchmarks/calib/thresholds.py). A curve in
+    `also` flagging fewer than `min_flagged` rows at a threshold is not judged there (too few rows to
+    say anything). Among equal recalls the highest threshold wins (fewest alerts). None when no
+    threshold reaches the floor.
     """
-    ok = precision(c) >= floor
+    def reaches(cum: Cumulative) -> np.ndarray:
+        p = precision_lower_bound(cum, confidence) if guaranteed else precision(cum)
+        return np.nan_to_num(p, nan=-1.0) >= floor
+
+    ok = reaches(c)
     for other in also:
-        ok &= precision(other) >= floor
+        ok &= reaches(other) | (other.tp + other.fp < min_flagged)
     if not ok.any():
         return None
     rec = np.where(ok, recall(c), -1.0)
     best = np.nanmax(rec)
     return int(np.flatnonzero(rec == best)[-1])
+
+
+def precision_lower_bound(c: Cumulative, confidence: float = 0.95) -> np.ndarray:
+    """Wilson lower bound of precision at every threshold; NaN where nothing labelled is flagged."""
+    lower, _ = wilson_bounds(c.tp, c.tp + c.fp, confidence)
+    return lower
 
 
 def expected_cost(c: Cumulative, cost_fp: float, cost_fn: float) -> np.ndarray:
@@ -187,12 +203,23 @@ def wilson_interval(successes: float, trials: float, confidence: float = 0.95) -
     """Wilson score interval for a proportion; (None, None) with no trials."""
     if trials <= 0:
         return None, None
+    lower, upper = wilson_bounds(np.array([successes]), np.array([trials]), confidence)
+    return float(lower[0]), float(upper[0])
+
+
+def wilson_bounds(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for arrays of proportions; NaN where trials == 0."""
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
     z = _z(confidence)
-    p = successes / trials
-    denom = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lower = np.where(n > 0, np.maximum(0.0, centre - half), np.nan)
+    upper = np.where(n > 0, np.minimum(1.0, centre + half), np.nan)
+    return lower, upper
 
 
 # --- exact ranking quality from counts per distinct score -------------------------------------

@@ -6,10 +6,7 @@ change is, and score drift. Pure numpy, no I/O.
 - A metric's weekly value is the mean of its daily values in the week.
 - Changes are relative: this week / last week - 1; year over year against the same ISO week
   number one year earlier (52 weeks back, which keeps the weekday mix).
-- Unusualness is a robust z-score of this week's change against the metric's own past weekly
-  changes (the previous 26): (change - median) / (1.4826 * MAD). 1.4826 makes the MAD a
-  consistent estimate of the standard deviation for normal data, and the median/MAD ignore the
-  past shocks (holidays, outages) that would inflate a standard deviation.
+- Whether a change is unusual (the week's verdict) is dashboard.metrics.week_verdict.
 - Score drift is the population stability index over deciles of the reference week's scores:
   PSI = sum((a - e) * ln(a / e)), shares smoothed by 1e-4 so an empty decile is finite.
   Conventional reading: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 major shift.
@@ -23,9 +20,6 @@ from datetime import date, timedelta
 
 import numpy as np
 
-HISTORY_WEEKS = 26
-MIN_HISTORY = 6
-MAD_TO_SD = 1.4826
 PSI_EPS = 1e-4
 PSI_MODERATE, PSI_MAJOR = 0.1, 0.25
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -62,8 +56,6 @@ class WeekChange:
     wow: float | None  # relative change against last week
     year_ago: float | None
     yoy: float | None
-    z: float | None  # robust z of wow against the metric's past weekly changes
-    history: int  # past weekly changes the z is based on
 
 
 def relative(a: float | None, b: float | None) -> float | None:
@@ -72,34 +64,11 @@ def relative(a: float | None, b: float | None) -> float | None:
     return a / abs(b) - np.sign(b)
 
 
-def robust_z(value: float, past: np.ndarray) -> float | None:
-    past = past[np.isfinite(past)]
-    if past.size < MIN_HISTORY:
-        return None
-    centre = np.median(past)
-    scale = MAD_TO_SD * np.median(np.abs(past - centre))
-    if scale == 0:
-        scale = past.std(ddof=1)
-    if scale == 0:
-        return None
-    return float((value - centre) / scale)
-
-
 def week_change(weekly: np.ndarray, i: int) -> WeekChange:
     """Change of week i of a weekly series (NaN where a week has no data)."""
     w = np.asarray(weekly, dtype=np.float64)
-    value = _at(w, i)
-    previous = _at(w, i - 1)
-    year_ago = _at(w, i - 52)
-    wow = relative(value, previous)
-    changes = np.array([_nan(relative(_at(w, j), _at(w, j - 1)))
-                        for j in range(max(1, i - HISTORY_WEEKS), i)], dtype=np.float64)
-    z = robust_z(wow, changes) if wow is not None else None
-    return WeekChange(value, previous, wow, year_ago, relative(value, year_ago), z, int(np.isfinite(changes).sum()))
-
-
-def _nan(v: float | None) -> float:
-    return np.nan if v is None else v
+    value, previous, year_ago = _at(w, i), _at(w, i - 1), _at(w, i - 52)
+    return WeekChange(value, previous, relative(value, previous), year_ago, relative(value, year_ago))
 
 
 def _at(w: np.ndarray, i: int) -> float | None:

@@ -20,7 +20,11 @@ from dashboard.metrics.binning import N_BINS, bin_edges
 from dashboard.store import catalog
 from dashboard.store.sqlutil import ident
 
-MIN_SEGMENT_SIZE = 200  # labelled examples; smaller segments are marked, not judged
+# a segment with fewer positives, or fewer labelled rows flagged at the threshold, is marked small
+# and not judged: recall and precision rest on those counts, not on the labelled rows (200 rows at
+# 2% fraud are 4 positives, a recall interval 0.65 wide)
+MIN_POSITIVES = 30
+MIN_FLAGGED = 30
 
 
 @dataclass(frozen=True)
@@ -215,15 +219,19 @@ def split_at(arrays: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
     return {k: np.array([float(np.sum(v[:i])), float(np.sum(v[i:]))]) for k, v in arrays.items()}
 
 
-def segment_rows(c: Counts, i: int, min_size: int = MIN_SEGMENT_SIZE) -> list[dict]:
+def segment_rows(c: Counts, i: int) -> list[dict]:
     rows = []
     for value, arrays in sorted(c.segments.items()):
         point = clf.operating_point(cumulative_at(arrays, i), 0)
         point["precision_ci"] = clf.wilson_interval(point["tp"], point["tp"] + point["fp"])
         point["recall_ci"] = clf.wilson_interval(point["tp"], point["positives"])
-        point["small"] = point["positives"] + point["negatives"] < min_size
+        point["small"] = is_small(point["positives"], point["tp"] + point["fp"])
         rows.append({"column": c.by, "value": value, **point})
     return rows
+
+
+def is_small(positives: float, flagged_labelled: float) -> bool:
+    return positives < MIN_POSITIVES or flagged_labelled < MIN_FLAGGED
 
 
 def business_reading(c: Counts, i: int) -> dict:
@@ -243,16 +251,20 @@ def business_reading(c: Counts, i: int) -> dict:
 
 
 def pick(c: Counts, mode: str, *, precision_floor: float = 0.9, every_segment: bool = False,
-         cost_fp: float = 1.0, cost_fn: float = 10.0, use_value: bool = False,
-         budget_per_day: float = 100.0, min_size: int = MIN_SEGMENT_SIZE) -> int | None:
-    """Threshold index chosen by a rule; None when no threshold satisfies it."""
+         guaranteed: bool = False, cost_fp: float = 1.0, cost_fn: float = 10.0, use_value: bool = False,
+         budget_per_day: float = 100.0) -> int | None:
+    """Threshold index chosen by a rule; None when no threshold satisfies it.
+
+    precision: best recall with precision >= floor; `guaranteed` judges the 95% Wilson lower bound of
+    precision instead of its observed value. `every_segment`: each segment with at least
+    MIN_POSITIVES positives must reach the floor too, wherever it flags at least MIN_FLAGGED rows."""
     cum = cumulative(c.overall)
     if mode == "precision":
         also = []
         if every_segment:
-            also = [cumulative(a) for a in c.segments.values()
-                    if a["pos"].sum() + a["neg"].sum() >= min_size]
-        return clf.best_recall_at_precision(cum, precision_floor, also)
+            also = [cumulative(a) for a in c.segments.values() if a["pos"].sum() >= MIN_POSITIVES]
+        return clf.best_recall_at_precision(cum, precision_floor, also, guaranteed=guaranteed,
+                                            min_flagged=MIN_FLAGGED)
     if mode == "cost":
         return clf.max_value_index(cum, cost_fp) if use_value else clf.min_cost_index(cum, cost_fp, cost_fn)
     if mode == "capacity":
@@ -315,10 +327,16 @@ def finite_float(text: str) -> float:
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True)
-    parser.add_argument("--threshold", type=finite_float, required=True,
-                        help="operating threshold: predict positive when score >= threshold. Counts are "
-                             "exact on the raw rows; with only summaries loaded, the bin edge it lies on "
-                             "(within floating error) or the one below it")
+    at = parser.add_mutually_exclusive_group(required=True)
+    at.add_argument("--threshold", type=finite_float,
+                    help="operating threshold: predict positive when score >= threshold. Counts are "
+                         "exact on the raw rows; with only summaries loaded, the bin edge it lies on "
+                         "(within floating error) or the one below it")
+    at.add_argument("--precision-floor", type=finite_float, default=None,
+                    help="pick the threshold: the best recall whose precision reaches this floor")
+    parser.add_argument("--guaranteed", action="store_true",
+                        help="with --precision-floor: judge the 95%% Wilson lower bound of precision, not "
+                             "its observed value (the true precision is below the floor in <= 5%% of picks)")
     parser.add_argument("--by", default="", help="segment column to break down by")
     parser.add_argument("--from", dest="date_from", type=date.fromisoformat, default=None)
     parser.add_argument("--to", dest="date_to", type=date.fromisoformat, default=None)
@@ -360,7 +378,16 @@ def _raw_where(model: str, flt: Filter) -> tuple[str, list]:
 def report(con, args) -> dict:
     flt = Filter(args.date_from, args.date_to)
     c = counts(con, args.model, flt, args.by)
-    typed = float(args.threshold)
+    picked = None
+    if getattr(args, "precision_floor", None) is not None:
+        picked = _pick_for_report(c, args.precision_floor, args.guaranteed)
+        if picked.get("threshold") is None:
+            return {"model": args.model, "picked_by": picked, "note": picked["statement"]}
+        typed = picked["threshold"]
+    else:
+        if getattr(args, "guaranteed", False):
+            raise ValueError("--guaranteed applies to --precision-floor, not to a typed --threshold")
+        typed = float(args.threshold)
     empty = {k: np.zeros(2) for k in _FIELDS}
     if has_raw_rows(con, args.model):
         split = raw_split(con, args.model, flt, "", typed)
@@ -384,6 +411,23 @@ def report(con, args) -> dict:
         rows.append(row)
     out = {"model": args.model, "threshold": used, "requested_threshold": typed, "counts_from": basis,
            "overall": overall, "segments": rows, "per_day": business_reading(two, 1)}
+    if picked is not None:
+        out["picked_by"] = picked
     if overall["flagged"] == 0:
         out["note"] = "no row has a score at or above this threshold: nothing is flagged"
     return out
+
+
+def _pick_for_report(c: Counts, floor: float, guaranteed: bool) -> dict:
+    if not 0.0 <= floor <= 1.0:
+        raise ValueError(f"--precision-floor must be between 0 and 1, got {floor}")
+    i = pick(c, "precision", precision_floor=floor, guaranteed=guaranteed)
+    how = ("the 95% Wilson lower bound of precision" if guaranteed else "the observed precision (best estimate)")
+    if i is None:
+        return {"rule": "precision floor", "floor": floor, "guaranteed": guaranteed, "threshold": None,
+                "statement": f"no threshold has {how} at or above {floor}"}
+    promise = ("the true precision is below the floor in at most 5% of picks" if guaranteed else
+               "picked on the rows it reports on, the true precision is often below the floor: use "
+               "--guaranteed for a floor that holds")
+    return {"rule": "precision floor", "floor": floor, "guaranteed": guaranteed, "threshold": float(c.edges[i]),
+            "statement": f"best recall where {how} >= {floor}; {promise}"}
