@@ -43,10 +43,10 @@ protected metric is shown worse, e.g. clicks up and retention down) is named too
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Mapping, Sequence
 
+from dashboard import format as fmt
 from dashboard.metrics.experiments import Comparison, SRMResult, benjamini_hochberg
 
 Verdict = Literal["ship", "hold", "roll back"]
@@ -389,18 +389,18 @@ def _harm_text(m: MetricInput, h: Harm, rules: DecisionRules) -> str:
     head = f"{m.label} ({m.level}) got significantly worse: {_effect(m)}"
     if h.material is not None:
         c = m.comparison
-        return (f"{head}; its whole {1 - rules.alpha:.0%} interval [{c.relative_ci_low:+.1%}, "
-                f"{c.relative_ci_high:+.1%}] is past the declared material harm of {h.material:.1%}.")
+        return (f"{head}; its whole {1 - rules.alpha:.0%} interval [{fmt.change(c.relative_ci_low)}, "
+                f"{fmt.change(c.relative_ci_high)}] is past the declared material harm of {h.material:.1%}.")
     if not rules.correct_harm:
         return head + " (unadjusted p-value: correct_harm is off)."
     return (f"{head}; the harm survives the correction for the {h.family_size} metric(s) that can "
-            f"force a roll back (BH q = {_fmt_p(h.q_value)} < {rules.rollback_alpha:g}).")
+            f"force a roll back (BH {fmt.p_is(h.q_value, 'q')} < {rules.rollback_alpha:g}).")
 
 
 def _investigate_text(m: MetricInput, h: Harm, rules: DecisionRules) -> str:
     return (f"Investigate: {m.label} ({m.level}) looks worse ({_effect(m)}) but the harm is not "
             f"confirmed after correcting for the {h.family_size} metric(s) that can force a roll back "
-            f"(BH q = {_fmt_p(h.q_value)}; a roll back needs q < {rules.rollback_alpha:g}"
+            f"(BH {fmt.p_is(h.q_value, 'q')}; a roll back needs q < {rules.rollback_alpha:g}"
             + (f" or an interval past the material harm of {rules.material_threshold(m.metric):.1%}"
                if rules.material_threshold(m.metric) is not None else "")
             + "). Check segments and data quality before shipping.")
@@ -457,22 +457,16 @@ def _best_end(sign: int, low: float | None, high: float | None) -> float | None:
     return -high if sign > 0 else low
 
 
-def _fmt_p(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return "< 0.0001" if value < 1e-4 else f"{value:.2g}"
-
-
 def _effect(m: MetricInput) -> str:
     c = m.comparison
     if c.lift is None:
         return "no estimate"
-    change = f"{c.relative_lift:+.1%}" if c.relative_lift is not None else f"{c.lift:+.4g} (absolute)"
-    return change + (f", p = {c.p_value:.2g}" if c.p_value is not None else "")
+    change = fmt.change(c.relative_lift) if c.relative_lift is not None else f"{fmt.delta(c.lift)} (absolute)"
+    return change + (f", {fmt.p_is(c.p_value)}" if c.p_value is not None else "")
 
 
 def _fmt_change(scale: str, value: float) -> str:
-    return f"{value:+.1%}" if scale == "relative" else f"{value:+.4g}"
+    return fmt.change(value) if scale == "relative" else fmt.delta(value)
 
 
 def _fmt_bound(scale: str, bound: float) -> str:
