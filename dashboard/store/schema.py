@@ -244,6 +244,11 @@ META_DDL = (
         model VARCHAR, day DATE, segment_column VARCHAR, segment_value VARCHAR, bin INTEGER,
         n_pos BIGINT, n_neg BIGINT, n_unlabeled BIGINT,
         w_pos DOUBLE, w_neg DOUBLE, value_pos DOUBLE, value_neg DOUBLE)""",
+    # exact AP and ROC AUC of each model over its whole range, overall (segment_column '') and per
+    # value of each segment column; NULL where undefined (one class). Built with the bins.
+    """CREATE TABLE IF NOT EXISTS prediction_quality (
+        model VARCHAR, segment_column VARCHAR, segment_value VARCHAR, n_pos BIGINT, n_neg BIGINT,
+        average_precision DOUBLE, roc_auc DOUBLE)""",
 )
 
 N_BINS = 10_000
