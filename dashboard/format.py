@@ -147,6 +147,12 @@ def p_value(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def p_is(p: float | None, name: str = "p") -> str:
+    """'p < 0.001' or 'p = 0.043' (or 'q ...') for a sentence."""
+    text = p_value(p)
+    return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
+
+
 def z(v: float | None) -> str:
     return NA if _missing(v) else f"{v:+.1f}"
 

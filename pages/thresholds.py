@@ -26,11 +26,11 @@ if not models:
     st.info("No predictions are loaded. Load a `predictions` file (model, score, label, segments) on the Data page.")
     st.stop()
 segment_columns = list(opts["segments"])
-first_day, last_day = opts["date_range"]
 
 with st.sidebar:
     model = state.persist("thr.model", models[-1], valid=lambda v: v in models)
     st.selectbox("Model", models, key=state.widget_key("thr.model"), on_change=state.on_change("thr.model"))
+    first_day, last_day = opts["model_dates"][model]  # None: this model has no `ts`
     compare = state.persist("thr.compare", "", valid=lambda v: v == "" or v in models)
     st.selectbox("Compare with", [""] + models, key=state.widget_key("thr.compare"),
                  on_change=state.on_change("thr.compare"), format_func=lambda m: m or "(none)")
@@ -46,11 +46,14 @@ with st.sidebar:
     if first_day is not None:
         start = state.persist("thr.from", first_day, date.fromisoformat, valid=lambda d: first_day <= d <= last_day)
         end = state.persist("thr.to", last_day, date.fromisoformat, valid=lambda d: first_day <= d <= last_day)
+        picker.keep_widgets_in_range({"thr.from": start, "thr.to": end})  # another model's range was kept
         st.date_input("From", min_value=first_day, max_value=last_day, key=state.widget_key("thr.from"),
                       on_change=state.on_change("thr.from"))
         st.date_input("To", min_value=first_day, max_value=last_day, key=state.widget_key("thr.to"),
                       on_change=state.on_change("thr.to"))
         date_from, date_to = start, end
+    else:
+        st.caption(f"{model} has no timestamps (`ts`): all its rows are shown, whatever the dates.")
 
 focus_col, _, focus_val = focus.partition("=")
 flt = svc.Filter(date_from, date_to, focus_col, focus_val)
@@ -169,10 +172,11 @@ st.dataframe(pd.DataFrame({"predicted positive": [point["tp"], point["fp"]],
 series = [{"name": model, "curve": svc.curves(counts), "point": point, "threshold": threshold,
            "ap": quality.get("average_precision"), "auc": quality.get("roc_auc")}]
 if compare and compare != model:
-    other = call(svc.counts, compare, flt, "")
+    flt_other = flt if opts["model_dates"][compare][0] is not None else svc.undated(flt)
+    other = call(svc.counts, compare, flt_other, "")
     t_other = state.persist("thr.t_compare", threshold, float)
     j = svc.threshold_index(other, t_other)
-    q_other = call(svc.exact_quality, compare, flt).get("", {})
+    q_other = call(svc.exact_quality, compare, flt_other).get("", {})
     series.append({"name": compare, "curve": svc.curves(other), "point": clf.operating_point(svc.cumulative(other.overall), j),
                    "threshold": float(other.edges[j]), "ap": q_other.get("average_precision"), "auc": q_other.get("roc_auc")})
 c1, c2 = st.columns(2)

@@ -104,3 +104,8 @@ def test_weekly_export_formats_use_the_shared_module():
 
     assert legacy.pct(-0.0183) == fmt.change(-0.0183)
     assert legacy.value(0.4591, "share of users") == "45.9%"
+
+
+def test_p_in_a_sentence():
+    assert fmt.p_is(2.3e-05) == "p < 0.001"
+    assert fmt.p_is(0.0432, "q") == "q = 0.043"

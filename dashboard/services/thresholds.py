@@ -60,7 +60,17 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
     if not models:
         return {"models": [], "segments": {}, "date_range": (None, None)}
     lo, hi = con.execute("SELECT min(day), max(day) FROM prediction_bins").fetchall()[0]
-    return {"models": models, "segments": catalog.segment_values(con), "date_range": (lo, hi)}
+    # per model: a model without `ts` has no days (None, None) and is never date-filtered away
+    # because another model has timestamps
+    dates = {m: (a, b) for m, a, b in con.execute(
+        "SELECT model, min(day), max(day) FROM prediction_bins GROUP BY model").fetchall()}
+    return {"models": models, "segments": catalog.segment_values(con), "date_range": (lo, hi),
+            "model_dates": {m: dates.get(m, (None, None)) for m in models}}
+
+
+def undated(flt: Filter) -> Filter:
+    """The same filter without its dates (for a model whose rows have no `ts`)."""
+    return Filter(None, None, flt.segment_column, flt.segment_value)
 
 
 def _where(model: str, flt: Filter, segment_column: str) -> tuple[str, list]:
@@ -308,6 +318,8 @@ def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_
         f"FROM predictions a JOIN predictions b ON a.id = b.id AND a.model = ? AND b.model = ? WHERE true{where}",
         params,
     ).fetchall()[0]
+    if not total:
+        return {"available": False, "reason": f"{model_a} and {model_b} share no ids in this view"}
     return {"available": True, "paired_rows": int(total), "only_a": int(only_a), "only_b": int(only_b),
             "rate": clf.disagreement_rate(only_a, only_b, total)}
 

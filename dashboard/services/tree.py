@@ -1,8 +1,9 @@
 """Metric tree service: load the tree against the data, and each node's value and movement.
 
 A node's movement is either
-- in an experiment: online nodes get the experiment's lift (Welch / delta method, see
-  dashboard.metrics.experiments); offline nodes the model metric of treatment vs control; or
+- in an experiment: online nodes get the experiment's lift (Welch / Fieller, see
+  dashboard.metrics.experiments) coloured by the launch decision's statuses (BH-corrected, see
+  dashboard.services.launch_evidence); offline nodes the model metric of treatment vs control; or
 - over a period: the mean of the daily series over whole ISO weeks (1, 2 or 4) ending with a week
   against as many weeks before, judged by the one week verdict the Weekly review uses
   (dashboard.metrics.week_verdict; dashboard.services.week_verdicts reads the series).
@@ -18,10 +19,12 @@ from typing import Any, Iterable
 
 import duckdb
 
-from dashboard.metrics.experiments import Comparison, SuffStats, compare
+from dashboard.metrics.decision import DecisionRules
+from dashboard.metrics.experiments import Comparison, SuffStats
 from dashboard.metrics.weekly import last_complete_week
 from dashboard.paths import DATA_DIR
 from dashboard.services import week_verdicts
+from dashboard.services.launch_evidence import Evaluation, evaluate
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.sqlutil import ident
 from dashboard.tree import MetricTree, Problem, check_tree
@@ -162,17 +165,26 @@ def _state(node: MetricNode, tree: MetricTree, source: str | None, value, baseli
 
 def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, experiment_id: str,
                            alpha: float = 0.05, online: dict | None = None,
-                           offline: dict | None = None) -> list[NodeState]:
+                           offline: dict | None = None, evaluation: Evaluation | None = None) -> list[NodeState]:
     """Every node's movement in one experiment (overall rows, no segment); pass `online` /
-    `offline` when already read (overall_stats / offline_values)."""
+    `offline` when already read (overall_stats / offline_values).
+
+    Online nodes are coloured by the launch decision's own statuses (`evaluation`, default: the
+    default decision rules at `alpha`): the primary on its p-value, the others on their BH
+    q-value, exactly as the Launch review's scorecard and reasons say it."""
     online = overall_stats(con, experiment_id) if online is None else online
     offline = offline_values(con, experiment_id) if offline is None else offline
+    if evaluation is None:
+        evaluation = evaluate(online, offline, tree, DecisionRules(alpha=alpha))
+    statuses = evaluation.decision.statuses
     states = []
     for node in tree.nodes:
-        if node.data.online and node.data.online in online:
-            c_stats, t_stats = online[node.data.online]
-            c = compare(c_stats, t_stats, alpha)
-            states.append(_state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha))
+        m = evaluation.input(node.data.online) if node.data.online else None
+        if m is not None:
+            c = m.comparison
+            st = _state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha, _evidence_note(m))
+            st.status = statuses[m.metric]
+            states.append(st)
         elif node.data.offline and node.data.offline in offline:
             ctl, trt = offline[node.data.offline]
             st = _state(node, tree, "offline", trt, ctl, None, alpha,
@@ -183,6 +195,15 @@ def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, exp
             states.append(_state(node, tree, None, None, None, None, alpha,
                                  "not measured in this experiment"))
     return states
+
+
+def _evidence_note(m) -> str:
+    """Which evidence coloured an online node: the primary's own p, or the BH q-value."""
+    if m.primary:
+        return "primary metric: judged on its own p-value"
+    if m.q_value is not None:
+        return f"q = {m.q_value:.2g} (Benjamini-Hochberg over the experiment's other metrics)"
+    return ""
 
 
 def _offline_status(control: float, treatment: float, sign: int) -> str:

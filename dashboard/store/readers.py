@@ -62,7 +62,9 @@ def detect_format(path: Path, kind: str) -> str:
 
 def read_input(path: Path, kind: str) -> Loaded:
     if not path.exists():
-        raise InputError([f"{path}: no such file"])
+        raise InputError([f"{path.name}: no such file"])
+    if not path.is_file():
+        raise InputError([f"{path.name}: is a directory, not a file; expected a CSV, Parquet or TREC file"])
     if path.stat().st_size == 0:
         raise InputError([f"{path.name}: the file is empty; expected a header and data rows"])
     fmt = detect_format(path, kind)

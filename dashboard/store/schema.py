@@ -219,6 +219,8 @@ META_DDL = (
         status VARCHAR, message VARCHAR, loaded_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS segment_columns (
         table_name VARCHAR, column_name VARCHAR, PRIMARY KEY (table_name, column_name))""",
+    # content of each loaded file of a kind without a key, so a copy under another path is recognised
+    """CREATE TABLE IF NOT EXISTS load_hashes (load_id BIGINT, sha256 VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS model_score_range (
         model VARCHAR PRIMARY KEY, lo DOUBLE, hi DOUBLE)""",
     # counts of labelled examples per model x day x segment x score bin. segment_column '' with

@@ -43,3 +43,11 @@ def small_caption() -> str:
     return (f"95% Wilson intervals. Segments with fewer than {svc.MIN_POSITIVES} positives, or fewer than "
             f"{svc.MIN_FLAGGED} labelled rows flagged at this threshold, are marked *small*: read them as "
             "anecdotes, not evidence.")
+
+
+def keep_widgets_in_range(values: dict) -> None:
+    """Reset widgets whose state a `persist` validation has just reset (e.g. a date outside the newly
+    chosen model's range), so no widget is drawn with a value outside its bounds."""
+    for key, value in values.items():
+        if st.session_state.get(state.widget_key(key)) != value:
+            state.set_value(key, value)
