@@ -15,6 +15,7 @@ from dashboard.ui.db import call
 from dashboard.services import thresholds_models as models_svc
 from dashboard.ui import thresholds_opening as opening
 from dashboard.ui import thresholds_picker as picker
+from dashboard.ui import thresholds_roc as roc_ui
 
 st.title("Thresholds")
 st.caption("Predict positive when `score >= threshold`. The slider snaps to the 10,000 bin edges of the "
@@ -133,8 +134,10 @@ st.slider("Threshold", min_value=float(lo), max_value=float(counts.edges[-1]), s
 threshold = snap(st.session_state["thr.t"])
 opening.caption(model, declared, threshold, width)
 i = int(np.clip(round((threshold - lo) / width), 0, 10_000))
+log_fpr = roc_ui.persist(cum.positives, cum.negatives)
 state.sync_url(["thr.model", "thr.compare", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.t", "thr.mode",
-                "thr.floor", "thr.every", picker.SURE_KEY, "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare"])
+                "thr.floor", "thr.every", picker.SURE_KEY, "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare",
+                roc_ui.KEY])
 
 point = clf.operating_point(cum, i)
 exact = call(svc.exact_quality, model, flt)
@@ -185,7 +188,8 @@ if compare and compare != model:
                    "threshold": float(other.edges[j]), "ap": q_other.get("average_precision"), "auc": q_other.get("roc_auc")})
 c1, c2 = st.columns(2)
 c1.plotly_chart(pr_figure(series), width="stretch")
-c2.plotly_chart(roc_figure(series), width="stretch")
+c2.plotly_chart(roc_figure(series, log_fpr), width="stretch")
+roc_ui.toggle(c2)
 if len(series) == 2:
     st.number_input(f"Threshold of {compare}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
                     key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
