@@ -7,8 +7,10 @@ change is, and score drift. Pure numpy, no I/O.
 - Changes are relative: this week / last week - 1; year over year against the same ISO week
   number one year earlier (52 weeks back, which keeps the weekday mix).
 - Whether a change is unusual (the week's verdict) is dashboard.metrics.week_verdict.
-- Score drift is the population stability index over deciles of the reference week's scores:
-  PSI = sum((a - e) * ln(a / e)), shares smoothed by 1e-4 so an empty decile is finite.
+- Score drift is the population stability index over deciles of the reference's scores (groups
+  of ~equal reference mass taken on the fine score bins, so a fraud model's scores near 0 still
+  get their ten groups): PSI = sum((a - e) * ln(a / e)), shares floored at 1e-4 so an empty
+  group is finite.
   Conventional reading: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 major shift.
 """
 
@@ -22,6 +24,7 @@ import numpy as np
 
 PSI_EPS = 1e-4
 PSI_MODERATE, PSI_MAJOR = 0.1, 0.25
+PSI_GROUPS = 10
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -77,25 +80,36 @@ def _at(w: np.ndarray, i: int) -> float | None:
     return float(w[i])
 
 
-def decile_edges(reference: np.ndarray, n: int = 10) -> np.ndarray:
-    """Indices into fine bins that split the reference counts into n groups of ~equal mass."""
-    cum = np.cumsum(reference)
-    targets = cum[-1] * np.arange(1, n) / n
-    cuts = np.unique(np.searchsorted(cum, targets, side="right"))
-    return cuts[(cuts > 0) & (cuts < reference.size)]
+def quantile_groups(reference: np.ndarray, n: int = PSI_GROUPS) -> np.ndarray:
+    """Group (0..n-1) of every fine bin, so the reference counts fall into n groups of ~equal mass:
+    group = ceil(n * cum / total) - 1, cum the reference count up to and including the bin. A bin
+    heavier than 1/n of the mass is one group on its own (groups merge, never split a bin); empty
+    bins join the group below. The same rule runs in SQL (dashboard.services.weekly_models)."""
+    ref = np.asarray(reference, dtype=np.int64)
+    cum, total = np.cumsum(ref), int(ref.sum())
+    if total <= 0:
+        return np.zeros(ref.size, dtype=np.int64)
+    return np.clip((n * cum + total - 1) // total - 1, 0, n - 1)
 
 
-def psi(reference: np.ndarray, current: np.ndarray, n: int = 10) -> float | None:
+def psi_from_groups(expected: np.ndarray, actual: np.ndarray) -> float | None:
+    """PSI = sum((a - e) * ln(a / e)) over groups given as counts; shares floored at PSI_EPS."""
+    e, a = np.asarray(expected, dtype=np.float64), np.asarray(actual, dtype=np.float64)
+    if e.sum() <= 0 or a.sum() <= 0:
+        return None
+    e, a = np.maximum(e / e.sum(), PSI_EPS), np.maximum(a / a.sum(), PSI_EPS)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def psi(reference: np.ndarray, current: np.ndarray, n: int = PSI_GROUPS) -> float | None:
     """PSI of `current` against `reference`, both counts over the same fine score bins, grouped
-    into n quantile bins of the reference. None when either is empty."""
+    into n quantile groups of the reference. None when either is empty."""
     ref, cur = np.asarray(reference, dtype=np.float64), np.asarray(current, dtype=np.float64)
     if ref.sum() <= 0 or cur.sum() <= 0:
         return None
-    cuts = decile_edges(ref, n)
-    e = np.add.reduceat(ref, np.r_[0, cuts]) / ref.sum()
-    a = np.add.reduceat(cur, np.r_[0, cuts]) / cur.sum()
-    e, a = np.maximum(e, PSI_EPS), np.maximum(a, PSI_EPS)
-    return float(np.sum((a - e) * np.log(a / e)))
+    g = quantile_groups(ref.astype(np.int64), n)
+    size = int(g.max()) + 1
+    return psi_from_groups(np.bincount(g, ref, size), np.bincount(g, cur, size))
 
 
 def psi_reading(value: float | None) -> str:

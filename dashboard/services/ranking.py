@@ -175,6 +175,25 @@ def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = 
             "overall": overall, "segments": segments}
 
 
+def experiments_for(con, baseline: str, candidate: str) -> list[dict]:
+    """Experiments that tested the same two models (either way round), oldest first."""
+    if not (baseline and candidate) or not catalog.table_exists(con, "experiments"):
+        return []
+    rows = con.execute(
+        "SELECT experiment_id, name, control_model, treatment_model, CAST(end_date AS VARCHAR), "
+        "decision FROM experiments WHERE (control_model = ? AND treatment_model = ?) "
+        "OR (control_model = ? AND treatment_model = ?) ORDER BY start_date, experiment_id",
+        [baseline, candidate, candidate, baseline]).fetchall()
+    keys = ("experiment_id", "name", "control_model", "treatment_model", "end_date", "decision")
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def short_lists(opts: dict, models: list[str], k: int) -> dict[str, int]:
+    """Models whose longest list is shorter than k: at k their @k measures (but P@k) repeat the
+    longest list's, and P@k counts the missing positions as not relevant."""
+    return {m: int(opts["max_list"][m]) for m in models if m and opts["max_list"].get(m, k) < k}
+
+
 def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
     """Share of the catalogue (items any loaded model retrieved) shown in `model`'s top k, per segment.
 

@@ -19,7 +19,7 @@ from dashboard.metrics import weekly as wk
 from dashboard.services import tree as tree_svc
 from dashboard.services import week_verdicts as verdicts
 from dashboard.services.experiments import experiment_report
-from dashboard.services.weekly_models import model_alerts
+from dashboard.services.weekly_models import DriftBaseline, model_alerts
 from dashboard.store import catalog
 from dashboard.store.sqlutil import ident
 
@@ -126,7 +126,8 @@ def _metric_alerts(rows: list[dict]) -> list[dict]:
     return out
 
 
-def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict:
+def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
+                drift_baseline: DriftBaseline | None = None) -> dict:
     weeks = available_weeks(con)
     if not weeks:
         raise ValueError("no daily metrics loaded: the weekly review needs a `daily` file (date, metric, value)")
@@ -139,7 +140,7 @@ def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict
     loaded = tree_svc.load(con)
     starts, series = verdicts.weekly_values(con, end, verdicts.history_weeks(1))
     rows = _metric_rows(loaded.tree, starts, series)
-    alerts = _metric_alerts(rows) + _proxy_alerts(con, end) + model_alerts(con, start, end)
+    alerts = _metric_alerts(rows) + _proxy_alerts(con, end) + model_alerts(con, start, end, drift_baseline)
     return {
         "week": week, "start": start, "end": end, "previous_week": wk.week_label(start - timedelta(days=7)),
         "title": f"Weekly metric review {week} ({start:%d %b} – {end:%d %b %Y})",
@@ -171,10 +172,26 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--week", default=None, help="ISO week, e.g. 2026-W47 (default: the last complete one)")
     parser.add_argument("--out", type=Path, default=None,
                         help="directory to write the week's HTML and PDF report into")
+    parser.add_argument("--drift-baseline", default=None, metavar="FROM:TO",
+                        help="fixed reference of score drift, e.g. 2026-09-28:2026-10-25 "
+                             "(default: each model's first 4 weeks)")
+
+
+def parse_baseline(text: str | None) -> DriftBaseline | None:
+    """'2026-09-28:2026-10-25' -> DriftBaseline; ValueError naming the expected form."""
+    if not text:
+        return None
+    try:
+        lo, hi = (date.fromisoformat(x.strip()) for x in text.split(":"))
+    except ValueError:
+        raise ValueError(f"--drift-baseline {text!r} should look like 2026-09-28:2026-10-25 (FROM:TO dates)") from None
+    if hi < lo:
+        raise ValueError(f"--drift-baseline {text!r}: TO is before FROM")
+    return DriftBaseline(lo, hi)
 
 
 def report(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> dict:
-    review = week_review(con, args.week)
+    review = week_review(con, args.week, parse_baseline(getattr(args, "drift_baseline", None)))
     if args.out is not None:
         from dashboard.export.weekly import write_reports
 
