@@ -14,6 +14,7 @@ from dashboard.ui.charts_thresholds import cost_figure, pr_figure, roc_figure
 from dashboard.ui.db import call
 from dashboard.ui.text import md
 from dashboard.services import thresholds_models as models_svc
+from dashboard.ui import thresholds_drift as drift_ui
 from dashboard.ui import thresholds_opening as opening
 from dashboard.ui import thresholds_picker as picker
 from dashboard.ui import thresholds_roc as roc_ui
@@ -61,6 +62,9 @@ with st.sidebar:
 
 focus_col, _, focus_val = focus.partition("=")
 flt = svc.Filter(date_from, date_to, focus_col, focus_val)
+if drift_ui.choose_view() == "drift":
+    drift_ui.draw(model, focus_col, focus_val, drift_ui.current_threshold(model, call(models_svc.declared)))
+    st.stop()
 counts = call(svc.counts, model, flt, by)
 lo, hi, width = counts.lo, counts.hi, (counts.hi - counts.lo) / 10_000
 cum = svc.cumulative(counts.overall)
