@@ -3,10 +3,6 @@ and no temporary paths of uploads."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-from dashboard.services import overview
 from dashboard.services import weekly
 from dashboard.store.connection import connect
 from tests.apptest import run_page
@@ -37,17 +33,7 @@ def test_data_page_tables_are_whole(app_env):
     assert "fraud-v1" in models and "search-v3" in models  # whole names in a wrapping table, not cut cells
 
 
-def test_load_history_names_files_and_drops_removed_temporary_paths(tmp_path):
-    kept = tmp_path / "kept.csv"
-    kept.write_text("x")
-    gone_upload = Path(tempfile.gettempdir()) / "tmpabc123" / "upload.parquet"
-    rows = [{"load": 3, "kind": "daily", "table": "daily_metrics", "source": str(kept), "rows": 5, "loaded_at": "t"},
-            {"load": 2, "kind": "predictions", "table": "predictions", "source": str(gone_upload), "rows": 9,
-             "loaded_at": "t"},
-            {"load": 1, "kind": "run", "table": "runs", "source": "/data/old/run.trec", "rows": 1, "loaded_at": "t"}]
-    out = overview.readable_history(rows)
-    assert [r["file"] for r in out] == ["kept.csv", "upload.parquet", "run.trec"]
-    assert out[0]["from"] == str(tmp_path)
-    assert out[1]["from"] == "uploaded on the Data page"
-    assert out[2]["from"] == "no longer at /data/old"
-    assert all("tmpabc123" not in str(v) for r in out for v in r.values())
+def test_load_history_lists_file_names_not_server_paths(app_env):
+    at = run_page("data.py")
+    history = at.dataframe[-1].value
+    assert len(history) and not any("/" in str(s) for s in history["source"])

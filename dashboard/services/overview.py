@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 
@@ -88,26 +86,6 @@ def load_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict]:
         "ORDER BY load_id DESC LIMIT ?", [limit]
     ).fetchall()
     return [dict(zip(("load", "kind", "table", "source", "rows", "loaded_at"), r)) for r in rows]
-
-
-def readable_history(history: list[dict]) -> list[dict]:
-    """Load history for a reader: the file's name, and its folder only while the file is still
-    there (an upload's temporary copy is removed right after its load)."""
-    tmp = Path(tempfile.gettempdir()).resolve()
-    out = []
-    for h in history:
-        source = Path(str(h["source"]))
-        if "://" in str(h["source"]) or str(h["source"]).startswith(("table:", "(")):  # a URL or a lake table
-            where = str(h["source"])
-        elif source.exists():
-            where = str(source.parent)
-        elif tmp in source.resolve().parents:
-            where = "uploaded on the Data page"
-        else:
-            where = "no longer at " + str(source.parent)
-        rest = {k: v for k, v in h.items() if k != "source"}
-        out.append({"load": rest.pop("load"), "file": source.name, "from": where, **rest})
-    return out
 
 
 def segment_values(con: duckdb.DuckDBPyConnection, table: str, column: str, limit: int = 12) -> list[tuple[str, int]]:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.paths import PAGES_DIR
 from dashboard.ui.app_pages import available_pages
+from dashboard.ui.auth import require_login
 from dashboard.ui.db import db_path
 
 def _home_alias(home):
@@ -32,8 +33,9 @@ def main() -> None:
             sections[section].append(st.Page(_home_alias(page), title=title, icon=icon, url_path=url,
                                              visibility="hidden"))
     nav = st.navigation(sections)
+    require_login()
     if not db_path().exists():
-        st.error(f"No database at `{db_path()}`. Build the demo with `python -m dashboard demo` "
+        st.error(f"No database `{db_path().name}` on the server. Build the demo with `python -m dashboard demo` "
                  "or load your files with `python -m dashboard ingest`.")
         st.stop()
     st.sidebar.caption(f"Database: `{db_path().name}`")
