@@ -13,6 +13,7 @@ from dashboard.ui.app_pages import available_pages
 from dashboard.ui.auth import require_login
 from dashboard.ui.db import db_path
 
+
 def _home_alias(home):
     def go_home() -> None:
         st.switch_page(home)
