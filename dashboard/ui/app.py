@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.paths import PAGES_DIR
 from dashboard.ui.app_pages import available_pages
+from dashboard.ui.auth import require_login
 from dashboard.ui.db import db_path
 
 def main() -> None:
@@ -20,8 +21,9 @@ def main() -> None:
                        default=(script == "home.py"))
         sections.setdefault(section, []).append(page)
     nav = st.navigation(sections)
+    require_login()
     if not db_path().exists():
-        st.error(f"No database at `{db_path()}`. Build the demo with `python -m dashboard demo` "
+        st.error(f"No database `{db_path().name}` on the server. Build the demo with `python -m dashboard demo` "
                  "or load your files with `python -m dashboard ingest`.")
         st.stop()
     st.sidebar.caption(f"Database: `{db_path().name}`")
