@@ -14,7 +14,8 @@ from dashboard.ui.auth import require_login
 from dashboard.ui.db import db_path
 
 def main() -> None:
-    st.set_page_config(page_title="Offline → online", page_icon=":material/insights:", layout="wide")
+    # an emoji favicon is drawn in the browser; a :material: one is fetched from fonts.gstatic.com
+    st.set_page_config(page_title="Offline → online", page_icon="📈", layout="wide")
     sections: dict[str, list] = {}
     for script, title, icon, section, url in available_pages():
         page = st.Page(str(PAGES_DIR / script), title=title, icon=icon, url_path=url,
