@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--model", help="model name for a run file (default: the TREC tag / model column)")
     ingest.add_argument("--replace", action="store_true",
                         help="overwrite stored rows with the same keys (predictions: same models)")
+    ingest.add_argument("--encoding", default=None,
+                        help="text encoding of a CSV/TREC file that is not UTF-8 (e.g. latin-1, cp1252; "
+                             "UTF-16 is recognised by its byte-order mark)")
+    ingest.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                        help="how long to wait for other processes to release the database (default 60)")
     _add_db(ingest)
 
     serve = sub.add_parser("serve", help="start the dashboard")
@@ -121,16 +126,22 @@ def _demo(args) -> int:
 
 
 def _ingest(args) -> int:
+    from dashboard.store.connection import StoreBusy
     from dashboard.store.ingest import ingest_file
     from dashboard.store.readers import InputError
 
     try:
-        result = ingest_file(args.db, args.kind, args.path, model=args.model, replace=args.replace)
+        result = ingest_file(args.db, args.kind, args.path, model=args.model, replace=args.replace,
+                             encoding=args.encoding, wait_seconds=args.wait,
+                             on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except InputError as exc:
         print(f"refused: {args.path} was not loaded; the database is unchanged.", file=sys.stderr)
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
+    except StoreBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
     print(f"loaded {result.rows} rows from {result.source} into {result.table} "
           f"in {result.seconds:.1f} s" + (f" (segments: {', '.join(result.segment_columns)})"
                                           if result.segment_columns else ""))

@@ -12,8 +12,9 @@ Gates file (see data/gates.yaml):
         metric: recall@precision>=0.95    # classification: auc, average_precision,
                                           #   recall@precision>=X, precision@recall>=X
                                           #   (from prediction_bins);
-                                          # ranking: ndcg@K, mrr@K, recall@K (per query,
-                                          #   from rankings + qrels: dashboard/gates_ranking.py)
+                                          # ranking: ndcg@K, mrr@K, recall@K, precision@K,
+                                          #   map@K, hit@K, map, rprec (per query, from
+                                          #   rankings + qrels: dashboard/gates_ranking.py)
         baseline: fraud-v1                # model names as loaded
         candidate: fraud-v2
         max_drop: 0.01                    # fail if candidate < baseline - 0.01 (1 point)
@@ -23,6 +24,8 @@ Gates file (see data/gates.yaml):
         min_size: 100                     # segments smaller than this are reported, not judged
         no_significant_drop: true         # ranking only: paired t-test over queries, BH across
         alpha: 0.05                       #   the gate's segments, fail if significantly lower
+        relevance_level: 1                # ranking only: grade >= N is relevant (trec_eval -l N)
+        all_queries: false                # ranking only: every judged query, missing = 0 (-c)
       - name: Offline NDCG of E045 did not fall
         experiment: E045                  # compare offline_results control vs treatment instead
         metric: ndcg@10
@@ -51,8 +54,8 @@ from dashboard.metrics.gate_stats import classification_metric, parse_classifica
 from dashboard.store import catalog
 
 GATE_KEYS = ("name", "metric", "baseline", "candidate", "experiment", "max_drop", "max_relative_drop",
-             "min_value", "segments", "min_size", "no_significant_drop", "alpha")
-RANKING = re.compile(r"^(ndcg|mrr|recall|precision|map)@(\d+)$", re.IGNORECASE)
+             "min_value", "segments", "min_size", "no_significant_drop", "alpha", "relevance_level", "all_queries")
+RANKING = re.compile(r"^(ndcg|mrr|recall|precision|p|map|hit)@(\d+)$|^(map|rprec|mrr)$", re.IGNORECASE)
 
 
 @dataclass
@@ -70,6 +73,8 @@ class Gate:
     min_size: int = 0
     no_significant_drop: bool = False
     alpha: float = 0.05
+    relevance_level: int = 1  # ranking: grade >= this is relevant (trec_eval -l)
+    all_queries: bool = False  # ranking: every judged query, a missing one as 0 (trec_eval -c)
 
     @property
     def family(self) -> str:
@@ -156,6 +161,13 @@ def parse_gates(text: str, source: str = "<string>") -> list[Gate]:
     return gates
 
 
+def _whole(value, label: str, problems: list[str]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problems.append(f"{label}: `relevance_level:` must be a whole number >= 1, got {value!r}")
+        return 1
+    return value
+
+
 def _gate(d: dict, line: int, where: str, problems: list[str]) -> Gate | None:
     label = f"{where}: gate {d.get('name') or d.get('metric') or '?'!r}"
     for key in d:
@@ -179,14 +191,17 @@ def _gate(d: dict, line: int, where: str, problems: list[str]) -> Gate | None:
     gate = Gate(name=str(d.get("name") or d["metric"]), metric=d["metric"], line=line,
                 baseline=d.get("baseline"), candidate=d.get("candidate"), experiment=d.get("experiment"),
                 segments=d.get("segments"), min_size=int(d.get("min_size", 0) or 0),
-                no_significant_drop=bool(d.get("no_significant_drop", False)), **numbers)
+                no_significant_drop=bool(d.get("no_significant_drop", False)),
+                relevance_level=_whole(d.get("relevance_level", 1), label, problems),
+                all_queries=bool(d.get("all_queries", False)), **numbers)
     if gate.experiment is None and not (isinstance(gate.baseline, str) and isinstance(gate.candidate, str)):
         problems.append(f"{label}: needs `baseline:` and `candidate:` model names (or `experiment:`)")
     if gate.family == "classification":
         try:
             parse_classification_metric(gate.metric)
         except ValueError as exc:
-            problems.append(f"{label}: {exc}; ranking metrics are ndcg@K, mrr@K, recall@K")
+            problems.append(f"{label}: {exc}; ranking metrics are ndcg@K, mrr@K, recall@K, "
+                            "precision@K, map@K, hit@K, map, rprec")
         if gate.no_significant_drop:
             problems.append(f"{label}: no_significant_drop needs per-query values (ranking metrics); "
                             "use max_drop for classification metrics")
@@ -344,7 +359,8 @@ def _ranking_checks(con, gate: Gate) -> list[Check]:
 
     seg_cols = _segment_columns(gate, catalog.segment_columns(con, "queries"))
     checks = []
-    for key, stats in per_query_pairs(con, gate.metric, gate.baseline, gate.candidate, seg_cols).items():
+    for key, stats in per_query_pairs(con, gate.metric, gate.baseline, gate.candidate, seg_cols,
+                                      level=gate.relevance_level, all_queries=gate.all_queries).items():
         base_stats, cand_stats, diff = stats
         test = paired(diff, gate.alpha)
         checks.append(Check(key, base_stats.mean, cand_stats.mean, size=diff.n, p_value=test.p_value,

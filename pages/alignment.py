@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard.services import alignment as svc
 from dashboard.ui import state
 from dashboard.ui.charts_alignment import leaderboard_figure, scatter_figure
@@ -15,7 +16,7 @@ def label(spec: str) -> str:
 
 
 def pct(v, digits=2) -> str:
-    return "n/a" if v is None else f"{v:+.{digits}%}"
+    return fmt.change(v)
 
 
 def corrected(v) -> str:
@@ -24,9 +25,9 @@ def corrected(v) -> str:
     return f"{v:.2f} (clipped)" if abs(v) >= 0.9999 else f"{v:.2f}"
 
 
-def interval(pair, fmt="{:+.2f}") -> str:
-    lo, hi = pair
-    return "n/a" if lo is None else f"[{fmt.format(lo)}, {fmt.format(hi)}]"
+def interval(pair, style="{:+.2f}") -> str:
+    """'[a, b]' (dashboard/format.py): relative lifts when `style` is a percent, else correlations."""
+    return fmt.interval(*pair, fmt.change if "%" in style else (lambda v: f"{v:+.2f}"))
 
 
 st.title("Online vs offline")
@@ -99,7 +100,7 @@ if broken:
         f"{T} lift": pct(r["online_lift"]),
         "online 95% CI": interval((r["online_ci_low"], r["online_ci_high"]), "{:+.2%}"),
         "significant": "yes" if r["online_loss_significant"] else "no",
-        "disagreement": "" if r["disagreement"] is None else f"{r['disagreement']:.1%}",
+        "disagreement": "" if r["disagreement"] is None else fmt.percent(r["disagreement"]),
     } for r in broken]), hide_index=True, width="stretch")
 else:
     st.success("In no experiment did the proxy win while the target lost.")
@@ -120,7 +121,7 @@ if logged:
         f"{r['experiment_id']} {pct(r['offline_lift'])} "
         f"{interval((r['offline_ci_low'], r['offline_ci_high']), '{:+.2%}')}"
         + ("" if r["offline_typed_lift"] is None else f" (typed: {pct(r['offline_typed_lift'])})")
-        + ("" if r["disagreement"] is None else f", disagreement {r['disagreement']:.1%}")
+        + ("" if r["disagreement"] is None else f", disagreement {fmt.percent(r['disagreement'])}")
         for r in logged))
 
 history = call(svc.history_view, target)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard.metrics.decision import __doc__ as RULES_DOC
 from dashboard.services import experiments as svc
 from dashboard.services.tree import default_tree_path, tree_file_version
@@ -82,7 +83,7 @@ box(f"### {report['headline']}\n\n{reasons}")
 srm = report["srm"]
 if srm:
     (st.error if srm["mismatch"] else st.caption)(
-        f"{srm['n_control']:,} control / {srm['n_treatment']:,} treatment users — {srm['message']}.")
+        f"{fmt.count(srm['n_control'])} control / {fmt.count(srm['n_treatment'])} treatment users — {srm['message']}.")
 
 # ---- the tree, lit where it broke
 if report.get("tree_nodes"):
@@ -107,8 +108,8 @@ if guards:
         mark = {"pass": ":green[:material/check_circle:]", "at risk": ":orange[:material/warning:]",
                 "breached": ":red[:material/cancel:]", "unknown": ":gray[:material/help:]"}[m["guardrail_status"]]
         st.markdown(f"{mark} **{m['guardrail']}** — {m['guardrail_status']}: relative change "
-                    f"{'n/a' if m['relative_lift'] is None else format(m['relative_lift'], '+.1%')}"
-                    + (f", interval [{m['relative_ci_low']:+.1%}, {m['relative_ci_high']:+.1%}]"
+                    f"{fmt.change(m['relative_lift'])}"
+                    + (f", interval {fmt.interval(m['relative_ci_low'], m['relative_ci_high'], fmt.change)}"
                        if m['relative_ci_low'] is not None else ""))
 
 if report["offline"]:

@@ -4,7 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.services import experiments as exp_svc
+from dashboard.metrics.week_verdict import VERDICT_ALPHA
 from dashboard.services import tree as svc
+from dashboard.services import week_verdicts
 from dashboard.ui import state
 from dashboard.ui.charts_tree import history_figure, offline_history_figure, tree_figure
 from dashboard.ui.db import call
@@ -28,11 +30,18 @@ c1.radio("Movement", modes, horizontal=True, key=state.widget_key("mode"), on_ch
 if mode == "experiment":
     c2.selectbox("Experiment", ids, format_func=labels.get, key=state.widget_key("exp"),
                  on_change=state.on_change("exp"))
-else:
-    c2.select_slider("Period (days, compared with the same number of days before)", [7, 14, 28],
+weeks = call(week_verdicts.available_weeks)
+week = state.persist("week", weeks[0] if weeks else "", valid=lambda v: v in weeks or not weeks)
+if mode == "period":
+    p1, p2 = c2.columns(2)
+    p1.select_slider("Period (days, whole weeks, against as many days before)", [7, 14, 28],
                      key=state.widget_key("days"), on_change=state.on_change("days"))
+    if weeks:
+        p2.selectbox("Ending with week", weeks, key=state.widget_key("week"), on_change=state.on_change("week"),
+                     help="ISO weeks (Monday to Sunday); the same week the Weekly review shows.")
 
-view = call(svc.tree_view, tree_path, exp_id if mode == "experiment" else None, days, tree_version=version)
+view = call(svc.tree_view, tree_path, exp_id if mode == "experiment" else None, days, tree_version=version,
+            week=week or None)
 errors = [p for p in view["problems"] if p["severity"] == "error"]
 warnings = [p for p in view["problems"] if p["severity"] == "warning"]
 if errors or warnings:
@@ -50,8 +59,11 @@ node_id = state.persist("node", nodes[0]["id"], valid=lambda v: v in by_id)
 
 if mode == "period" and view.get("window"):
     w = view["window"]
-    st.caption(f"Daily series: mean of {w['cur_start']}..{w['end']} against {w['prev_start']}..{w['prev_end']}. "
-               "Intervals treat days as independent samples (weekly cycles cancel over whole weeks).")
+    st.caption(f"Daily series: mean of {w['cur_start']}..{w['end']} against {w['prev_start']}..{w['prev_end']}, "
+               "judged as the Weekly review judges a week: against the change the same weeks had a year ago and "
+               "the spread of past changes over as many weeks (autocorrelation and the weekday cycle accounted "
+               f"for). In brackets: the usual range of the change; better/worse when it is left, which an "
+               f"unchanged metric does in {VERDICT_ALPHA:.0%} of periods.")
 elif mode == "experiment":
     st.caption("Online nodes: treatment vs control lift (Welch / delta method). Offline nodes: the "
                "treatment model's metric vs the control model's (one value each, no interval).")
@@ -73,7 +85,7 @@ st.selectbox("Node", list(by_id), format_func=lambda i: f"{by_id[i]['name']} ({b
              key=state.widget_key("node"), on_change=state.on_change("node"))
 node = by_id[node_id]
 detail = call(svc.node_detail, tree_path, node_id, tree_version=version)
-state.sync_url(["mode", "exp", "node"] if mode == "experiment" else ["mode", "days", "node"])
+state.sync_url(["mode", "exp", "node"] if mode == "experiment" else ["mode", "days", "week", "node"])
 
 st.subheader(node["name"])
 facts = [f"level **{node['level']}**", f"**{node['direction']}** is better"]

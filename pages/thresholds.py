@@ -6,11 +6,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard.metrics import classification as clf
 from dashboard.services import thresholds as svc
 from dashboard.ui import state
 from dashboard.ui.charts_thresholds import cost_figure, pr_figure, roc_figure
 from dashboard.ui.db import call
+from dashboard.services import thresholds_models as models_svc
+from dashboard.ui import thresholds_opening as opening
+from dashboard.ui import thresholds_picker as picker
+from dashboard.ui import thresholds_roc as roc_ui
 
 st.title("Thresholds")
 st.caption("Predict positive when `score >= threshold`. The slider snaps to the 10,000 bin edges of the "
@@ -24,11 +29,11 @@ if not models:
     st.info("No predictions are loaded. Load a `predictions` file (model, score, label, segments) on the Data page.")
     st.stop()
 segment_columns = list(opts["segments"])
-first_day, last_day = opts["date_range"]
 
 with st.sidebar:
     model = state.persist("thr.model", models[-1], valid=lambda v: v in models)
     st.selectbox("Model", models, key=state.widget_key("thr.model"), on_change=state.on_change("thr.model"))
+    first_day, last_day = opts["model_dates"][model]  # None: this model has no `ts`
     compare = state.persist("thr.compare", "", valid=lambda v: v == "" or v in models)
     st.selectbox("Compare with", [""] + models, key=state.widget_key("thr.compare"),
                  on_change=state.on_change("thr.compare"), format_func=lambda m: m or "(none)")
@@ -44,11 +49,14 @@ with st.sidebar:
     if first_day is not None:
         start = state.persist("thr.from", first_day, date.fromisoformat, valid=lambda d: first_day <= d <= last_day)
         end = state.persist("thr.to", last_day, date.fromisoformat, valid=lambda d: first_day <= d <= last_day)
+        picker.keep_widgets_in_range({"thr.from": start, "thr.to": end})  # another model's range was kept
         st.date_input("From", min_value=first_day, max_value=last_day, key=state.widget_key("thr.from"),
                       on_change=state.on_change("thr.from"))
         st.date_input("To", min_value=first_day, max_value=last_day, key=state.widget_key("thr.to"),
                       on_change=state.on_change("thr.to"))
         date_from, date_to = start, end
+    else:
+        st.caption(f"{model} has no timestamps (`ts`): all its rows are shown, whatever the dates.")
 
 focus_col, _, focus_val = focus.partition("=")
 flt = svc.Filter(date_from, date_to, focus_col, focus_val)
@@ -64,19 +72,21 @@ def snap(t: float) -> float:
     return float(counts.edges[int(np.clip(round((t - lo) / width), 0, 10_000))])
 
 
-threshold = snap(state.persist("thr.t", snap(lo + 0.5 * (hi - lo)), float))
-if st.session_state[state.widget_key("thr.t")] != threshold:
-    state.set_value("thr.t", threshold)
 
 # ---- pickers: each moves the slider to its answer (callbacks run before the slider is drawn)
 mode = state.persist("thr.mode", "precision", valid=lambda v: v in ("precision", "cost", "capacity"))
 floor = state.persist("thr.floor", 0.9, float)
 every = state.persist("thr.every", False, state.parse_bool)
+sure = picker.persist_mode()
 cost_fp = state.persist("thr.cfp", 5.0, float)
 cost_fn = state.persist("thr.cfn", 100.0, float)
 use_value = state.persist("thr.value", False, state.parse_bool)
 budget = state.persist("thr.budget", 50.0, float)
 message = st.session_state.pop("thr.pick_message", None)
+declared = call(models_svc.declared)
+threshold = opening.open_threshold(counts.edges, model, declared, lambda: svc.pick(
+    counts, mode, precision_floor=floor, every_segment=every, guaranteed=sure, cost_fp=cost_fp, cost_fn=cost_fn,
+    use_value=use_value, budget_per_day=budget), snap)
 
 
 def apply_pick() -> None:
@@ -86,7 +96,7 @@ def apply_pick() -> None:
         return value
 
     i = svc.pick(counts, current("thr.mode"), precision_floor=current("thr.floor"),
-                 every_segment=current("thr.every"), cost_fp=current("thr.cfp"), cost_fn=current("thr.cfn"),
+                 every_segment=current("thr.every"), guaranteed=current(picker.SURE_KEY), cost_fp=current("thr.cfp"), cost_fn=current("thr.cfn"),
                  use_value=current("thr.value"), budget_per_day=current("thr.budget"))
     if i is None:
         st.session_state["thr.pick_message"] = "No threshold satisfies this rule; the slider was not moved."
@@ -102,9 +112,7 @@ with st.container(border=True):
                  "capacity": "Review capacity"}.get)
     cols = st.columns([1, 1, 1, 1])
     if mode == "precision":
-        cols[0].number_input("Precision at least", 0.0, 1.0, step=0.01, key=state.widget_key("thr.floor"))
-        cols[1].checkbox("in every segment", key=state.widget_key("thr.every"),
-                         help=f"Segments of '{by}' with at least {svc.MIN_SEGMENT_SIZE} labelled rows must each reach the floor.")
+        picker.precision_inputs(cols, by)
     elif mode == "cost":
         cols[0].number_input("Cost of a false positive", 0.0, step=1.0, key=state.widget_key("thr.cfp"), on_change=state.on_change("thr.cfp"),
                              help="e.g. a legitimate customer blocked, or an analyst's review")
@@ -118,21 +126,22 @@ with st.container(border=True):
     cols[3].button("Move the slider here", on_click=apply_pick, type="primary")
     if message:
         st.warning(message)
+    if mode == "precision":
+        st.caption(picker.pick_statement(floor, sure))
 
 st.slider("Threshold", min_value=float(lo), max_value=float(counts.edges[-1]), step=float(width),
           format="%.4f", key=state.widget_key("thr.t"), on_change=state.on_change("thr.t"))
 threshold = snap(st.session_state["thr.t"])
+opening.caption(model, declared, threshold, width)
 i = int(np.clip(round((threshold - lo) / width), 0, 10_000))
+log_fpr = roc_ui.persist(cum.positives, cum.negatives)
 state.sync_url(["thr.model", "thr.compare", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.t", "thr.mode",
-                "thr.floor", "thr.every", "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare"])
+                "thr.floor", "thr.every", picker.SURE_KEY, "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare",
+                roc_ui.KEY])
 
 point = clf.operating_point(cum, i)
 exact = call(svc.exact_quality, model, flt)
 quality = exact.get("", {})
-
-
-def fmt(x, pct=True):
-    return "n/a" if x is None else (f"{x:.1%}" if pct else f"{x:,.0f}")
 
 
 # ---- the operating point, as a PM reads it
@@ -143,25 +152,25 @@ m[0].metric("Alerts per day", f"{reading['alerts_per_day']:,.1f}",
             help="Predictions at or above the threshold per day, labelled or not: the review team's load.")
 m[1].metric("Legitimate blocked per day", f"{reading['legit_blocked_per_day']:,.1f}", help="False positives per day")
 m[2].metric("Bad cases missed per day", f"{reading['bad_missed_per_day']:,.1f}", help="False negatives per day")
-m[3].metric("Money caught per day", f"${reading['value_caught_per_day']:,.0f}",
+m[3].metric("Money caught per day", fmt.money(reading["value_caught_per_day"]),
             help="Sum of `value` of true positives per day")
-m[4].metric("Money missed per day", f"${reading['value_missed_per_day']:,.0f}",
+m[4].metric("Money missed per day", fmt.money(reading["value_missed_per_day"]),
             help="Sum of `value` of positives below the threshold per day")
 m = st.columns(6)
-m[0].metric("Precision", fmt(point["precision"]))
-m[1].metric("Recall", fmt(point["recall"]))
-m[2].metric("F1", fmt(point["f1"]))
-m[3].metric("False-positive rate", "n/a" if point["fpr"] is None else f"{point['fpr']:.3%}")
+m[0].metric("Precision", fmt.percent(point["precision"]))
+m[1].metric("Recall", fmt.percent(point["recall"]))
+m[2].metric("F1", fmt.percent(point["f1"]))
+m[3].metric("False-positive rate", fmt.percent(point["fpr"]))
 how = ("Exact, from the raw scores of the filtered rows." if quality.get("exact", True) else
-       "From the 10,000 score bins (each bin read as one tied score; typically within 1e-4 of exact): only "
+       "From the 10,000 score bins (each bin read as one tied score; typically within 0.0001 of exact): only "
        "summaries of this model are loaded. The exact value needs its raw rows.")
 m[4].metric("Average precision" + ("" if quality.get("exact", True) else " (binned)"),
-            "n/a" if quality.get("average_precision") is None else f"{quality['average_precision']:.3f}", help=how)
+            fmt.score(quality.get("average_precision")), help=how)
 m[5].metric("ROC AUC" + ("" if quality.get("exact", True) else " (binned)"),
-            "n/a" if quality.get("roc_auc") is None else f"{quality['roc_auc']:.3f}", help=how)
+            fmt.score(quality.get("roc_auc")), help=how)
 if point["predicted_positive_rate"] is not None:
-    st.caption(f"{point['predicted_positive_rate']:.2%} of labelled traffic is predicted positive; "
-               f"{point['positives']:,} positives and {point['negatives']:,} negatives are labelled in this view.")
+    st.caption(f"{fmt.percent(point['predicted_positive_rate'])} of labelled traffic is predicted positive; "
+               f"{fmt.count(point['positives'])} positives and {fmt.count(point['negatives'])} negatives are labelled in this view.")
 st.dataframe(pd.DataFrame({"predicted positive": [point["tp"], point["fp"]],
                            "predicted negative": [point["fn"], point["tn"]]},
                           index=["actual positive", "actual negative"]), width=420)
@@ -170,21 +179,23 @@ st.dataframe(pd.DataFrame({"predicted positive": [point["tp"], point["fp"]],
 series = [{"name": model, "curve": svc.curves(counts), "point": point, "threshold": threshold,
            "ap": quality.get("average_precision"), "auc": quality.get("roc_auc")}]
 if compare and compare != model:
-    other = call(svc.counts, compare, flt, "")
-    t_other = state.persist("thr.t_compare", threshold, float)
+    flt_other = flt if opts["model_dates"][compare][0] is not None else svc.undated(flt)
+    other = call(svc.counts, compare, flt_other, "")
+    t_other = state.persist("thr.t_compare", declared.get(compare, {}).get("threshold", threshold), float)
     j = svc.threshold_index(other, t_other)
-    q_other = call(svc.exact_quality, compare, flt).get("", {})
+    q_other = call(svc.exact_quality, compare, flt_other).get("", {})
     series.append({"name": compare, "curve": svc.curves(other), "point": clf.operating_point(svc.cumulative(other.overall), j),
                    "threshold": float(other.edges[j]), "ap": q_other.get("average_precision"), "auc": q_other.get("roc_auc")})
 c1, c2 = st.columns(2)
 c1.plotly_chart(pr_figure(series), width="stretch")
-c2.plotly_chart(roc_figure(series), width="stretch")
+c2.plotly_chart(roc_figure(series, log_fpr), width="stretch")
+roc_ui.toggle(c2)
 if len(series) == 2:
     st.number_input(f"Threshold of {compare}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
                     key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
     d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
     if d["available"]:
-        st.info(f"**The two models decide differently on {d['rate']:.2%} of traffic** "
+        st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
                 f"({d['only_a']:,} rows flagged only by {model}, {d['only_b']:,} only by {compare}, "
                 f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")
     else:
@@ -204,8 +215,7 @@ if mode == "cost":
 # ---- per segment
 if by and counts.segments:
     st.subheader(f"The same threshold by {by}")
-    st.caption(f"95% Wilson intervals. Segments with fewer than {svc.MIN_SEGMENT_SIZE} labelled rows are marked "
-               "*small*: read them as anecdotes, not evidence.")
+    st.caption(picker.small_caption())
     seg_exact = call(svc.exact_quality, model, flt, by)
     rows = []
     for r in svc.segment_rows(counts, i):
@@ -214,8 +224,8 @@ if by and counts.segments:
             by: r["value"] + (" (small)" if r["small"] else ""),
             "labelled": r["positives"] + r["negatives"], "positives": r["positives"],
             "tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "tn": r["tn"],
-            "precision": r["precision"], "precision 95% CI": "n/a" if pci[0] is None else f"{pci[0]:.1%} – {pci[1]:.1%}",
-            "recall": r["recall"], "recall 95% CI": "n/a" if rci[0] is None else f"{rci[0]:.1%} – {rci[1]:.1%}",
+            "precision": r["precision"], "precision 95% CI": fmt.interval(pci[0], pci[1], fmt.percent),
+            "recall": r["recall"], "recall 95% CI": fmt.interval(rci[0], rci[1], fmt.percent),
             "FPR": r["fpr"], "flagged": r["flagged"],
             "AP": seg_exact.get(r["value"], {}).get("average_precision"),
             "ROC AUC": seg_exact.get(r["value"], {}).get("roc_auc"),
@@ -223,8 +233,9 @@ if by and counts.segments:
     frame = pd.DataFrame(rows)
     overall_precision = point["precision"] or 0
     st.dataframe(
-        frame.style.format({"precision": "{:.1%}", "recall": "{:.1%}", "FPR": "{:.3%}", "AP": "{:.3f}",
-                            "ROC AUC": "{:.3f}"}, na_rep="n/a")
+        frame.style.format({"precision": fmt.percent, "recall": fmt.percent, "FPR": fmt.percent, "AP": fmt.score,
+                            "ROC AUC": fmt.score, **{c: fmt.count for c in ("labelled", "positives", "tp", "fp",
+                                                                          "fn", "tn", "flagged")}}, na_rep="n/a")
         .apply(lambda col: ["background-color: #fee2e2" if v is not None and v < 0.6 * overall_precision else ""
                             for v in col], subset=["precision"]),
         hide_index=True, width="stretch")

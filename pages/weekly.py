@@ -4,7 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.export import figures
-from dashboard.export.format import pct, value, z
+from dashboard.export.format import pct, value
+from dashboard.format import change, interval
+from dashboard.metrics.week_verdict import ALERT_ALPHA, VERDICT_ALPHA
 from dashboard.paths import PAGES_DIR
 from dashboard.services import weekly as svc
 from dashboard.ui import state
@@ -34,18 +36,25 @@ state.sync_url(["week", "week.metric"])
 st.title(review["title"])
 export_buttons(review)
 
-moved = [r for r in metrics if r["status"] in ("worse", "better")]
+moved = [r for r in metrics if r["status"] in ("worse", "better", "unusual")]
 st.markdown("**" + ("; ".join(f"{r['name']} {pct(r['wow'])} ({r['status']})" for r in moved[:4])
-                    or "Nothing moved beyond its usual week-to-week variation") + "**")
-st.caption("Ordered by how unusual the change is: z = this week's change against the metric's own last 26 "
-           "weekly changes (median and MAD, so past holidays and outages do not mask a real move). Weekly value = "
-           "mean of the daily values. *worse*/*better*: |z| ≥ 2 in the metric's bad/good direction (from the "
-           "metric tree).")
+                    or "Nothing moved beyond its usual range this week") + "**")
+false = review["expected_false"]
+st.caption(
+    "Each metric's week is judged against what was expected: the change the same week had a year ago (holidays "
+    "and seasons cancel) and the spread of its past weekly changes (a year of them, so autocorrelation and "
+    "outliers are in the reference). *better*/*worse*: the change left its usual range (an unchanged metric does "
+    f"so in {VERDICT_ALPHA:.0%} of weeks); alerts: beyond the {ALERT_ALPHA:.0%} threshold in the bad direction. "
+    f"With {len(metrics)} metrics, expect about {false['verdicts']:.1f} better/worse readings and "
+    f"{false['alerts']:.2f} alerts a week by chance alone"
+    + (f" (one false alert every {1 / false['alerts']:.0f} weeks)" if false["alerts"] else "")
+    + ". Weekly value = mean of the daily values; ordered by how unusual.")
 table = pd.DataFrame([{
-    "metric": r["name"], "level": r["level"], "this week": value(r["value"]),
-    "vs last week": pct(r["wow"]), "vs a year ago": pct(r["yoy"]), "z": z(r["z"]),
+    "metric": r["name"], "level": r["level"], "this week": value(r["value"], r.get("unit")),
+    "vs last week": pct(r["wow"]), "expected": pct(r["expected"]),
+    "usual range": interval(r["usual_low"], r["usual_high"], change),
+    "vs a year ago": pct(r["yoy"]),
     "last 12 weeks": [v for v in r["sparkline"] if v is not None], "reading": r["status"],
-    "guardrail": "" if not r["guardrail"] else ("breached" if r["guardrail"]["breached"] else "ok"),
 } for r in metrics])
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"last 12 weeks": st.column_config.LineChartColumn("last 12 weeks", width="medium")})

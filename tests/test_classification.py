@@ -154,3 +154,36 @@ def test_wilson_interval_matches_statsmodels_formula_and_edges():
     assert clf.wilson_interval(0, 0) == (None, None)
     lo, hi = clf.wilson_interval(0, 20)
     assert lo == 0.0 and 0 < hi < 0.2
+
+
+def test_guaranteed_pick_uses_the_wilson_lower_bound_against_scipy_and_brute_force():
+    from scipy.stats import binomtest
+
+    rng = np.random.default_rng(3)
+    y = rng.random(800) < 0.2
+    score = np.round(rng.beta(1 + 3 * y, 3 - 1.5 * y), 2)  # heavy ties
+    bins = assign_bins(score, 0.0, 1.0, 100)
+    c = clf.cumulate(np.bincount(bins[y], minlength=101), np.bincount(bins[~y], minlength=101))
+    lower = clf.precision_lower_bound(c)
+    for i in range(0, 101, 7):
+        k, n = int(c.tp[i]), int(c.tp[i] + c.fp[i])
+        if n == 0:
+            assert np.isnan(lower[i])
+            continue
+        oracle = binomtest(k, n).proportion_ci(0.95, method="wilson").low
+        assert lower[i] == pytest.approx(oracle, abs=1e-12)
+    for floor in (0.5, 0.6, 0.7):
+        got = clf.best_recall_at_precision(c, floor, guaranteed=True)
+        ok = [i for i in range(101) if c.tp[i] + c.fp[i] > 0 and lower[i] >= floor]
+        best = max(c.tp[i] for i in ok)
+        assert got == max(i for i in ok if c.tp[i] == best)
+        estimate = clf.best_recall_at_precision(c, floor)
+        assert estimate <= got  # a floor on the lower bound can only raise the threshold
+        assert lower[got] >= floor
+
+
+def test_a_segment_flagging_few_rows_is_not_judged():
+    c = clf.cumulate([10, 10, 0], [10, 0, 0])  # precision 0.67, 1.0, n/a
+    few = clf.cumulate([0, 0, 2], [0, 10, 3])  # flags 15 rows at edge 1: precision 0.13
+    assert clf.best_recall_at_precision(c, 0.9, [few]) is None
+    assert clf.best_recall_at_precision(c, 0.9, [few], min_flagged=30) == 1

@@ -1,5 +1,6 @@
-"""Experiment statistics against independent oracles: scipy's Welch test, a delta method written
-here in matrix form from raw values, scipy's chi-square and BH, and a coverage simulation."""
+"""Experiment statistics against independent oracles: scipy's Welch test, Fieller's interval found
+here by root-finding its pivot (and its textbook closed form), a delta method written here in
+matrix form from raw values, scipy's chi-square and BH, and a coverage simulation."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 from dashboard.metrics.experiments import (
     SuffStats,
     benjamini_hochberg,
     compare,
+    delta_relative_interval,
+    fieller_relative_interval,
     srm_test,
 )
 
@@ -54,19 +57,96 @@ def test_absolute_lift_matches_scipy_welch(case):
     assert r.df == pytest.approx(raw.df, rel=1e-9)
 
 
+def _fieller_oracle(m_c, s2_c, m_t, s2_t, q):
+    """Fieller's set {R : (m_t - R m_c)^2 <= q^2 (s2_t + R^2 s2_c)} found by root-finding the pivot
+    outward from R = m_t / m_c (no quadratic formula), mapped to (R - 1) * sign(m_c); None when the
+    set is unbounded (the pivot never reaches q on one side)."""
+    def excess(r):
+        return (m_t - r * m_c) ** 2 - q * q * (s2_t + r * r * s2_c)
+
+    r0 = m_t / m_c
+    ends = []
+    for direction in (-1.0, 1.0):
+        step = max(abs(r0), 1.0) * 1e-3
+        while excess(r0 + direction * step) < 0:
+            step *= 2
+            if step > 1e12:
+                return None
+        a, b = sorted((r0, r0 + direction * step))
+        ends.append(optimize.brentq(excess, a, b, xtol=1e-15, rtol=1e-14) if excess(r0) < 0 else r0)
+    lo, hi = ends
+    return (lo - 1, hi - 1) if m_c > 0 else (1 - hi, 1 - lo)
+
+
 @pytest.mark.parametrize("case", RNG_CASES)
-def test_relative_lift_matches_independent_delta_method(case):
+def test_relative_lift_matches_independent_fieller_and_delta_se(case):
     c, t = _raw(*case)
     r = compare(SuffStats.from_values(c), SuffStats.from_values(t), alpha=0.1)
     rel, se = _delta_oracle(c, t)
-    df = stats.ttest_ind(t, c, equal_var=False).df
-    q = stats.t.ppf(0.95, df)
+    raw = stats.ttest_ind(t, c, equal_var=False)
+    q = stats.t.ppf(0.95, raw.df)
     assert r.relative_lift == pytest.approx(rel, rel=1e-9)
-    assert r.relative_se == pytest.approx(se, rel=1e-9)
-    assert (r.relative_ci_low, r.relative_ci_high) == pytest.approx((rel - q * se, rel + q * se), rel=1e-8)
-    assert r.relative_p_value == pytest.approx(2 * stats.t.sf(abs(rel / se), df), rel=1e-7)
+    assert r.relative_se == pytest.approx(se, rel=1e-9)  # delta-method se, kept for weighting
+    ref = _fieller_oracle(c.mean(), c.var(ddof=1) / c.size, t.mean(), t.var(ddof=1) / t.size, q)
+    if ref is None:
+        assert r.relative_ci_low is None and "not estimable" in r.note
+    else:
+        assert (r.relative_ci_low, r.relative_ci_high) == pytest.approx(ref, rel=1e-8, abs=1e-12)
+        assert r.relative_ci_low <= r.relative_lift <= r.relative_ci_high
+    # Fieller's test of "no relative change" is Welch's test: one p-value, one verdict
+    assert r.relative_p_value == pytest.approx(raw.pvalue, rel=1e-7)
     # the sign of the relative lift is the sign of the absolute lift, negative means included
     assert math.copysign(1, r.relative_lift) == math.copysign(1, r.lift)
+
+
+def test_fieller_against_textbook_closed_form_and_known_values():
+    # Fieller (1954) in the textbook form with g = q^2 s2_c / m_c^2 (e.g. Franz 2007, eq. 4):
+    # R = [R0 -/+ (q/m_c) sqrt(s2_t + R0^2 s2_c - g s2_t)] / (1 - g), R0 = m_t / m_c
+    m_c, s2_c, m_t, s2_t, q = 2.0, 0.09, 2.3, 0.16, 1.96
+    g = q * q * s2_c / m_c ** 2
+    r0 = m_t / m_c
+    half = q / m_c * math.sqrt(s2_t + r0 * r0 * s2_c - g * s2_t)
+    expected = ((r0 - half) / (1 - g) - 1, (r0 + half) / (1 - g) - 1)
+    assert fieller_relative_interval(m_c, s2_c, m_t, s2_t, q) == pytest.approx(expected, rel=1e-12)
+    # no noise in the control: Fieller is the delta interval (m_t +- q se_t) / m_c - 1
+    assert fieller_relative_interval(2.0, 0.0, 2.3, 0.16, q) == pytest.approx((0.15 - q * 0.2, 0.15 + q * 0.2))
+    # noisy control: the interval is asymmetric, longer on the side of small control means
+    lo, hi = fieller_relative_interval(1.0, 0.04, 1.0, 0.04, 1.96)
+    assert hi - 0 > 0 - lo > 0
+    # the delta method stays symmetric there: the shape Fieller adds
+    d_lo, d_hi = delta_relative_interval(1.0, 0.04, 1.0, 0.04, 1.96)
+    assert d_hi == pytest.approx(-d_lo)
+
+
+@pytest.mark.parametrize("m_c", [0.0, 1e-9, 0.05, -0.05, 0.39])
+def test_control_mean_near_zero_is_not_estimable_never_a_wrong_number(m_c):
+    # se(control mean) 0.2: any |m_c| <= 1.96 * 0.2 = 0.392 leaves the ratio unbounded
+    assert fieller_relative_interval(m_c, 0.04, 1.0, 0.01, 1.96) is None
+    assert _fieller_oracle(m_c, 0.04, 1.0, 0.01, 1.96) is None if m_c != 0 else True
+    n = 100  # sufficient statistics with this control mean and se 0.2 (sd 2)
+    control = SuffStats(n, m_c * n, 4.0 * (n - 1) + m_c * m_c * n)
+    r = compare(control, SuffStats(n, 100.0, 1.0 * (n - 1) + 100.0))
+    assert r.relative_ci_low is None and r.relative_ci_high is None
+    if m_c != 0:
+        assert "not estimable" in r.note and r.relative_lift is not None and r.noisy_control
+    assert r.ci_low is not None and r.p_value is not None  # the absolute lift is still there
+
+
+def test_noisy_control_is_flagged_above_ten_percent():
+    n = 400  # sd 2 -> se 0.1
+    quiet = compare(SuffStats(n, 1.05 * n, 4.0 * (n - 1) + 1.05 ** 2 * n), SuffStats(n, 1.1 * n, 4.0 * (n - 1) + 1.21 * n))
+    noisy = compare(SuffStats(n, 0.95 * n, 4.0 * (n - 1) + 0.95 ** 2 * n), SuffStats(n, 1.1 * n, 4.0 * (n - 1) + 1.21 * n))
+    assert quiet.control_relative_se == pytest.approx(0.1 / 1.05) and not quiet.noisy_control
+    assert noisy.control_relative_se == pytest.approx(0.1 / 0.95) and noisy.noisy_control
+    assert "noisy control mean" in noisy.note and "noisy control" not in quiet.note
+
+
+def test_relative_interval_excludes_zero_exactly_when_welch_does():
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        c, t = rng.exponential(1.0, 60), rng.exponential(rng.uniform(0.8, 1.4), 60)
+        r = compare(SuffStats.from_values(c), SuffStats.from_values(t))
+        assert (r.p_value < 0.05) == (not r.relative_ci_low <= 0 <= r.relative_ci_high)
 
 
 def test_hand_computed_sufficient_statistics():

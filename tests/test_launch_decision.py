@@ -95,10 +95,24 @@ def test_guardrail_with_zero_control_mean_is_unknown_and_holds():
 
 
 def test_absolute_guardrail_on_a_higher_is_better_metric():
-    m = MetricInput("task_success", cmp(0.60, 0.585, 0.49), "higher", "task", max_absolute_change=0.01)
+    m = MetricInput("task_success", cmp(0.60, 0.585, 0.49, n=200_000), "higher", "task",
+                    max_absolute_change=0.01)
     g = check_guardrail(m, DecisionRules())
     assert g.status == "breached" and g.worse_change == pytest.approx(0.015)
     assert "task_success may fall by at most 0.01 (absolute)" == g.bound
+
+
+def test_guardrail_estimate_past_the_limit_but_not_shown_is_investigated_not_rolled_back():
+    # -0.015 against a 0.01 limit, but the 95% interval reaches back to about -0.005: not shown
+    m = MetricInput("task_success", cmp(0.60, 0.585, 0.49), "higher", "task", max_absolute_change=0.01)
+    g = check_guardrail(m, DecisionRules())
+    assert g.status == "at risk" and g.over_limit and "the breach is not shown" in g.detail
+    d = decide([retention(0.41), m])
+    assert d.verdict == "hold" and d.headline == "Hold: investigate" and d.investigate == ("task_success",)
+    assert d.broken == ()
+    # the estimate rule keeps the old meaning: the estimate past the limit is a breach
+    d_est = decide([retention(0.41), m], rules=DecisionRules(guardrail_rule="estimate"))
+    assert d_est.verdict == "roll back" and d_est.broken == ("task_success",)
 
 
 def test_secondary_metrics_use_bh_q_values():
@@ -144,3 +158,76 @@ def test_click_optimised_ranker_is_named_proxy_over_optimisation():
     assert proxy and proxy[0].text.startswith("Proxy over-optimisation: ctr +10.0%")
     assert "session_length -3.3%" in proxy[0].text
     assert d.trap  # offline up, primary flat
+
+
+# ---------------------------------------------------------------- corrected harm (issue 15)
+
+
+def revenue(mean_t, n=20_000):
+    return MetricInput("revenue_per_user", cmp(1.80, mean_t, 9.0, n=n), "higher", "business")
+
+
+def test_harm_at_raw_p_only_reads_hold_investigate():
+    r = revenue(1.62)  # -10%, p ~ 0.045 on its own; BH over the 2-metric roll-back family: q ~ 0.045
+    assert 0.04 < r.comparison.p_value < 0.05
+    d = decide([retention(0.41), r])
+    assert d.verdict == "hold" and d.headline == "Hold: investigate"
+    assert d.investigate == ("revenue_per_user",) and d.broken == ()
+    (reason,) = [x for x in d.reasons if x.rule == "investigate"]
+    assert reason.severity == "warn" and reason.text.startswith("Investigate: revenue_per_user (business) looks worse")
+    assert "BH q = 0.046" in reason.text and "needs q < 0.01" in reason.text
+    assert d.harms["revenue_per_user"].status == "investigate"
+    # the old rule (roll back on raw p) is still available, and says so
+    old = decide([retention(0.41), r], rules=DecisionRules(correct_harm=False))
+    assert old.verdict == "roll back" and "unadjusted p-value" in " ".join(old.reason_texts)
+
+
+def test_harm_that_survives_the_correction_rolls_back():
+    r = revenue(1.50)  # -17%, p ~ 0.0009
+    d = decide([retention(0.41), r])
+    assert d.verdict == "roll back" and d.broken == ("revenue_per_user",) and d.investigate == ()
+    (reason,) = [x for x in d.reasons if x.rule == "harm"]
+    assert "survives the correction for the 2 metric(s) that can force a roll back" in reason.text
+    h = d.harms["revenue_per_user"]
+    assert h.status == "shown" and h.family_size == 2 and h.q_value < 0.01
+
+
+def test_primary_worse_at_its_own_p_only_is_investigated():
+    d = decide([retention(0.3968)])  # -0.8%, p ~ 0.04
+    assert 0.01 < d.harms["retention_7d"].q_value < 0.05
+    assert d.statuses["retention_7d"] == "worse"  # its own p-value colours it, as before
+    assert d.verdict == "hold" and d.headline == "Hold: investigate"
+
+
+def test_engagement_harm_joins_the_family_without_loosening_it():
+    ctr_down = MetricInput("ctr", cmp(0.10, 0.0935, 0.3), "higher", "engagement")  # p ~ 0.03
+    strict = DecisionRules(protected_levels=("business", "engagement"))
+    d = decide([retention(0.41), revenue(1.80), ctr_down], rules=strict)
+    assert d.harms["ctr"].family_size == 3 and d.harms["ctr"].status == "investigate"
+    assert d.verdict == "hold"
+    assert "ctr" not in decide([retention(0.41), revenue(1.80), ctr_down]).harms  # default: not in the family
+
+
+def test_material_harm_declared_per_metric_rolls_back_when_the_interval_is_past_it():
+    r = revenue(1.62)  # -10%, interval about [-19.8%, -0.2%]: not past 5%, past 0.1%
+    assert decide([retention(0.41), r], rules=DecisionRules(material_harm={"revenue_per_user": 0.05})).verdict == "hold"
+    d = decide([retention(0.41), r], rules=DecisionRules(material_harm={"revenue_per_user": 0.001}))
+    assert d.verdict == "roll back" and d.harms["revenue_per_user"].material == 0.001
+    assert "past the declared material harm of 0.1%" in " ".join(d.reason_texts)
+    d2 = decide([retention(0.41), r], rules=DecisionRules(default_material_harm=0.001))
+    assert d2.verdict == "roll back"
+
+
+def test_new_rule_keys_from_mapping_and_their_errors():
+    r = DecisionRules.from_mapping({"rollback_alpha": 0.005, "material_harm": {"revenue_per_user": 0.02},
+                                    "default_material_harm": 0.05, "correct_harm": False})
+    assert r.rollback_alpha == 0.005 and r.material_threshold("revenue_per_user") == 0.02
+    assert r.material_threshold("retention_7d") == 0.05 and not r.correct_harm
+    assert r.as_dict()["material_harm"] == {"revenue_per_user": 0.02}
+    assert DecisionRules().as_dict()["rollback_alpha"] == 0.01 and DecisionRules().correct_harm
+    with pytest.raises(ValueError, match="rollback_alpha"):
+        DecisionRules.from_mapping({"rollback_alpha": 1.5})
+    with pytest.raises(ValueError, match="material_harm revenue_per_user"):
+        DecisionRules.from_mapping({"material_harm": {"revenue_per_user": 2}})
+    with pytest.raises(ValueError, match="material_harm must be a mapping"):
+        DecisionRules.from_mapping({"material_harm": 0.02})

@@ -55,6 +55,24 @@ def test_every_demo_experiment_gets_a_decision(demo_con):
         assert json.loads(ex.to_json(r))  # strict JSON: no NaN / inf anywhere
 
 
+def test_tree_colours_scorecard_and_reasons_share_the_corrected_evidence(demo_con):
+    """The E028 bug: task success p 0.039, q 0.097 was coloured in the tree but 'inconclusive' in
+    the scorecard. Now every online node has its scorecard status, on Launch review and on the
+    Metric tree's experiment mode, and a roll back names only harm that survived the correction."""
+    loaded = tree_service.load(demo_con, None)
+    for e in ex.list_experiments(demo_con):
+        eid = e["experiment_id"]
+        r = ex.experiment_report(demo_con, eid)
+        status = {m["metric"]: m["status"] for m in r["metrics"]}
+        view = tree_service.tree_view(demo_con, None, eid)
+        for nodes in (r["tree_nodes"], view["nodes"]):
+            online = {loaded.tree.node(n["id"]).data.online: n["status"] for n in nodes if n["source"] == "online"}
+            assert online == status, eid
+        for m in r["metrics"]:
+            if m["metric"] in r["broken"] and m.get("guardrail_status") != "breached":
+                assert m["harm_q_value"] < r["rules"]["rollback_alpha"] or m["harm"] == "shown", eid
+
+
 def test_demo_gates(demo_con):
     results = {g.name: evaluate(demo_con, g) for g in load_gates(REPO / "data" / "gates.yaml")}
     assert all(r.status in ("PASS", "FAIL") for r in results.values()), [r.summary for r in results.values()]

@@ -136,20 +136,28 @@ def test_tree_view_experiment_mode(con):
     assert nodes["retention_7d"]["p_value"] == pytest.approx(stats.ttest_ind(t, c, equal_var=False).pvalue)
 
 
-def test_tree_view_period_mode_matches_scipy_on_daily_values(con):
+def test_tree_view_period_mode_judges_whole_weeks_against_past_weeks(con):
     view = tree_service.tree_view(con, None, None, days=7)
-    assert view["window"] == {"end": "2025-03-11", "cur_start": "2025-03-05",
-                              "prev_end": "2025-03-04", "prev_start": "2025-02-26"}
+    # the data ends on a Tuesday: the last complete ISO week is 2025-W10
+    assert view["window"] == {"week": "2025-W10", "weeks": 1, "end": "2025-03-09", "cur_start": "2025-03-03",
+                              "prev_end": "2025-03-02", "prev_start": "2025-02-24"}
     nodes = {n["id"]: n for n in view["nodes"]}
     assert nodes["retention_7d"]["status"] == "worse"
-    assert nodes["dau"]["status"] == "inconclusive"
+    assert nodes["dau"]["status"] == "within normal"
     assert nodes["revenue_per_user"]["status"] == "no data"
     series = dict(tree_service.daily_series(con, "retention_7d"))
-    cur = np.array([v for d, v in series.items() if d >= "2025-03-05"])
-    prev = np.array([v for d, v in series.items() if "2025-02-26" <= d <= "2025-03-04"])
-    ref = stats.ttest_ind(cur, prev, equal_var=False)
-    assert nodes["retention_7d"]["p_value"] == pytest.approx(ref.pvalue, rel=1e-6)
-    assert nodes["retention_7d"]["change"] == pytest.approx(cur.mean() - prev.mean())
+    week = lambda lo, hi: np.mean([v for d, v in series.items() if lo <= d <= hi])  # noqa: E731
+    cur, prev = week("2025-03-03", "2025-03-09"), week("2025-02-24", "2025-03-02")
+    assert nodes["retention_7d"]["change"] == pytest.approx(cur - prev)
+    assert nodes["retention_7d"]["relative_change"] == pytest.approx(cur / prev - 1)
+    # 9 complete weeks (W02..W10): 7 past week-over-week changes, no year-ago baseline
+    weekly = [week(str(np.datetime64("2025-01-06") + 7 * i), str(np.datetime64("2025-01-12") + 7 * i))
+              for i in range(9)]
+    d = np.diff(np.log(weekly))
+    past = d[:-1]
+    t = (d[-1] - past.mean()) / (past.std(ddof=1) * np.sqrt(1 + 1 / past.size))
+    assert nodes["retention_7d"]["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), past.size - 1), rel=1e-6)
+    assert "past weeks" in nodes["retention_7d"]["note"]
     problems = [p["text"] for p in view["problems"]]
     assert any("daily metric 'revenue_per_user' has no rows" in p for p in problems)
 

@@ -11,7 +11,8 @@ def test_opens_on_last_week_with_retention_first_and_alerts_linked(app_env):
     table = at.dataframe[0].value
     assert table.metric.iloc[0] == "7-day retention" and table.reading.iloc[0] == "worse"
     errors = " ".join(e.value for e in at.error)
-    assert "guardrail" in errors and "E045" in errors
+    assert "Latency" in errors and "E045" in errors and "guardrail" not in errors
+    assert "alerts a week by chance alone" in " ".join(c.value for c in at.caption)
     assert any(b.label == "Open in Launch review" for b in at.button)
 
 

@@ -1,19 +1,12 @@
-"""Number formatting shared by the weekly page and its exported reports."""
+"""Kept for the weekly page and export's imports: the formats live in dashboard/format.py."""
 
 from __future__ import annotations
 
+from dashboard.format import change, value, z
+
+__all__ = ["pct", "value", "z"]
+
 
 def pct(v: float | None, digits: int = 1) -> str:
-    return "n/a" if v is None else f"{v:+.{digits}%}"
-
-
-def value(v: float | None) -> str:
-    if v is None:
-        return "n/a"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    return f"{v:.4g}"
-
-
-def z(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:+.1f}"
+    """A signed relative change (`digits` is ignored: one format everywhere)."""
+    return change(v)

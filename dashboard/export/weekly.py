@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dashboard.export import figures
-from dashboard.export.format import pct, value, z
+from dashboard.export.format import pct, value
 
 CHARTS = 3  # annotated time series of the most unusual metrics
 SECTIONS = ("Movements", "Charts", "Alerts", "Decisions", "Launches and events")
@@ -45,8 +45,8 @@ def _summary(review: dict) -> str:
     moved = [r for r in review["metrics"] if r["status"] in ("worse", "better")]
     if not moved:
         return "No metric moved beyond its usual week-to-week variation."
-    parts = [f"{r['name']} {pct(r['wow'])} ({r['status']}, {abs(r['z']):.1f}× usual)" for r in moved[:4]]
-    return "Biggest movements against their own history: " + "; ".join(parts) + "."
+    parts = [f"{r['name']} {pct(r['wow'])} ({r['status']}; expected {pct(r['expected'])})" for r in moved[:4]]
+    return "Beyond their usual range this week: " + "; ".join(parts) + "."
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -70,8 +70,8 @@ def render_html(review: dict) -> str:
         f"<div>{figures.timeseries_figure(review, r).to_html(full_html=False, include_plotlyjs=False)}</div>"
         for r in _top_rows(review))
     rows = "".join(
-        f"<tr><td>{e(r['name'])}</td><td>{e(r['level'])}</td><td>{value(r['value'])}</td>"
-        f"<td class='{r['status']}'>{pct(r['wow'])}</td><td>{pct(r['yoy'])}</td><td>{z(r['z'])}</td>"
+        f"<tr><td>{e(r['name'])}</td><td>{e(r['level'])}</td><td>{value(r['value'], r.get('unit'))}</td>"
+        f"<td class='{r['status']}'>{pct(r['wow'])}</td><td>{pct(r['yoy'])}</td><td>{pct(r['expected'])}</td>"
         f"<td>{figures.sparkline_svg(r['sparkline'], figures.status_colour(r['status']))}</td>"
         f"<td class='{r['status']}'>{e(r['status'])}</td></tr>" for r in review["metrics"])
     alerts = "".join(
@@ -88,10 +88,12 @@ def render_html(review: dict) -> str:
 <style>{_CSS}</style><script type="text/javascript">{get_plotlyjs()}</script></head>
 <body><h1>{e(review['title'])}</h1>
 <p class="meta">Generated {datetime.now():%Y-%m-%d %H:%M}. Weekly value = mean of the daily values;
-changes are relative; z = robust z of this week's change against the metric's own last 26 weekly changes.</p>
+changes are relative; expected = the change the same week had a year ago (or the usual weekly change without a
+year of history); a reading is better/worse when the change leaves its usual range (an unchanged metric does so
+in 5% of weeks; {review.get('expected_false', {}).get('verdicts', 0):.1f} of this review's metrics a week by chance).</p>
 <p>{e(_summary(review))}</p>
 <h2>Movements</h2><table><tr><th>metric</th><th>level</th><th>this week</th><th>vs last week</th>
-<th>vs a year ago</th><th>z</th><th>last 12 weeks</th><th>reading</th></tr>{rows}</table>
+<th>vs a year ago</th><th>expected</th><th>last 12 weeks</th><th>reading</th></tr>{rows}</table>
 <h2>Charts</h2>{charts}
 <h2>Alerts</h2>{alerts}
 <h2>Decisions</h2>{('<table><tr><th>experiment</th><th>name</th><th>ended</th><th>status</th><th>recommendation</th></tr>' + decisions + '</table>') if decisions else '<p>No experiment ended or awaits a decision.</p>'}
@@ -166,7 +168,7 @@ def _pdf_heading(pdf, text: str) -> None:
 
 
 _COLS = ((62, "metric"), (28, "level"), (30, "this week"), (28, "vs last week"), (30, "vs a year ago"),
-         (18, "z"), (40, "last 12 weeks"), (24, "reading"))
+         (18, "expected"), (40, "last 12 weeks"), (24, "reading"))
 
 
 def _pdf_movements(pdf, review: dict) -> None:
@@ -178,7 +180,8 @@ def _pdf_movements(pdf, review: dict) -> None:
     pdf.set_font("Helvetica", "", 9)
     for r in review["metrics"]:
         colour = {"worse": (220, 38, 38), "better": (22, 163, 74)}.get(r["status"], (60, 60, 60))
-        cells = [r["name"], r["level"], value(r["value"]), pct(r["wow"]), pct(r["yoy"]), z(r["z"]), "", r["status"]]
+        cells = [r["name"], r["level"], value(r["value"], r.get("unit")), pct(r["wow"]), pct(r["yoy"]),
+                 pct(r["expected"]), "", r["status"]]
         y = pdf.get_y()
         for (w, _), text in zip(_COLS, cells):
             x = pdf.get_x()

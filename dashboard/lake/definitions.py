@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from dashboard.metrics.binning import N_BINS
-from dashboard.store.ranking_summary import K_VALUES, segment_column
+from dashboard.store.ranking_summary import K_VALUES, level_suffix, segment_column
 
 MISSING = "(missing)"
 
@@ -97,88 +97,131 @@ def _gain(rel: ir.NumericColumn, kind: str) -> ir.NumericColumn:
     return rel.cast("float64") if kind == "lin" else f64(2) ** rel.cast("float64") - f64(1)
 
 
-def ranked_judged(runs: ir.Table, qrels: ir.Table) -> ir.Table:
-    """Judged queries' items with trec_eval's rank (score desc, item id desc) and running relevant count."""
-    judged = qrels.select("query_id").distinct()
+def _so_far(raw: ir.NumericColumn, levels: tuple[int, ...], group: list, order: list) -> dict:
+    """Running count of relevant items per level (grade >= level), in rank order (for AP)."""
+    return {f"so_far_{lv}": (raw >= lv).cast("int64").sum().over(ibis.cumulative_window(group_by=group, order_by=order))
+            for lv in levels}
+
+
+def judged_counts(qrels: ir.Table, levels: tuple[int, ...]) -> ir.Table:
+    """Per judged query: the number of relevant items at each level (trec_eval's num_rel)."""
+    return qrels.group_by("query_id").aggregate(**{f"nrel_{lv}": count_if(qrels, qrels.relevance >= lv)
+                                                   for lv in levels})
+
+
+def ranked_judged(runs: ir.Table, qrels: ir.Table, levels: tuple[int, ...] = (1,)) -> ir.Table:
+    """Judged queries' items with trec_eval's rank (score desc, item id desc), running relevant
+    counts and the query's relevant counts per level."""
+    judged = judged_counts(qrels, levels).rename(j_query="query_id")
     q = qrels.select(q_query=qrels.query_id, q_item=qrels.item_id, relevance=qrels.relevance)
-    r = runs.select("model", "query_id", "item_id", "score").semi_join(judged, "query_id")
+    r = runs.select("model", "query_id", "item_id", "score")
+    r = r.join(judged, r.query_id == judged.j_query)
     r = r.left_join(q, (r.query_id == q.q_query) & (r.item_id == q.q_item))
-    r = r.select("model", "query_id", "item_id", "score", raw=r.relevance.fill_null(0))
+    r = r.select("model", "query_id", "item_id", "score", *[f"nrel_{lv}" for lv in levels],
+                 raw=r.relevance.fill_null(0))
     order = [ibis.desc(r.score), ibis.desc(r.item_id)]
-    return r.mutate(
-        rank=ibis.row_number().over(group_by=[r.model, r.query_id], order_by=order) + 1,
-        rel=ibis.greatest(r.raw, 0),
-        rel_so_far=(r.raw >= 1).cast("int64").sum().over(
-            ibis.cumulative_window(group_by=[r.model, r.query_id], order_by=order)),
-    )
+    group = [r.model, r.query_id]
+    return r.mutate(rank=ibis.row_number().over(group_by=group, order_by=order) + 1, rel=ibis.greatest(r.raw, 0),
+                    **_so_far(r.raw, levels, group, order))
 
 
-def _per_query(ranked: ir.Table) -> ir.Table:
+def _per_query(ranked: ir.Table, k_values: tuple[int, ...], levels: tuple[int, ...]) -> ir.Table:
     t = ranked
     aggs = {}
-    for k in K_VALUES:
+    for k in k_values:
         for kind in ("lin", "exp"):
             aggs[f"dcg_{kind}_{k}"] = (_gain(t.rel, kind) / (t.rank + 1).cast("float64").log2()).sum(where=t.rank <= k).fill_null(f64(0))
-        aggs[f"relret_{k}"] = count_if(t, (t.rank <= k) & (t.rel >= 1))
-    aggs["first_rel"] = t.rank.min(where=t.rel >= 1)
-    aggs["ap_sum"] = (t.rel_so_far.cast("float64") / t.rank).sum(where=t.rel >= 1).fill_null(f64(0))
+    for lv in levels:
+        rel, prec = t.rel >= lv, t[f"so_far_{lv}"].cast("float64") / t.rank
+        for k in k_values:
+            aggs[f"relret_{k}_{lv}"] = count_if(t, (t.rank <= k) & rel)
+            aggs[f"mapsum_{k}_{lv}"] = prec.sum(where=rel & (t.rank <= k)).fill_null(f64(0))
+        aggs[f"first_rel_{lv}"] = t.rank.min(where=rel)
+        aggs[f"ap_sum_{lv}"] = prec.sum(where=rel).fill_null(f64(0))
+        aggs[f"rret_{lv}"] = count_if(t, rel & (t.rank <= t[f"nrel_{lv}"]))
+        aggs[f"nrel_{lv}"] = t[f"nrel_{lv}"].max()
     aggs["n_retrieved"] = t.rank.max()  # the list length as served (a logged gap counts)
     return t.group_by(["model", "query_id"]).aggregate(**aggs)
 
 
-def ranked_logged(log: ir.Table) -> ir.Table:
+def ranked_logged(log: ir.Table, levels: tuple[int, ...] = (1,)) -> ir.Table:
     """A logged ranking's rows: rank = served position, judged by their own relevance."""
     r = log.select("model", "query_id", "item_id", position=log.position.cast("int64"),
                    raw=log.relevance.cast("int64"))
-    return r.mutate(
-        rank=r.position,
-        rel=ibis.greatest(r.raw, 0),
-        rel_so_far=(r.raw >= 1).cast("int64").sum().over(
-            ibis.cumulative_window(group_by=[r.model, r.query_id], order_by=[r.position])),
-    )
+    r = r.mutate(**{f"nrel_{lv}": (r.raw >= lv).cast("int64").sum().over(group_by=[r.model, r.query_id])
+                    for lv in levels})
+    return r.mutate(rank=r.position, rel=ibis.greatest(r.raw, 0),
+                    **_so_far(r.raw, levels, [r.model, r.query_id], [r.position]))
 
 
-def _ideal(judged: ir.Table, keys: list[str]) -> ir.Table:
+def _ideal(judged: ir.Table, keys: list[str], k_values: tuple[int, ...]) -> ir.Table:
     """Ideal DCGs per `keys` (query for qrels; model and query for a logged ranking's own rows)."""
     q = judged.filter(judged.relevance > 0)
     q = q.mutate(irank=ibis.row_number().over(group_by=[q[k] for k in keys], order_by=ibis.desc(q.relevance)) + 1,
                  rel=ibis.greatest(q.relevance, 0))
     aggs = {f"idcg_{kind}_{k}": (_gain(q.rel, kind) / (q.irank + 1).cast("float64").log2()).sum(where=q.irank <= k).fill_null(f64(0))
-            for k in K_VALUES for kind in ("lin", "exp")}
-    aggs["n_rel"] = count_if(q, q.rel >= 1)
+            for k in k_values for kind in ("lin", "exp")}
     return q.group_by([q[k].name(f"i_{k}") for k in keys]).aggregate(**aggs)
 
 
+def _zero_rows(runs: ir.Table, qrels: ir.Table, per_query: ir.Table, k_values, levels) -> ir.Table:
+    """trec_eval -c: a judged query a model of `runs` did not retrieve, as a row of zeros
+    (n_retrieved = 0); the columns `_final` reads."""
+    models = runs.select("model").distinct()
+    judged = judged_counts(qrels, levels)
+    z = models.cross_join(judged)
+    z = z.anti_join(per_query, [z.model == per_query.model, z.query_id == per_query.query_id])
+    zero, none = f64(0), ibis.null("int64")
+    cols = {"model": z.model, "query_id": z.query_id, "n_retrieved": ibis.literal(0, "int64")}
+    for k in k_values:
+        cols.update({f"dcg_{kind}_{k}": zero for kind in ("lin", "exp")})
+    for lv in levels:
+        for k in k_values:
+            cols[f"relret_{k}_{lv}"] = ibis.literal(0, "int64")
+            cols[f"mapsum_{k}_{lv}"] = zero
+        cols.update({f"first_rel_{lv}": none, f"ap_sum_{lv}": zero, f"rret_{lv}": ibis.literal(0, "int64"),
+                     f"nrel_{lv}": z[f"nrel_{lv}"]})
+    return z.select(**cols)
+
+
 def ranking_query_metrics(runs: ir.Table, qrels: ir.Table | None, queries: ir.Table | None,
-                          segments: list[str]) -> ir.Table:
+                          segments: list[str], k_values: tuple[int, ...] = K_VALUES,
+                          levels: tuple[int, ...] = (1,)) -> ir.Table:
     """One row per model x judged query, columns as store/ranking_summary.py's table. `qrels` None:
-    the runs are logged rankings (position and relevance in every row), judged by their own rows."""
+    the runs are logged rankings (position and relevance in every row), judged by their own rows.
+    With qrels, a judged query a model did not retrieve gets a row of zeros (n_retrieved = 0, -c)."""
     if qrels is None:
-        p = _per_query(ranked_logged(runs))
-        i = _ideal(runs.select("model", "query_id", relevance=runs.relevance.cast("int64")), ["model", "query_id"])
+        p = _per_query(ranked_logged(runs, levels), k_values, levels)
+        i = _ideal(runs.select("model", "query_id", relevance=runs.relevance.cast("int64")), ["model", "query_id"],
+                   k_values)
         t = p.left_join(i, (p.model == i.i_model) & (p.query_id == i.i_query_id))
     else:
-        p = _per_query(ranked_judged(runs, qrels))
-        i = _ideal(qrels, ["query_id"])
+        p = _per_query(ranked_judged(runs, qrels, levels), k_values, levels)
+        p = ibis.union(p, _zero_rows(runs, qrels, p, k_values, levels).select(*p.columns), distinct=False)
+        i = _ideal(qrels, ["query_id"], k_values)
         t = p.left_join(i, p.query_id == i.i_query_id)
     if queries is not None and segments:
         s = queries.select(s_query=queries.query_id, **{f"s_{n}": clean_segment(queries[n]) for n in segments})
         t = t.left_join(s, t.query_id == s.s_query)
     out = {"model": t.model, "query_id": t.query_id}
     out.update({segment_column(n): t[f"s_{n}"] for n in segments})
-    n_rel = t.n_rel.fill_null(0)
-    for k in K_VALUES:
+    for k in k_values:
         for kind in ("lin", "exp"):
             idcg, dcg = t[f"idcg_{kind}_{k}"], t[f"dcg_{kind}_{k}"]
             out[f"ndcg_{kind}_{k}"] = ibis.ifelse(idcg.fill_null(f64(0)) > 0, dcg / idcg, f64(0))
             out[f"dcg_{kind}_{k}"] = dcg
-        relret = t[f"relret_{k}"]
-        out[f"recall_{k}"] = ibis.ifelse(n_rel > 0, relret.cast("float64") / n_rel, f64(0))
-        out[f"hit_{k}"] = (relret > 0).cast("float64")
-        out[f"precision_{k}"] = relret.cast("float64") / f64(k)
-    out["rr"] = (f64(1) / t.first_rel).fill_null(f64(0))
-    out["ap"] = ibis.ifelse(n_rel > 0, t.ap_sum / n_rel, f64(0))
-    out["n_relevant"] = n_rel
+    for lv in levels:
+        sfx, n_rel = level_suffix(lv), t[f"nrel_{lv}"].fill_null(0)
+        for k in k_values:
+            relret = t[f"relret_{k}_{lv}"]
+            out[f"recall_{k}{sfx}"] = ibis.ifelse(n_rel > 0, relret.cast("float64") / n_rel, f64(0))
+            out[f"hit_{k}{sfx}"] = (relret > 0).cast("float64")
+            out[f"precision_{k}{sfx}"] = relret.cast("float64") / f64(k)
+            out[f"map_{k}{sfx}"] = ibis.ifelse(n_rel > 0, t[f"mapsum_{k}_{lv}"] / n_rel, f64(0))
+        out[f"rr{sfx}"] = (f64(1) / t[f"first_rel_{lv}"]).fill_null(f64(0))
+        out[f"ap{sfx}"] = ibis.ifelse(n_rel > 0, t[f"ap_sum_{lv}"] / n_rel, f64(0))
+        out[f"rprec{sfx}"] = ibis.ifelse(n_rel > 0, t[f"rret_{lv}"].cast("float64") / n_rel, f64(0))
+        out[f"n_relevant{sfx}"] = n_rel
     out["n_retrieved"] = t.n_retrieved
     return t.select(**out)
 

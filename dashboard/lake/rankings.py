@@ -15,7 +15,8 @@ from dashboard.lake import store
 from dashboard.lake.engines import Source
 from dashboard.lake.summarize import Outcome, _require, _segments, new_partitions
 from dashboard.store.catalog import table_columns, table_exists
-from dashboard.store.ranking_summary import SEGMENT_PREFIX
+from dashboard.store.ranking_summary import (SEGMENT_PREFIX, cutoffs, levels_for, stored_cutoffs,
+                                             stored_levels)
 from dashboard.store.readers import InputError
 from dashboard.store.sqlutil import finish_pending, ident
 
@@ -41,8 +42,13 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
         out.notes.append("a logged ranking is judged by its own rows: --qrels was not used")
         qrels = None
     store.ensure_tables(con)
-    if _stored_segments(con) not in (None, set(segments)):
-        out.notes.append("query segment columns changed: the per-query table is rebuilt; "
+    k_values, levels = cutoffs(con), levels_for(_grades(src.table if logged else qrels.table, logged))
+    changed = [what for what, differs in (
+        ("query segment columns", _stored_segments(con) not in (None, set(segments))),
+        ("cutoffs", bool(stored_cutoffs(con)) and stored_cutoffs(con) != k_values),
+        ("relevance levels (grades)", bool(stored_levels(con)) and stored_levels(con) != levels)) if differs]
+    if changed:
+        out.notes.append(f"{' and '.join(changed)} changed: the per-query table is rebuilt; "
                          "re-summarise any other ranking source")
         con.execute("DROP TABLE ranking_query_metrics")
         con.execute("DELETE FROM lake_partitions WHERE summary = 'rankings'")
@@ -53,7 +59,8 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
         return out
     _check(src.spec, fresh, queries, logged)
     q = queries.table if queries is not None else None
-    metrics = d.ranking_query_metrics(fresh, qrels.table if qrels else None, q, segments).to_pyarrow()
+    metrics = d.ranking_query_metrics(fresh, qrels.table if qrels else None, q, segments, k_values,
+                                      levels).to_pyarrow()
     models = sorted(set(metrics.column("model").to_pylist()))
     clash = sorted(set(models) & store.raw_models(con, "rankings"))
     if clash:
@@ -66,7 +73,10 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
         if not done:
             store.forget_partitions(con, "rankings", source_key)
             store.delete_models(con, "ranking_query_metrics", models)
-        store.insert_arrow(con, "ranking_query_metrics", metrics)
+        if done:
+            _insert_keeping_one_row_per_query(con, metrics)
+        else:
+            store.insert_arrow(con, "ranking_query_metrics", metrics)
         if cover is not None:
             store.delete_models(con, "ranking_coverage", models)
             store.insert_arrow(con, "ranking_coverage", cover)
@@ -77,6 +87,28 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
         store.record_load(con, "rankings", "ranking_query_metrics", source_key, out.rows_read, "; ".join(out.notes))
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _grades(t, logged: bool) -> list[int]:
+    """Positive grades of the judgements (qrels, or a logged ranking's own rows): the levels stored."""
+    rel = t.relevance.cast("int64")
+    rows = t.filter(rel >= 1).select(g=rel).distinct().to_pyarrow().column("g").to_pylist()
+    return [int(g) for g in rows]
+
+
+def _insert_keeping_one_row_per_query(con, metrics) -> None:
+    """Appended partitions: a zero row (a judged query the partition did not retrieve, -c) gives
+    way to the real row of the partition that holds that query, and is never stored twice."""
+    finish_pending(con)
+    con.register("_lake_new", metrics)
+    try:
+        con.execute("DELETE FROM ranking_query_metrics m WHERE m.n_retrieved = 0 AND EXISTS (SELECT 1 FROM "
+                    "_lake_new n WHERE n.model = m.model AND n.query_id = m.query_id AND n.n_retrieved > 0)")
+        con.execute("INSERT INTO ranking_query_metrics BY NAME SELECT * FROM _lake_new n WHERE n.n_retrieved > 0 "
+                    "OR NOT EXISTS (SELECT 1 FROM ranking_query_metrics m WHERE m.model = n.model "
+                    "AND m.query_id = n.query_id)")
+    finally:
+        con.unregister("_lake_new")
 
 
 def _stored_segments(con) -> set[str] | None:
@@ -138,10 +170,11 @@ def _refuse_overlap(con, metrics) -> None:
     if not table_exists(con, "ranking_query_metrics"):
         return
     finish_pending(con)
-    con.register("_lake_new", metrics.select(["model", "query_id"]))
+    con.register("_lake_new", metrics.select(["model", "query_id", "n_retrieved"]))
     try:
         n = con.execute(f"SELECT count(*) FROM _lake_new n JOIN ranking_query_metrics m "
-                        f"ON m.model = n.model AND m.{ident('query_id')} = n.query_id").fetchall()[0][0]
+                        f"ON m.model = n.model AND m.{ident('query_id')} = n.query_id "
+                        "WHERE n.n_retrieved > 0 AND m.n_retrieved > 0").fetchall()[0][0]
     finally:
         con.unregister("_lake_new")
     if n:

@@ -9,10 +9,18 @@ Conventions (each checked against an independent oracle in tests/test_experiment
   Welch-Satterthwaite degrees of freedom. Oracle: scipy.stats.ttest_ind_from_stats(equal_var=False).
 - Relative lift = (mean_t - mean_c) / |mean_c|. Dividing by |mean_c| keeps the sign of the
   relative lift equal to the sign of the absolute lift when a metric (profit) can be negative;
-  for positive means it is the usual mean_t / mean_c - 1. Its standard error is the delta method
-      var ~= var_t / (n_t mean_c^2) + mean_t^2 var_c / (n_c mean_c^4)
-  and its interval and p-value use the t distribution with the same Welch degrees of freedom
-  (as GrowthBook's frequentist engine does); for large n this is the normal interval.
+  for positive means it is the usual mean_t / mean_c - 1. Its interval is Fieller's (1954) for the
+  ratio R = mean_t / mean_c of two independent means: every R with
+      (mean_t - R mean_c)^2 <= q^2 (se_t^2 + R^2 se_c^2),   q = t quantile at the Welch df,
+  mapped to the relative scale (R - 1, sign-flipped for a negative control mean). Unlike the delta
+  method it stays calibrated when the control mean is noisy (docs/statistics.md has the
+  simulations). When mean_c^2 <= q^2 se_c^2 (the control mean is not distinguishable from 0) the
+  set is unbounded: the relative interval is None with a "not estimable" note, never a wrong
+  finite number. The relative p-value is the Welch p-value: Fieller's test of R = 1 is Welch's
+  test, so the relative interval excludes 0 exactly when the absolute one does.
+  `relative_se` stays the delta-method standard error, an approximation kept for weighting only.
+- A control mean is flagged noisy when se(mean_c) > 10% of |mean_c| (the delta method's
+  breaking point): `noisy_control` and a note say so.
 
 Edge cases get documented values, never NaN or a ZeroDivisionError:
 
@@ -21,6 +29,7 @@ Edge cases get documented values, never NaN or a ZeroDivisionError:
 - zero variance in both variants: the difference is exact. CI = [lift, lift]; p-value = 0.0 when
   the lift is non-zero and 1.0 when it is zero (scipy returns p = 0 and NaN for these).
 - control mean 0: relative lift and its interval are None with the note "control mean is 0".
+- control mean not distinguishable from 0: relative lift shown, its interval None ("not estimable").
 - sum_sq slightly below sum^2 / n from float rounding: variance clamped to 0; clearly inconsistent
   statistics (sum_sq < sum^2 / n beyond rounding) raise ValueError naming the variant.
 """
@@ -32,10 +41,13 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 # relative tolerance for sum_sq - sum^2/n < 0 that is still float rounding
 _ROUNDING = 1e-9
+# se(control mean) / |control mean| above which the relative interval is flagged (delta method
+# breaks down past it; Fieller's interval stays calibrated but gets wide and asymmetric)
+NOISY_CONTROL = 0.10
 
 
 @dataclass(frozen=True)
@@ -94,10 +106,16 @@ class Comparison:
     relative_p_value: float | None
     alpha: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    control_relative_se: float | None = None  # se(mean_c) / |mean_c|
 
     @property
     def note(self) -> str:
         return "; ".join(self.notes)
+
+    @property
+    def noisy_control(self) -> bool:
+        """se(control mean) > 10% of |control mean|: read the relative lift with care."""
+        return self.control_relative_se is not None and self.control_relative_se > NOISY_CONTROL
 
     def significant(self, alpha: float | None = None) -> bool:
         """Absolute-lift Welch test below alpha (default: the alpha the intervals were built at)."""
@@ -118,13 +136,13 @@ def _t_interval(estimate: float, se: float, df: float, alpha: float) -> tuple[fl
     """(low, high, two-sided p) for estimate / se ~ t(df); se = 0 is the exact (degenerate) case."""
     if se == 0.0:
         return estimate, estimate, (1.0 if estimate == 0.0 else 0.0)
-    q = float(stats.t.ppf(1.0 - alpha / 2.0, df))
-    p = float(2.0 * stats.t.sf(abs(estimate / se), df))
+    q = _t_quantile(df, alpha)
+    p = float(2.0 * special.stdtr(df, -abs(estimate / se)))  # = 2 * stats.t.sf, without its overhead
     return estimate - q * se, estimate + q * se, min(p, 1.0)
 
 
 def compare(control: SuffStats, treatment: SuffStats, alpha: float = 0.05) -> Comparison:
-    """Absolute (Welch) and relative (delta method) lift of treatment over control."""
+    """Absolute (Welch) and relative (Fieller) lift of treatment over control."""
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     notes: list[str] = []
@@ -154,17 +172,78 @@ def compare(control: SuffStats, treatment: SuffStats, alpha: float = 0.05) -> Co
         notes.append("no variation in either variant: the difference is exact")
     lo, hi, p = _t_interval(lift, se, df, alpha)
 
-    r_se = r_lo = r_hi = r_p = None
+    r_se = r_lo = r_hi = r_p = c_rel = None
     if rel is not None:
         r_se = relative_se(m_c, v_c, control.n, m_t, v_t, treatment.n)
-        r_lo, r_hi, r_p = _t_interval(rel, r_se, df, alpha)
+        c_rel = math.sqrt(v_c / control.n) / abs(m_c)
+        q = _t_quantile(df, alpha) if se > 0.0 else 0.0
+        interval = fieller_relative_interval(m_c, v_c / control.n, m_t, v_t / treatment.n, q)
+        r_p = p
+        if interval is None:
+            notes.append("relative interval not estimable: the control mean is not distinguishable "
+                         "from 0 (Fieller's interval is unbounded); use the absolute lift")
+        else:
+            r_lo, r_hi = interval
+        if c_rel > NOISY_CONTROL:
+            notes.append(f"noisy control mean (its standard error is {c_rel:.0%} of the mean): the "
+                         "relative interval is wide and asymmetric; judge on the absolute lift")
     return Comparison(**base, lift=lift, se=se, ci_low=lo, ci_high=hi, p_value=p,
                       df=df, relative_lift=rel, relative_se=r_se, relative_ci_low=r_lo,
-                      relative_ci_high=r_hi, relative_p_value=r_p, notes=tuple(notes))
+                      relative_ci_high=r_hi, relative_p_value=r_p, notes=tuple(notes),
+                      control_relative_se=c_rel)
+
+
+def _t_quantile(df: float, alpha: float) -> float:
+    """stats.t.ppf(1 - alpha/2, df) through the ufunc (same value, ~50x faster; tests compare)."""
+    return float(special.stdtrit(df, 1.0 - alpha / 2.0))
+
+
+def fieller_relative_interval(m_c: float, s2_c: float, m_t: float, s2_t: float,
+                              q: float) -> tuple[float, float] | None:
+    """Fieller's interval for (m_t - m_c) / |m_c| from two independent means.
+
+    s2_c, s2_t are the squared standard errors of the means; q the critical value (t or z).
+    The set of ratios R = m_t / m_c with (m_t - R m_c)^2 <= q^2 (s2_t + R^2 s2_c) is a bounded
+    interval exactly when m_c^2 > q^2 s2_c; otherwise it is unbounded and None is returned.
+    """
+    a = m_c * m_c - q * q * s2_c
+    if a <= 0.0 or m_c == 0.0:
+        return None
+    b = m_t * m_c
+    disc = q * q * (m_t * m_t * s2_c + a * s2_t)  # = b^2 - a (m_t^2 - q^2 s2_t), never negative here
+    half = math.sqrt(max(disc, 0.0))
+    r_lo, r_hi = (b - half) / a, (b + half) / a
+    if m_c > 0:
+        return r_lo - 1.0, r_hi - 1.0
+    return 1.0 - r_hi, 1.0 - r_lo  # (m_t - m_c)/|m_c| = 1 - R when m_c < 0
+
+
+def delta_relative_interval(m_c: float, s2_c: float, m_t: float, s2_t: float,
+                            q: float) -> tuple[float, float] | None:
+    """The former delta-method interval (rel +- q * se), kept only so the calibration benchmark
+    can show what it under-covers; the product uses fieller_relative_interval."""
+    if m_c == 0.0:
+        return None
+    rel = (m_t - m_c) / abs(m_c)
+    mc2 = m_c * m_c
+    half = q * math.sqrt(s2_t / mc2 + m_t * m_t * s2_c / (mc2 * mc2))
+    return rel - half, rel + half
+
+
+def log_ratio_relative_interval(m_c: float, s2_c: float, m_t: float, s2_t: float,
+                                q: float) -> tuple[float, float] | None:
+    """exp(log(m_t / m_c) +- q * se_log) - 1, se_log^2 = s2_t/m_t^2 + s2_c/m_c^2 (delta method on
+    the log scale); defined only when both means are positive. Compared in the benchmark."""
+    if m_c <= 0.0 or m_t <= 0.0:
+        return None
+    log_r = math.log(m_t / m_c)
+    half = q * math.sqrt(s2_t / (m_t * m_t) + s2_c / (m_c * m_c))
+    return math.exp(log_r - half) - 1.0, math.exp(log_r + half) - 1.0
 
 
 def relative_se(m_c: float, v_c: float, n_c: int, m_t: float, v_t: float, n_t: int) -> float:
-    """Delta-method standard error of (m_t - m_c) / |m_c| (requires m_c != 0)."""
+    """Delta-method standard error of (m_t - m_c) / |m_c| (requires m_c != 0): an approximation
+    used to weight lifts (alignment), not for the interval."""
     mc2 = m_c * m_c
     var = v_t / (n_t * mc2) + m_t * m_t * v_c / (n_c * mc2 * mc2)
     return math.sqrt(var)

@@ -3,17 +3,25 @@
 Per-query metric values come from the summary table (see store/ranking_summary.py); this module
 only aggregates them. Queries are the unit: a segment's value is the mean over its queries, and a
 baseline-vs-candidate difference is paired query by query (same queries in both).
+
+Intervals are t intervals on the paired per-query differences (the percentile bootstrap covered
+91% at 30 queries: benchmarks/calib/ranking.py). None is given under `min_size` queries. Segment
+intervals are false-coverage-rate adjusted (Benjamini & Yekutieli 2005): after Benjamini-Hochberg
+selects R of the m tested segments, every segment's interval is at level 1 - max(R, 1) * alpha / m,
+so a segment is flagged exactly when its interval excludes 0 (the colour and the interval are the
+same evidence).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
 
 from dashboard.metrics.experiments import benjamini_hochberg
 
+MIN_QUERIES = 30
 BOOTSTRAP_RESAMPLES = 1000
 CHUNK = 64  # resamples drawn at once: bounds memory at CHUNK x n indices
 
@@ -27,11 +35,25 @@ class PairedDelta:
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
+    se: float | None = None
+    confidence: float | None = None  # of the interval given (None: no interval, too few queries)
+
+
+def paired_t_interval(diffs: np.ndarray, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """Student-t interval of the mean paired difference; (None, None) under 2 queries."""
+    diffs = np.asarray(diffs, dtype=np.float64)
+    n = len(diffs)
+    if n < 2:
+        return None, None
+    mean, se = float(diffs.mean()), float(diffs.std(ddof=1) / np.sqrt(n))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    return mean - half, mean + half
 
 
 def paired_bootstrap_ci(diffs: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = 0.95,
                         seed: int = 0) -> tuple[float | None, float | None]:
-    """Percentile interval of the mean paired difference, resampling queries with replacement."""
+    """Percentile interval of the mean paired difference, resampling queries with replacement.
+    Kept for the calibration benchmark's comparison only (under-covers at small n)."""
     diffs = np.asarray(diffs, dtype=np.float64)
     n = len(diffs)
     if n < 2:
@@ -58,31 +80,51 @@ def paired_p_value(diffs: np.ndarray) -> float | None:
     return float(stats.ttest_1samp(diffs, 0.0).pvalue)
 
 
-def paired_delta(candidate: np.ndarray, baseline: np.ndarray, seed: int = 0,
-                 resamples: int = BOOTSTRAP_RESAMPLES) -> PairedDelta:
+def paired_delta(candidate: np.ndarray, baseline: np.ndarray, confidence: float = 0.95,
+                 min_size: int = MIN_QUERIES) -> PairedDelta:
+    """Means, the mean paired difference, its t interval (none under `min_size` queries) and p."""
     candidate = np.asarray(candidate, dtype=np.float64)
     baseline = np.asarray(baseline, dtype=np.float64)
     diffs = candidate - baseline
-    low, high = paired_bootstrap_ci(diffs, resamples, seed=seed)
     n = len(diffs)
+    shown = n >= max(min_size, 2)
+    low, high = paired_t_interval(diffs, confidence) if shown else (None, None)
+    se = float(diffs.std(ddof=1) / np.sqrt(n)) if n >= 2 else None
     return PairedDelta(n, float(candidate.mean()) if n else 0.0, float(baseline.mean()) if n else 0.0,
-                       float(diffs.mean()) if n else 0.0, low, high, paired_p_value(diffs))
+                       float(diffs.mean()) if n else 0.0, low, high, paired_p_value(diffs), se,
+                       confidence if shown else None)
+
+
+def _interval(d: PairedDelta, confidence: float) -> PairedDelta:
+    """The same difference at another confidence level (t interval from its standard error)."""
+    if d.se is None or d.ci_low is None:
+        return d
+    half = float(stats.t.ppf(0.5 + confidence / 2, d.n - 1)) * d.se
+    return replace(d, ci_low=d.delta - half, ci_high=d.delta + half, confidence=confidence)
 
 
 def flag_segments(deltas: list[PairedDelta], overall_delta: float, alpha: float = 0.05,
-                  min_size: int = 30) -> list[dict]:
+                  min_size: int = MIN_QUERIES) -> list[dict]:
     """BH-adjust segment p-values; flag significant regressions under a rising overall average.
 
-    Segments below `min_size` queries are reported but neither tested nor flagged.
+    Segments below `min_size` queries are reported but neither tested, flagged nor given an
+    interval. Tested segments get FCR-adjusted intervals (see the module docstring): `ci_low`,
+    `ci_high`, `confidence` in each dict agree with `significant`.
     """
     testable = [d.n >= min_size and d.p_value is not None for d in deltas]
     q = benjamini_hochberg([d.p_value if t else None for d, t in zip(deltas, testable)])
+    m = sum(testable)
+    selected = sum(1 for t, qv in zip(testable, q) if t and qv is not None and qv < alpha)
+    level = 1 - max(selected, 1) * alpha / m if m else None
     rising = overall_delta > 0
     out = []
     for d, t, qv in zip(deltas, testable, q):
         significant = bool(t and qv is not None and qv < alpha)
+        shown = _interval(d, level) if t and level is not None else replace(d, ci_low=None, ci_high=None,
+                                                                             confidence=None)
         out.append({"q_value": qv, "significant": significant, "small": not t,
-                    "trap": bool(significant and rising and d.delta < 0)})
+                    "trap": bool(significant and rising and d.delta < 0),
+                    "ci_low": shown.ci_low, "ci_high": shown.ci_high, "confidence": shown.confidence})
     return out
 
 

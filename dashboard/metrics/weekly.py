@@ -6,12 +6,11 @@ change is, and score drift. Pure numpy, no I/O.
 - A metric's weekly value is the mean of its daily values in the week.
 - Changes are relative: this week / last week - 1; year over year against the same ISO week
   number one year earlier (52 weeks back, which keeps the weekday mix).
-- Unusualness is a robust z-score of this week's change against the metric's own past weekly
-  changes (the previous 26): (change - median) / (1.4826 * MAD). 1.4826 makes the MAD a
-  consistent estimate of the standard deviation for normal data, and the median/MAD ignore the
-  past shocks (holidays, outages) that would inflate a standard deviation.
-- Score drift is the population stability index over deciles of the reference week's scores:
-  PSI = sum((a - e) * ln(a / e)), shares smoothed by 1e-4 so an empty decile is finite.
+- Whether a change is unusual (the week's verdict) is dashboard.metrics.week_verdict.
+- Score drift is the population stability index over deciles of the reference's scores (groups
+  of ~equal reference mass taken on the fine score bins, so a fraud model's scores near 0 still
+  get their ten groups): PSI = sum((a - e) * ln(a / e)), shares floored at 1e-4 so an empty
+  group is finite.
   Conventional reading: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 major shift.
 """
 
@@ -23,11 +22,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-HISTORY_WEEKS = 26
-MIN_HISTORY = 6
-MAD_TO_SD = 1.4826
 PSI_EPS = 1e-4
 PSI_MODERATE, PSI_MAJOR = 0.1, 0.25
+PSI_GROUPS = 10
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -62,8 +59,6 @@ class WeekChange:
     wow: float | None  # relative change against last week
     year_ago: float | None
     yoy: float | None
-    z: float | None  # robust z of wow against the metric's past weekly changes
-    history: int  # past weekly changes the z is based on
 
 
 def relative(a: float | None, b: float | None) -> float | None:
@@ -72,34 +67,11 @@ def relative(a: float | None, b: float | None) -> float | None:
     return a / abs(b) - np.sign(b)
 
 
-def robust_z(value: float, past: np.ndarray) -> float | None:
-    past = past[np.isfinite(past)]
-    if past.size < MIN_HISTORY:
-        return None
-    centre = np.median(past)
-    scale = MAD_TO_SD * np.median(np.abs(past - centre))
-    if scale == 0:
-        scale = past.std(ddof=1)
-    if scale == 0:
-        return None
-    return float((value - centre) / scale)
-
-
 def week_change(weekly: np.ndarray, i: int) -> WeekChange:
     """Change of week i of a weekly series (NaN where a week has no data)."""
     w = np.asarray(weekly, dtype=np.float64)
-    value = _at(w, i)
-    previous = _at(w, i - 1)
-    year_ago = _at(w, i - 52)
-    wow = relative(value, previous)
-    changes = np.array([_nan(relative(_at(w, j), _at(w, j - 1)))
-                        for j in range(max(1, i - HISTORY_WEEKS), i)], dtype=np.float64)
-    z = robust_z(wow, changes) if wow is not None else None
-    return WeekChange(value, previous, wow, year_ago, relative(value, year_ago), z, int(np.isfinite(changes).sum()))
-
-
-def _nan(v: float | None) -> float:
-    return np.nan if v is None else v
+    value, previous, year_ago = _at(w, i), _at(w, i - 1), _at(w, i - 52)
+    return WeekChange(value, previous, relative(value, previous), year_ago, relative(value, year_ago))
 
 
 def _at(w: np.ndarray, i: int) -> float | None:
@@ -108,25 +80,36 @@ def _at(w: np.ndarray, i: int) -> float | None:
     return float(w[i])
 
 
-def decile_edges(reference: np.ndarray, n: int = 10) -> np.ndarray:
-    """Indices into fine bins that split the reference counts into n groups of ~equal mass."""
-    cum = np.cumsum(reference)
-    targets = cum[-1] * np.arange(1, n) / n
-    cuts = np.unique(np.searchsorted(cum, targets, side="right"))
-    return cuts[(cuts > 0) & (cuts < reference.size)]
+def quantile_groups(reference: np.ndarray, n: int = PSI_GROUPS) -> np.ndarray:
+    """Group (0..n-1) of every fine bin, so the reference counts fall into n groups of ~equal mass:
+    group = ceil(n * cum / total) - 1, cum the reference count up to and including the bin. A bin
+    heavier than 1/n of the mass is one group on its own (groups merge, never split a bin); empty
+    bins join the group below. The same rule runs in SQL (dashboard.services.weekly_models)."""
+    ref = np.asarray(reference, dtype=np.int64)
+    cum, total = np.cumsum(ref), int(ref.sum())
+    if total <= 0:
+        return np.zeros(ref.size, dtype=np.int64)
+    return np.clip((n * cum + total - 1) // total - 1, 0, n - 1)
 
 
-def psi(reference: np.ndarray, current: np.ndarray, n: int = 10) -> float | None:
+def psi_from_groups(expected: np.ndarray, actual: np.ndarray) -> float | None:
+    """PSI = sum((a - e) * ln(a / e)) over groups given as counts; shares floored at PSI_EPS."""
+    e, a = np.asarray(expected, dtype=np.float64), np.asarray(actual, dtype=np.float64)
+    if e.sum() <= 0 or a.sum() <= 0:
+        return None
+    e, a = np.maximum(e / e.sum(), PSI_EPS), np.maximum(a / a.sum(), PSI_EPS)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def psi(reference: np.ndarray, current: np.ndarray, n: int = PSI_GROUPS) -> float | None:
     """PSI of `current` against `reference`, both counts over the same fine score bins, grouped
-    into n quantile bins of the reference. None when either is empty."""
+    into n quantile groups of the reference. None when either is empty."""
     ref, cur = np.asarray(reference, dtype=np.float64), np.asarray(current, dtype=np.float64)
     if ref.sum() <= 0 or cur.sum() <= 0:
         return None
-    cuts = decile_edges(ref, n)
-    e = np.add.reduceat(ref, np.r_[0, cuts]) / ref.sum()
-    a = np.add.reduceat(cur, np.r_[0, cuts]) / cur.sum()
-    e, a = np.maximum(e, PSI_EPS), np.maximum(a, PSI_EPS)
-    return float(np.sum((a - e) * np.log(a / e)))
+    g = quantile_groups(ref.astype(np.int64), n)
+    size = int(g.max()) + 1
+    return psi_from_groups(np.bincount(g, ref, size), np.bincount(g, cur, size))
 
 
 def psi_reading(value: float | None) -> str:

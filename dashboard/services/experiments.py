@@ -25,11 +25,11 @@ from dashboard.metrics.decision import (
     MetricInput,
     OfflineInput,
     check_guardrail,
-    decide,
     metric_status,
 )
-from dashboard.metrics.experiments import SuffStats, benjamini_hochberg, compare, srm_test
+from dashboard.metrics.experiments import benjamini_hochberg
 from dashboard.services import tree as tree_service
+from dashboard.services.launch_evidence import evaluate, metric_inputs, srm_of
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.sqlutil import ident
 from dashboard.tree import MetricTree
@@ -90,15 +90,14 @@ def experiment_report(con: duckdb.DuckDBPyConnection, experiment_id: str,
         out["error"] = f"no results for experiment {experiment_id!r}"
         return out
 
-    inputs = _metric_inputs(overall, tree, r, primary)
-    decision_srm = srm_of(overall, inputs, expected_control_share, r.srm_threshold)
-    offline = [_offline_input(tree, m, c, t) for m, (c, t) in offline_raw.items()]
-    decision = decide(inputs, decision_srm, offline, r)
+    ev = evaluate(overall, offline_raw, tree, r, primary, expected_control_share)
+    inputs, decision_srm, offline, decision = ev.inputs, ev.srm, ev.offline, ev.decision
     out.update(
         decision=decision.verdict, headline=decision.headline, reasons=decision.reason_texts,
         reason_details=[{"rule": x.rule, "severity": x.severity, "text": x.text,
                          "metrics": list(x.metrics)} for x in decision.reasons],
         offline_online_trap=decision.trap, broken=list(decision.broken),
+        investigate=list(decision.investigate),
         srm=_srm_dict(decision_srm),
         primary=next((m.metric for m in inputs if m.primary), None),
         multiple_testing=_multiple_testing_note(inputs, r),
@@ -109,50 +108,9 @@ def experiment_report(con: duckdb.DuckDBPyConnection, experiment_id: str,
     if tree is not None:
         out["levels"] = list(tree.levels)
         out["tree_nodes"] = tree_service.positioned(
-            tree, tree_service.experiment_node_states(con, tree, experiment_id, r.alpha, overall, offline_raw),
+            tree, tree_service.experiment_node_states(con, tree, experiment_id, r.alpha, overall, offline_raw, ev),
             decision.broken)
     return out
-
-
-def _metric_inputs(stats: dict[str, tuple[SuffStats, SuffStats]], tree: MetricTree | None,
-                   rules: DecisionRules, primary: str | None) -> list[MetricInput]:
-    comparisons = {m: compare(c, t, rules.alpha) for m, (c, t) in stats.items()}
-    tree_primary = tree.primary() if tree else None
-    primary_metric = primary or (tree_primary.data.online if tree_primary else None)
-    secondary = [m for m in comparisons if m != primary_metric]
-    q = dict(zip(secondary, benjamini_hochberg([comparisons[m].p_value for m in secondary])))
-    inputs = []
-    for metric, c in comparisons.items():
-        node = tree.by_data("online", metric) if tree else None
-        g = node.guardrail if node else None
-        inputs.append(MetricInput(
-            metric=metric, comparison=c,
-            direction=node.direction if node else "higher",
-            level=node.level if node else "other",
-            name=node.name if node else metric,
-            primary=metric == primary_metric,
-            max_relative_change=g.max_relative_change if g else None,
-            max_absolute_change=g.max_absolute_change if g else None,
-            q_value=q.get(metric),
-        ))
-    levels = list(tree.levels) if tree else []
-    inputs.sort(key=lambda m: (levels.index(m.level) if m.level in levels else len(levels),
-                               not m.primary, m.metric))
-    return inputs
-
-
-def srm_of(stats: dict[str, tuple[SuffStats, SuffStats]], inputs: list[MetricInput],
-           expected_control_share: float, threshold: float):
-    """SRM on the unit counts of the metric with the most units (every user counts there)."""
-    if not stats:
-        return None
-    c, t = max(stats.values(), key=lambda pair: pair[0].n + pair[1].n)
-    return srm_test(c.n, t.n, expected_control_share, threshold)
-
-
-def _offline_input(tree: MetricTree | None, metric: str, control: float, treatment: float) -> OfflineInput:
-    node = tree.by_data("offline", metric) if tree else None
-    return OfflineInput(metric, control, treatment, node.direction if node else "higher")
 
 
 def _metric_rows(inputs: list[MetricInput], decision: Decision, tree, rules: DecisionRules) -> list[dict]:
@@ -161,6 +119,7 @@ def _metric_rows(inputs: list[MetricInput], decision: Decision, tree, rules: Dec
     for m in inputs:
         c = m.comparison
         g = guard.get(m.metric)
+        h = decision.harms.get(m.metric)
         node = tree.by_data("online", m.metric) if tree else None
         rows.append({
             "metric": m.metric, "name": m.label, "level": m.level, "direction": m.direction,
@@ -172,6 +131,9 @@ def _metric_rows(inputs: list[MetricInput], decision: Decision, tree, rules: Dec
             "relative_ci_low": c.relative_ci_low, "relative_ci_high": c.relative_ci_high,
             "p_value": c.p_value, "q_value": m.q_value,
             "status": decision.statuses[m.metric],
+            "harm": h.status if h else None, "harm_q_value": h.q_value if h else None,
+            "relative_ci_method": "fieller", "control_relative_se": c.control_relative_se,
+            "noisy_control": c.noisy_control,
             "guardrail": g.bound if g else None,
             "guardrail_status": g.status if g else None,
             "passed": g.passed if g else None,
@@ -208,13 +170,19 @@ def _srm_dict(s) -> dict | None:
 
 def _multiple_testing_note(inputs: list[MetricInput], rules: DecisionRules) -> str:
     k = sum(1 for m in inputs if not m.primary and m.comparison.p_value is not None)
-    return (f"The primary metric is judged on its own p-value (declared before the test). The other "
+    family = [m for m in inputs if m.primary or m.level in rules.protected_levels]
+    text = (f"The primary metric is judged on its own p-value (declared before the test). The other "
             f"{k} metrics are marked significant only when their Benjamini-Hochberg q-value is below "
             f"{rules.alpha:g}, which keeps the expected share of false discoveries among them at or "
-            f"below {rules.alpha:.0%}. Harm checks use " +
-            ("q-values too." if rules.correct_harm else
-             "the unadjusted p-value on purpose: a false alarm costs a second look, a missed harm "
-             "costs users.") + " Segments are corrected together as one family.")
+            f"below {rules.alpha:.0%}; the tree is coloured by the same statuses. ")
+    if rules.correct_harm:
+        text += (f"A roll back needs harm shown: a BH q-value below {rules.rollback_alpha:g} across the "
+                 f"{len(family)} metric(s) that can force one (the primary and the "
+                 f"{', '.join(rules.protected_levels)} level), or an interval past a declared material "
+                 "harm; harm seen at the raw p-value only reads \"Hold: investigate\". ")
+    else:
+        text += "Harm checks use the unadjusted p-value (correct_harm is off). "
+    return text + "Segments are corrected together as one family."
 
 
 # ---------------------------------------------------------------- segments
@@ -243,14 +211,14 @@ def segment_results(con: duckdb.DuckDBPyConnection, experiment_id: str, tree: Me
             groups.append((col, value, tree_service._pairs(value_rows)))
     if not groups:
         return []
-    flat_inputs = [(col, value, _metric_inputs(stats, tree, rules, primary), stats)
+    flat_inputs = [(col, value, metric_inputs(stats, tree, rules, primary), stats)
                    for col, value, stats in groups]
     all_p = [m.comparison.p_value for _, _, inputs, _ in flat_inputs for m in inputs]
     q_all = iter(benjamini_hochberg(all_p))
     out = []
     for col, value, inputs, stats in flat_inputs:
         inputs = [_with_q(m, next(q_all)) for m in inputs]
-        srm = srm_of(stats, inputs, expected_control_share, rules.srm_threshold)
+        srm = srm_of(stats, expected_control_share, rules.srm_threshold)
         statuses = {m.metric: metric_status(m, rules, adjusted=True) for m in inputs}
         guards = {m.metric: check_guardrail(m, rules) for m in inputs if m.is_guardrail}
         rows = []
@@ -264,6 +232,7 @@ def segment_results(con: duckdb.DuckDBPyConnection, experiment_id: str, tree: Me
                 "lift": c.lift, "relative_lift": c.relative_lift, "ci_low": c.ci_low, "ci_high": c.ci_high,
                 "relative_ci_low": c.relative_ci_low, "relative_ci_high": c.relative_ci_high,
                 "p_value": c.p_value, "q_value": m.q_value, "status": statuses[m.metric],
+                "noisy_control": c.noisy_control,
                 "guardrail": g.bound if g else None, "guardrail_status": g.status if g else None,
                 "passed": g.passed if g else None, "note": c.note,
             })
@@ -283,7 +252,9 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tree", default=None,
                         help="metric tree YAML (default: $DASHBOARD_TREE or data/metric_tree.yaml)")
     parser.add_argument("--rules", type=Path, default=None,
-                        help="YAML mapping of decision rules (alpha, guardrail_rule, protected_levels...)")
+                        help="YAML mapping of decision rules (alpha, rollback_alpha, material_harm, "
+                             "default_material_harm, guardrail_rule, protected_levels...; "
+                             "docs/statistics.md)")
     parser.add_argument("--alpha", type=float, default=None, help="significance level (default 0.05)")
     parser.add_argument("--primary", default=None, help="online metric to decide on instead of the tree's primary")
     parser.add_argument("--control-share", type=float, default=0.5,

@@ -13,36 +13,72 @@ import numpy as np
 
 from dashboard.metrics import ranking as rk
 from dashboard.store import catalog
-from dashboard.store.ranking_summary import K_VALUES, segment_column
+from dashboard.store.ranking_summary import (K_VALUES, MAX_LEVELS, level_suffix, segment_column, stored_cutoffs,
+                                             stored_levels)
 from dashboard.store.sqlutil import ident
 
 GAINS = ("linear", "exp")
-MIN_SEGMENT_QUERIES = 30
+MIN_SEGMENT_QUERIES = rk.MIN_QUERIES
 _GAIN_COLUMN = {"linear": "lin", "exp": "exp"}
+# every measure a row carries, in display order (trec_eval names in docs/ranking.md)
+METRICS = ("ndcg", "dcg", "mrr", "recall", "hit", "precision", "map_k", "map", "rprec")
+LABELS = {"ndcg": "NDCG@{k}", "dcg": "DCG@{k}", "mrr": "MRR", "recall": "Recall@{k}", "hit": "Hit@{k}",
+          "precision": "P@{k}", "map_k": "MAP@{k}", "map": "MAP", "rprec": "R-prec"}
+
+
+def metric_label(metric: str, k: int) -> str:
+    return LABELS[metric].format(k=k)
 
 
 def options(con: duckdb.DuckDBPyConnection) -> dict:
     if not catalog.table_exists(con, "ranking_query_metrics"):
-        return {"models": [], "segments": [], "k_values": list(K_VALUES)}
+        return {"models": [], "segments": [], "k_values": list(K_VALUES), "levels": [1], "max_list": {}}
     models = [r[0] for r in con.execute("SELECT DISTINCT model FROM ranking_query_metrics ORDER BY 1").fetchall()]
-    return {"models": models, "segments": catalog.segment_columns(con, "queries"), "k_values": list(K_VALUES),
-            "forms": catalog.run_forms(con)}
+    lengths = dict(con.execute("SELECT model, max(n_retrieved) FROM ranking_query_metrics GROUP BY model").fetchall())
+    return {"models": models, "segments": catalog.segment_columns(con, "queries"),
+            "k_values": list(stored_cutoffs(con)), "levels": list(stored_levels(con)),
+            "forms": catalog.run_forms(con), "max_list": lengths}
 
 
-def _columns(k: int, gain: str) -> dict[str, str]:
-    """Metric name -> column of ranking_query_metrics (names come from this fixed list only)."""
-    if k not in K_VALUES:
-        raise ValueError(f"k must be one of {', '.join(map(str, K_VALUES))} (the cutoffs summarised at load time)")
+def _level_column(con, level: int) -> str | None:
+    """Suffix of the stored level that `-l level` reads: the smallest stored level >= it (grades
+    between two stored levels do not exist, see ranking_summary.levels_for); None when no grade
+    reaches it (nothing is relevant: binary measures are 0)."""
+    if not isinstance(level, int) or level < 1:
+        raise ValueError(f"relevance level must be a whole number >= 1 (trec_eval -l), not {level!r}")
+    stored = stored_levels(con) or (1,)
+    at_or_above = [lv for lv in stored if lv >= level]
+    if at_or_above:
+        return level_suffix(at_or_above[0])
+    if len(stored) >= MAX_LEVELS:
+        raise ValueError(f"relevance level {level} is above the {MAX_LEVELS} levels stored "
+                         f"({', '.join(map(str, stored))}); the judgements have more grades than are summarised")
+    return None
+
+
+def _columns(con, k: int, gain: str, level: int = 1) -> dict[str, str]:
+    """Metric name -> SQL over ranking_query_metrics `{a}` (names come from this fixed list only)."""
+    k_values = stored_cutoffs(con) or K_VALUES
+    if k not in k_values:
+        raise ValueError(f"k must be one of {', '.join(map(str, k_values))} (the cutoffs summarised at load "
+                         "time; set DASHBOARD_RANKING_CUTOFFS and reload to add one, up to 1000)")
     if gain not in GAINS:
         raise ValueError("gain must be 'linear' (trec_eval) or 'exp' (2^rel - 1, LightGBM)")
-    g = _GAIN_COLUMN[gain]
-    return {"ndcg": f"ndcg_{g}_{k}", "dcg": f"dcg_{g}_{k}", "mrr": "rr", "recall": f"recall_{k}",
-            "hit": f"hit_{k}", "map": "ap"}
+    g, sfx = _GAIN_COLUMN[gain], _level_column(con, level)
+    out = {"ndcg": f"{{a}}.ndcg_{g}_{k}", "dcg": f"{{a}}.dcg_{g}_{k}"}
+    binary = {"mrr": "rr", "recall": f"recall_{k}", "hit": f"hit_{k}", "precision": f"precision_{k}",
+              "map_k": f"map_{k}", "map": "ap", "rprec": "rprec"}
+    for name, col in binary.items():
+        out[name] = "0.0" if sfx is None else f"{{a}}.{col}{sfx}"
+    return out
 
 
-def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = "") -> dict[str, np.ndarray]:
-    """Per-query values of `model` (and `baseline`, on the queries both evaluated) with segments."""
-    cols = _columns(k, gain)
+def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = "", *, level: int = 1,
+              all_queries: bool = False) -> dict[str, np.ndarray]:
+    """Per-query values of `model` (and `baseline`, paired by query) with segments. By default the
+    queries evaluated (judged and retrieved; both models when paired); `all_queries` (trec_eval -c):
+    every judged query, one a model did not retrieve counting 0."""
+    cols = _columns(con, k, gain, level)
     models = options(con)["models"]
     for m in filter(None, (model, baseline)):
         if m not in models:
@@ -50,11 +86,11 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
     if by and by not in catalog.segment_columns(con, "queries"):
         raise ValueError(f"unknown query segment {by!r}; queries have: "
                          f"{', '.join(catalog.segment_columns(con, 'queries')) or 'none (load a queries file)'}")
-    select = ", ".join(f"m.{c} AS {name}" for name, c in cols.items())
-    sql = f"SELECT m.query_id, {select}, m.n_relevant"
+    select = ", ".join(f"{c.format(a='m')} AS {name}" for name, c in cols.items())
+    sql = f"SELECT m.query_id, {select}, m.n_retrieved"
     params: list = []
     if baseline:
-        sql += ", " + ", ".join(f"b.{c} AS base_{name}" for name, c in cols.items())
+        sql += ", " + ", ".join(f"{c.format(a='b')} AS base_{name}" for name, c in cols.items())
     # segments are copied into the per-query table at build time (no join); older files: join
     copied = bool(by) and segment_column(by) in catalog.table_columns(con, "ranking_query_metrics")
     segment = "''"
@@ -67,55 +103,95 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
         params.append(baseline)
     if by and not copied:
         sql += " LEFT JOIN queries q ON q.query_id = m.query_id"
-    sql += " WHERE m.model = ? ORDER BY m.query_id"
+    sql += " WHERE m.model = ?"
     params.append(model)
+    if not all_queries:  # rows with n_retrieved = 0 are judged queries the model did not retrieve
+        sql += " AND m.n_retrieved > 0" + (" AND b.n_retrieved > 0" if baseline else "")
+    sql += " ORDER BY m.query_id"
     return con.execute(sql, params).fetchnumpy()
 
 
-def _row(data: dict, mask: np.ndarray, baseline: bool, seed: int) -> dict:
+def _row(data: dict, mask: np.ndarray, baseline: bool, min_size: int) -> dict:
     row = {"n_queries": int(mask.sum())}
-    for name in ("ndcg", "dcg", "mrr", "recall", "hit", "map"):
+    for name in METRICS:
         row[name] = float(data[name][mask].mean()) if mask.any() else None
     row["no_relevant_in_top_k"] = 1 - row["hit"] if row["hit"] is not None else None
+    row["longest_list"] = int(data["n_retrieved"][mask].max()) if mask.any() else 0
     if baseline:
-        d = rk.paired_delta(data["ndcg"][mask], data["base_ndcg"][mask], seed=seed)
+        deltas = {m: rk.paired_delta(data[m][mask], data[f"base_{m}"][mask], min_size=min_size) for m in METRICS}
+        row["deltas"] = {m: _delta_dict(d) for m, d in deltas.items()}
+        d = deltas["ndcg"]
         row.update(baseline_ndcg=d.mean_baseline, delta_ndcg=d.delta, ci_low=d.ci_low, ci_high=d.ci_high,
-                   p_value=d.p_value, baseline_dcg=float(data["base_dcg"][mask].mean()) if mask.any() else None,
-                   delta_dcg=float((data["dcg"][mask] - data["base_dcg"][mask]).mean()) if mask.any() else None,
-                   _delta=d)
+                   p_value=d.p_value, baseline_dcg=deltas["dcg"].mean_baseline, delta_dcg=deltas["dcg"].delta,
+                   _deltas=deltas)
     return row
 
 
-def overall_summary(con, model: str, k: int = 10, gain: str = "linear", baseline: str = "", seed: int = 0) -> dict:
-    """All queries: means and the paired delta (separate so a re-split does not redo its bootstrap)."""
-    data = per_query(con, model, k, gain, "", baseline)
+def _delta_dict(d: rk.PairedDelta) -> dict:
+    return {"baseline": d.mean_baseline, "delta": d.delta, "ci_low": d.ci_low, "ci_high": d.ci_high,
+            "confidence": d.confidence, "p_value": d.p_value}
+
+
+def overall_summary(con, model: str, k: int = 10, gain: str = "linear", baseline: str = "", seed: int = 0, *,
+                    level: int = 1, all_queries: bool = False, min_size: int = MIN_SEGMENT_QUERIES) -> dict:
+    """All queries: means and the paired deltas (95% t intervals; none under `min_size` queries).
+    `seed` is unused (t intervals need no resampling); kept for callers."""
+    data = per_query(con, model, k, gain, "", baseline, level=level, all_queries=all_queries)
     n = len(data["query_id"])
     if n == 0:
         raise ValueError(f"no evaluated queries for {model}" + (f" and {baseline}" if baseline else ""))
-    row = _row(data, np.ones(n, bool), bool(baseline), seed)
-    row.pop("_delta", None)
+    row = _row(data, np.ones(n, bool), bool(baseline), min_size)
+    row.pop("_deltas", None)
+    row["small"] = n < min_size
     return row
 
 
 def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = "", baseline: str = "",
-                  min_size: int = MIN_SEGMENT_QUERIES, seed: int = 0, overall: dict | None = None) -> dict:
-    """Overall and per-segment means (and paired deltas against the baseline, BH-adjusted)."""
-    overall = dict(overall or overall_summary(con, model, k, gain, baseline, seed))
-    data = per_query(con, model, k, gain, by, baseline) if by else {}
+                  min_size: int = MIN_SEGMENT_QUERIES, seed: int = 0, overall: dict | None = None, *,
+                  level: int = 1, all_queries: bool = False) -> dict:
+    """Overall and per-segment means, and paired deltas against the baseline for every measure:
+    per measure, segments are BH-adjusted and their intervals FCR-adjusted to agree with the flag."""
+    overall = dict(overall or overall_summary(con, model, k, gain, baseline, seed, level=level,
+                                              all_queries=all_queries, min_size=min_size))
+    data = per_query(con, model, k, gain, by, baseline, level=level, all_queries=all_queries) if by else {}
     segments = []
     if by:
         for value in np.unique(data["segment"]):
-            segments.append({"column": by, "value": str(value), **_row(data, data["segment"] == value, bool(baseline), seed)})
+            segments.append({"column": by, "value": str(value),
+                             **_row(data, data["segment"] == value, bool(baseline), min_size)})
     if baseline and segments:
-        flags = rk.flag_segments([s["_delta"] for s in segments], overall["delta_ndcg"], min_size=min_size)
-        for s, f in zip(segments, flags):
-            s.update(f)
+        for metric in METRICS:
+            flags = rk.flag_segments([s["_deltas"][metric] for s in segments],
+                                     overall["deltas"][metric]["delta"], min_size=min_size)
+            for s, f in zip(segments, flags):
+                s["deltas"][metric].update(f)
+                if metric == "ndcg":
+                    s.update(f)
     for r in [overall, *segments]:
-        r.pop("_delta", None)
-        if not baseline:
-            r["small"] = r["n_queries"] < min_size
+        r.pop("_deltas", None)
+        r["small"] = r["n_queries"] < min_size
     return {"model": model, "baseline": baseline or None, "k": k, "gain": gain, "by": by or None,
+            "relevance_level": level, "all_queries": all_queries, "min_size": min_size,
             "overall": overall, "segments": segments}
+
+
+def experiments_for(con, baseline: str, candidate: str) -> list[dict]:
+    """Experiments that tested the same two models (either way round), oldest first."""
+    if not (baseline and candidate) or not catalog.table_exists(con, "experiments"):
+        return []
+    rows = con.execute(
+        "SELECT experiment_id, name, control_model, treatment_model, CAST(end_date AS VARCHAR), "
+        "decision FROM experiments WHERE (control_model = ? AND treatment_model = ?) "
+        "OR (control_model = ? AND treatment_model = ?) ORDER BY start_date, experiment_id",
+        [baseline, candidate, candidate, baseline]).fetchall()
+    keys = ("experiment_id", "name", "control_model", "treatment_model", "end_date", "decision")
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def short_lists(opts: dict, models: list[str], k: int) -> dict[str, int]:
+    """Models whose longest list is shorter than k: at k their @k measures (but P@k) repeat the
+    longest list's, and P@k counts the missing positions as not relevant."""
+    return {m: int(opts["max_list"][m]) for m in models if m and opts["max_list"].get(m, k) < k}
 
 
 def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
@@ -124,7 +200,7 @@ def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
     Reads the raw run once (cached by the app); the only figure here that needs raw rows. Without
     them, the `ranking_coverage` summary that `summarize` builds; {} when neither is loaded.
     """
-    _columns(k, "linear")
+    _columns(con, k, "linear")
     if by and by not in catalog.segment_columns(con, "queries"):
         raise ValueError(f"unknown query segment {by!r}")
     if not catalog.table_exists(con, "rankings"):
@@ -156,10 +232,11 @@ def _summarised_coverage(con, model: str, k: int, by: str) -> dict[str, float]:
     return {str(s): n / c for s, n, c in rows if c}
 
 
-def query_values(con, model: str, k: int, gain: str) -> list[dict]:
-    data = per_query(con, model, k, gain)
-    return [{"query_id": str(q), "ndcg": float(n), "mrr": float(m), "recall": float(r)}
-            for q, n, m, r in zip(data["query_id"], data["ndcg"], data["mrr"], data["recall"])]
+def query_values(con, model: str, k: int, gain: str, *, level: int = 1, all_queries: bool = False) -> list[dict]:
+    """Every stored measure of each query (at `k`, `gain` and relevance `level`)."""
+    data = per_query(con, model, k, gain, level=level, all_queries=all_queries)
+    return [{"query_id": str(q), **{m: float(data[m][i]) for m in METRICS}, "n_retrieved": int(data["n_retrieved"][i])}
+            for i, q in enumerate(data["query_id"])]
 
 
 # --- command line --------------------------------------------------------------------------
@@ -167,15 +244,22 @@ def query_values(con, model: str, k: int, gain: str) -> list[dict]:
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--baseline", default="")
-    parser.add_argument("--k", type=int, default=10, choices=K_VALUES)
+    parser.add_argument("--k", type=int, default=10,
+                        help="cutoff: one of the database's stored cutoffs (default 1,3,5,10,20,100,1000)")
     parser.add_argument("--gain", default="linear", choices=GAINS)
     parser.add_argument("--by", default="", help="query segment column")
+    parser.add_argument("--relevance-level", type=int, default=1, metavar="N",
+                        help="grade >= N counts as relevant for binary measures (trec_eval -l N)")
+    parser.add_argument("--all-queries", action="store_true",
+                        help="average over every judged query; one a model did not retrieve counts 0 (trec_eval -c)")
     parser.add_argument("--per-query", action="store_true", help="also list every query's values")
     parser.add_argument("--min-size", type=int, default=MIN_SEGMENT_QUERIES)
 
 
 def report(con, args) -> dict:
-    result = segment_table(con, args.model, args.k, args.gain, args.by, args.baseline, args.min_size)
+    result = segment_table(con, args.model, args.k, args.gain, args.by, args.baseline, args.min_size,
+                           level=args.relevance_level, all_queries=args.all_queries)
     if args.per_query:
-        result["queries"] = query_values(con, args.model, args.k, args.gain)
+        result["queries"] = query_values(con, args.model, args.k, args.gain, level=args.relevance_level,
+                                         all_queries=args.all_queries)
     return result

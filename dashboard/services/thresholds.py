@@ -17,10 +17,14 @@ import numpy as np
 
 from dashboard.metrics import classification as clf
 from dashboard.metrics.binning import N_BINS, bin_edges
-from dashboard.store import catalog
+from dashboard.store import catalog, quality
 from dashboard.store.sqlutil import ident
 
-MIN_SEGMENT_SIZE = 200  # labelled examples; smaller segments are marked, not judged
+# a segment with fewer positives, or fewer labelled rows flagged at the threshold, is marked small
+# and not judged: recall and precision rest on those counts, not on the labelled rows (200 rows at
+# 2% fraud are 4 positives, a recall interval 0.65 wide)
+MIN_POSITIVES = 30
+MIN_FLAGGED = 30
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,17 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
     if not models:
         return {"models": [], "segments": {}, "date_range": (None, None)}
     lo, hi = con.execute("SELECT min(day), max(day) FROM prediction_bins").fetchall()[0]
-    return {"models": models, "segments": catalog.segment_values(con), "date_range": (lo, hi)}
+    # per model: a model without `ts` has no days (None, None) and is never date-filtered away
+    # because another model has timestamps
+    dates = {m: (a, b) for m, a, b in con.execute(
+        "SELECT model, min(day), max(day) FROM prediction_bins GROUP BY model").fetchall()}
+    return {"models": models, "segments": catalog.segment_values(con), "date_range": (lo, hi),
+            "model_dates": {m: dates.get(m, (None, None)) for m in models}}
+
+
+def undated(flt: Filter) -> Filter:
+    """The same filter without its dates (for a model whose rows have no `ts`)."""
+    return Filter(None, None, flt.segment_column, flt.segment_value)
 
 
 def _where(model: str, flt: Filter, segment_column: str) -> tuple[str, list]:
@@ -135,39 +149,70 @@ def cumulative(arrays: dict[str, np.ndarray]) -> clf.Cumulative:
 
 
 def exact_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict]:
-    """Exact AP and ROC AUC per segment value ('' = the filtered whole), from the raw rows.
+    """Exact AP and ROC AUC per segment value ('' = the filtered whole), from the raw rows: read from
+    `prediction_quality` over the whole range, else by one sort of the filtered rows (store.quality).
     Where only summaries are loaded (`summarize` of a lake), the binned values, marked exact=False."""
     if not has_raw_rows(con, model):
         return binned_quality(con, model, flt, by)
     _check_column(con, flt.segment_column)
     _check_column(con, by)
-    where = "model = ? AND label IS NOT NULL"
-    params: list = [model]
-    if flt.date_from is not None:
-        where += " AND CAST(ts AS DATE) >= ?"
-        params.append(flt.date_from)
-    if flt.date_to is not None:
-        where += " AND CAST(ts AS DATE) <= ?"
-        params.append(flt.date_to)
-    if flt.segment_column:
-        where += f" AND coalesce({ident(flt.segment_column)}, '(missing)') = ?"
-        params.append(flt.segment_value)
-    group = f"coalesce({ident(by)}, '(missing)')" if by else "''"
-    rows = con.execute(
-        f"SELECT {group} AS seg, score, count(*) FILTER (WHERE label = 1), count(*) FILTER (WHERE label = 0) "
-        f"FROM predictions WHERE {where} GROUP BY ALL ORDER BY seg", params
-    ).fetchnumpy()
-    out = {}
-    segs = rows["seg"] if len(rows["score"]) else np.array([])
-    keys = list(rows)
-    for seg in np.unique(segs):
-        m = segs == seg
-        s, p, n = rows["score"][m], rows[keys[2]][m], rows[keys[3]][m]
-        out[str(seg)] = {"average_precision": clf.average_precision(s, p, n), "roc_auc": clf.roc_auc(s, p, n),
-                         "exact": True}
+    kept = stored_quality(con, model, flt, by)
+    if kept is not None:
+        return kept
+    where, params = _raw_where(model, flt)
+    out = {seg: _shown(q) for (_, seg), q in quality.exact_by_group(con, where, params, by).items()}
     if by:
         out[""] = exact_quality(con, model, flt, "").get("", {"average_precision": None, "roc_auc": None})
     return out
+
+
+def _shown(q: dict) -> dict:
+    return {"average_precision": q["average_precision"], "roc_auc": q["roc_auc"], "exact": True}
+
+
+def stored_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict] | None:
+    """exact_quality from the table built at load, when the filter spans the model's whole range and
+    the breakdown is the stored one; None otherwise (then it needs a sort of the filtered rows)."""
+    if not _whole_range(con, model, flt):
+        return None
+    if flt.segment_column:
+        if by and by != flt.segment_column:
+            return None
+        one = quality.stored(con, model, flt.segment_column, flt.segment_value)
+        if one is None:
+            return None
+        q = _shown(one[flt.segment_value])
+        return {"": q, flt.segment_value: q} if by else {"": q}
+    overall = quality.stored(con, model, "")
+    segments = quality.stored(con, model, by) if by else {}
+    if overall is None or segments is None:
+        return None
+    return {"": _shown(overall[""]), **{v: _shown(q) for v, q in segments.items()}}
+
+
+def _whole_range(con, model: str, flt: Filter) -> bool:
+    """Does the date filter keep every labelled row of the model? (A date filter drops rows
+    without a timestamp.)"""
+    if flt.date_from is None and flt.date_to is None:
+        return True
+    if not catalog.table_exists(con, "prediction_bins"):
+        return False
+    first, last, undated = con.execute(
+        "SELECT min(day), max(day), coalesce(sum(n_pos + n_neg) FILTER (WHERE day IS NULL), 0) "
+        "FROM prediction_bins WHERE model = ? AND segment_column = ''", [model]).fetchone()
+    if undated or first is None:
+        return False
+    return ((flt.date_from is None or flt.date_from <= first) and (flt.date_to is None or flt.date_to >= last))
+
+
+def quick_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict]:
+    """What the page shows at once: the stored exact values when they answer the view, else the
+    binned values with the interval the exact value lies in (`bounds`), marked exact=False."""
+    if has_raw_rows(con, model):
+        kept = stored_quality(con, model, flt, by)
+        if kept is not None:
+            return kept
+    return binned_quality(con, model, flt, by)
 
 
 def has_raw_rows(con, model: str) -> bool:
@@ -183,7 +228,8 @@ def binned_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dic
 
     def one(arrays):
         return {"average_precision": clf.binned_average_precision(arrays["pos"], arrays["neg"]),
-                "roc_auc": clf.binned_roc_auc(arrays["pos"], arrays["neg"]), "exact": False}
+                "roc_auc": clf.binned_roc_auc(arrays["pos"], arrays["neg"]), "exact": False,
+                "bounds": clf.binned_quality_bounds(arrays["pos"], arrays["neg"])}
     out = {value: one(arrays) for value, arrays in c.segments.items()}
     out[""] = one(c.overall)
     return out
@@ -195,19 +241,48 @@ def cumulative_at(arrays: dict[str, np.ndarray], i: int) -> clf.Cumulative:
 
 
 def threshold_index(c: Counts, threshold: float) -> int:
-    """The bin edge at or below `threshold` (the slider snaps to edges)."""
-    return int(np.clip(np.searchsorted(c.edges, threshold, side="right") - 1, 0, N_BINS))
+    """The bin edge at or below `threshold` (the slider snaps to edges); a threshold on an edge
+    within floating error uses that edge. Clipped to the edges (the page's slider range)."""
+    return min(snap_index(c.edges, threshold), N_BINS)
 
 
-def segment_rows(c: Counts, i: int, min_size: int = MIN_SEGMENT_SIZE) -> list[dict]:
+def snap_index(edges: np.ndarray, threshold: float) -> int:
+    """Index of the edge a typed threshold means: the edge it lies on within floating error (edge
+    7000 of [0, 1] computes as 0.7000000000000001 and is 0.7), else the edge at or below it.
+    Below the first edge: 0 (every score is >= lo). Above the last edge: len(edges), no edge at all
+    (nothing is flagged), never clamped to the top edge."""
+    tol = _edge_tolerance(edges)
+    i = int(np.searchsorted(edges, threshold, side="right")) - 1
+    if i + 1 < len(edges) and edges[i + 1] - threshold <= tol:
+        i += 1
+    if i == len(edges) - 1 and threshold - edges[-1] > tol:
+        return len(edges)
+    return max(i, 0)
+
+
+def _edge_tolerance(edges: np.ndarray) -> float:
+    # a millionth of a bin: far above floating error of lo + k * width, far below any typed digit
+    return float(edges[1] - edges[0]) * 1e-6 if len(edges) > 1 else 0.0
+
+
+def split_at(arrays: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
+    """Per-bin arrays -> two bins, [below edge i, at or above edge i] (i may be len: none above)."""
+    return {k: np.array([float(np.sum(v[:i])), float(np.sum(v[i:]))]) for k, v in arrays.items()}
+
+
+def segment_rows(c: Counts, i: int) -> list[dict]:
     rows = []
     for value, arrays in sorted(c.segments.items()):
         point = clf.operating_point(cumulative_at(arrays, i), 0)
         point["precision_ci"] = clf.wilson_interval(point["tp"], point["tp"] + point["fp"])
         point["recall_ci"] = clf.wilson_interval(point["tp"], point["positives"])
-        point["small"] = point["positives"] + point["negatives"] < min_size
+        point["small"] = is_small(point["positives"], point["tp"] + point["fp"])
         rows.append({"column": c.by, "value": value, **point})
     return rows
+
+
+def is_small(positives: float, flagged_labelled: float) -> bool:
+    return positives < MIN_POSITIVES or flagged_labelled < MIN_FLAGGED
 
 
 def business_reading(c: Counts, i: int) -> dict:
@@ -227,16 +302,20 @@ def business_reading(c: Counts, i: int) -> dict:
 
 
 def pick(c: Counts, mode: str, *, precision_floor: float = 0.9, every_segment: bool = False,
-         cost_fp: float = 1.0, cost_fn: float = 10.0, use_value: bool = False,
-         budget_per_day: float = 100.0, min_size: int = MIN_SEGMENT_SIZE) -> int | None:
-    """Threshold index chosen by a rule; None when no threshold satisfies it."""
+         guaranteed: bool = False, cost_fp: float = 1.0, cost_fn: float = 10.0, use_value: bool = False,
+         budget_per_day: float = 100.0) -> int | None:
+    """Threshold index chosen by a rule; None when no threshold satisfies it.
+
+    precision: best recall with precision >= floor; `guaranteed` judges the 95% Wilson lower bound of
+    precision instead of its observed value. `every_segment`: each segment with at least
+    MIN_POSITIVES positives must reach the floor too, wherever it flags at least MIN_FLAGGED rows."""
     cum = cumulative(c.overall)
     if mode == "precision":
         also = []
         if every_segment:
-            also = [cumulative(a) for a in c.segments.values()
-                    if a["pos"].sum() + a["neg"].sum() >= min_size]
-        return clf.best_recall_at_precision(cum, precision_floor, also)
+            also = [cumulative(a) for a in c.segments.values() if a["pos"].sum() >= MIN_POSITIVES]
+        return clf.best_recall_at_precision(cum, precision_floor, also, guaranteed=guaranteed,
+                                            min_flagged=MIN_FLAGGED)
     if mode == "cost":
         return clf.max_value_index(cum, cost_fp) if use_value else clf.min_cost_index(cum, cost_fp, cost_fn)
     if mode == "capacity":
@@ -280,30 +359,128 @@ def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_
         f"FROM predictions a JOIN predictions b ON a.id = b.id AND a.model = ? AND b.model = ? WHERE true{where}",
         params,
     ).fetchall()[0]
+    if not total:
+        return {"available": False, "reason": f"{model_a} and {model_b} share no ids in this view"}
     return {"available": True, "paired_rows": int(total), "only_a": int(only_a), "only_b": int(only_b),
             "rate": clf.disagreement_rate(only_a, only_b, total)}
 
 
 # --- command line --------------------------------------------------------------------------
 
+def finite_float(text: str) -> float:
+    """argparse type: a finite number (nan and inf are no threshold; JSON cannot carry them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True)
-    parser.add_argument("--threshold", type=float, required=True,
-                        help="operating threshold (snapped down to the nearest of 10,000 bin edges)")
+    at = parser.add_mutually_exclusive_group(required=True)
+    at.add_argument("--threshold", type=finite_float,
+                    help="operating threshold: predict positive when score >= threshold. Counts are "
+                         "exact on the raw rows; with only summaries loaded, the bin edge it lies on "
+                         "(within floating error) or the one below it")
+    at.add_argument("--precision-floor", type=finite_float, default=None,
+                    help="pick the threshold: the best recall whose precision reaches this floor")
+    parser.add_argument("--guaranteed", action="store_true",
+                        help="with --precision-floor: judge the 95%% Wilson lower bound of precision, not "
+                             "its observed value (the true precision is below the floor in <= 5%% of picks)")
     parser.add_argument("--by", default="", help="segment column to break down by")
     parser.add_argument("--from", dest="date_from", type=date.fromisoformat, default=None)
     parser.add_argument("--to", dest="date_to", type=date.fromisoformat, default=None)
 
 
+def raw_split(con, model: str, flt: Filter, by: str, threshold: float) -> dict[str, dict[str, np.ndarray]]:
+    """Two-bin arrays ([score < threshold, score >= threshold]) per segment value ('' = the filtered
+    whole) from the raw rows: exact counts at any threshold, not only at bin edges."""
+    where, params = _raw_where(model, flt)
+    group = f"coalesce({ident(by)}, '(missing)')" if by else "''"
+    rows = con.execute(
+        f"SELECT {group} AS seg, CAST(score >= ? AS INTEGER) AS above, "
+        "count(*) FILTER (WHERE label = 1), count(*) FILTER (WHERE label = 0), "
+        "count(*) FILTER (WHERE label IS NULL), coalesce(sum(value) FILTER (WHERE label = 1), 0), "
+        f"coalesce(sum(value) FILTER (WHERE label = 0), 0) FROM predictions WHERE {where} GROUP BY ALL",
+        [threshold, *params]).fetchall()
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for seg, above, *values in rows:
+        arrays = out.setdefault(str(seg), {k: np.zeros(2) for k in _FIELDS})
+        for name, v in zip(_FIELDS, values):
+            arrays[name][above] = float(v)
+    return out
+
+
+def _raw_where(model: str, flt: Filter) -> tuple[str, list]:
+    where, params = "model = ?", [model]
+    if flt.date_from is not None:
+        where += " AND CAST(ts AS DATE) >= ?"
+        params.append(flt.date_from)
+    if flt.date_to is not None:
+        where += " AND CAST(ts AS DATE) <= ?"
+        params.append(flt.date_to)
+    if flt.segment_column:
+        where += f" AND coalesce({ident(flt.segment_column)}, '(missing)') = ?"
+        params.append(flt.segment_value)
+    return where, params
+
+
 def report(con, args) -> dict:
     flt = Filter(args.date_from, args.date_to)
     c = counts(con, args.model, flt, args.by)
-    i = threshold_index(c, args.threshold)
+    picked = None
+    if getattr(args, "precision_floor", None) is not None:
+        picked = _pick_for_report(c, args.precision_floor, args.guaranteed)
+        if picked.get("threshold") is None:
+            return {"model": args.model, "picked_by": picked, "note": picked["statement"]}
+        typed = picked["threshold"]
+    else:
+        if getattr(args, "guaranteed", False):
+            raise ValueError("--guaranteed applies to --precision-floor, not to a typed --threshold")
+        typed = float(args.threshold)
+    empty = {k: np.zeros(2) for k in _FIELDS}
+    if has_raw_rows(con, args.model):
+        split = raw_split(con, args.model, flt, "", typed)
+        overall_arrays = split.get("", empty)
+        segments = raw_split(con, args.model, flt, args.by, typed) if args.by else {}
+        used, basis = typed, "raw rows: score >= threshold"
+    else:
+        i = snap_index(c.edges, typed)
+        overall_arrays = split_at(c.overall, i)
+        segments = {v: split_at(a, i) for v, a in c.segments.items()}
+        on_edge = i < len(c.edges) and abs(c.edges[i] - typed) <= _edge_tolerance(c.edges)
+        used = typed if on_edge or i == len(c.edges) else float(c.edges[i])
+        basis = ("score bins: only summaries are loaded; the bin edge the threshold lies on, or the one "
+                 "below it")
+    two = Counts(c.model, c.lo, c.hi, c.days, overall_arrays, segments, args.by)
     exact = exact_quality(con, args.model, flt, args.by)
-    overall = {**clf.operating_point(cumulative(c.overall), i), **exact.get("", {})}
-    segments = []
-    for row in segment_rows(c, i):
+    overall = {**clf.operating_point(cumulative(two.overall), 1), **exact.get("", {})}
+    rows = []
+    for row in segment_rows(two, 1):
         row.update(exact.get(row["value"], {}))
-        segments.append(row)
-    return {"model": args.model, "threshold": float(c.edges[i]), "requested_threshold": args.threshold,
-            "overall": overall, "segments": segments, "per_day": business_reading(c, i)}
+        rows.append(row)
+    out = {"model": args.model, "threshold": used, "requested_threshold": typed, "counts_from": basis,
+           "overall": overall, "segments": rows, "per_day": business_reading(two, 1)}
+    if picked is not None:
+        out["picked_by"] = picked
+    if overall["flagged"] == 0:
+        out["note"] = "no row has a score at or above this threshold: nothing is flagged"
+    return out
+
+
+def _pick_for_report(c: Counts, floor: float, guaranteed: bool) -> dict:
+    if not 0.0 <= floor <= 1.0:
+        raise ValueError(f"--precision-floor must be between 0 and 1, got {floor}")
+    i = pick(c, "precision", precision_floor=floor, guaranteed=guaranteed)
+    how = ("the 95% Wilson lower bound of precision" if guaranteed else "the observed precision (best estimate)")
+    if i is None:
+        return {"rule": "precision floor", "floor": floor, "guaranteed": guaranteed, "threshold": None,
+                "statement": f"no threshold has {how} at or above {floor}"}
+    promise = ("the true precision is below the floor in at most 5% of picks" if guaranteed else
+               "picked on the rows it reports on, the true precision is often below the floor: use "
+               "--guaranteed for a floor that holds")
+    return {"rule": "precision floor", "floor": floor, "guaranteed": guaranteed, "threshold": float(c.edges[i]),
+            "statement": f"best recall where {how} >= {floor}; {promise}"}

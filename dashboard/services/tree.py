@@ -1,11 +1,12 @@
 """Metric tree service: load the tree against the data, and each node's value and movement.
 
 A node's movement is either
-- in an experiment: online nodes get the experiment's lift (Welch / delta method, see
-  dashboard.metrics.experiments); offline nodes the model metric of treatment vs control; or
-- over a period: the mean of the daily series over the last `days` days against the `days` days
-  before, with a Welch interval that treats days as independent samples (it ignores
-  autocorrelation; use whole weeks so the weekly cycle cancels).
+- in an experiment: online nodes get the experiment's lift (Welch / Fieller, see
+  dashboard.metrics.experiments) coloured by the launch decision's statuses (BH-corrected, see
+  dashboard.services.launch_evidence); offline nodes the model metric of treatment vs control; or
+- over a period: the mean of the daily series over whole ISO weeks (1, 2 or 4) ending with a week
+  against as many weeks before, judged by the one week verdict the Weekly review uses
+  (dashboard.metrics.week_verdict; dashboard.services.week_verdicts reads the series).
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ from typing import Any, Iterable
 
 import duckdb
 
-from dashboard.metrics.experiments import Comparison, SuffStats, compare
+from dashboard.metrics.decision import DecisionRules
+from dashboard.metrics.experiments import Comparison, SuffStats
+from dashboard.metrics.weekly import last_complete_week
 from dashboard.paths import DATA_DIR
+from dashboard.services import week_verdicts
+from dashboard.services.launch_evidence import Evaluation, evaluate
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.sqlutil import ident
 from dashboard.tree import MetricTree, Problem, check_tree
-from dashboard.tree.layout import layout
+from dashboard.tree.layout import draw
 from dashboard.tree.model import DATA_KINDS, MetricNode
 
 TREE_ENV = "DASHBOARD_TREE"
@@ -160,17 +165,26 @@ def _state(node: MetricNode, tree: MetricTree, source: str | None, value, baseli
 
 def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, experiment_id: str,
                            alpha: float = 0.05, online: dict | None = None,
-                           offline: dict | None = None) -> list[NodeState]:
+                           offline: dict | None = None, evaluation: Evaluation | None = None) -> list[NodeState]:
     """Every node's movement in one experiment (overall rows, no segment); pass `online` /
-    `offline` when already read (overall_stats / offline_values)."""
+    `offline` when already read (overall_stats / offline_values).
+
+    Online nodes are coloured by the launch decision's own statuses (`evaluation`, default: the
+    default decision rules at `alpha`): the primary on its p-value, the others on their BH
+    q-value, exactly as the Launch review's scorecard and reasons say it."""
     online = overall_stats(con, experiment_id) if online is None else online
     offline = offline_values(con, experiment_id) if offline is None else offline
+    if evaluation is None:
+        evaluation = evaluate(online, offline, tree, DecisionRules(alpha=alpha))
+    statuses = evaluation.decision.statuses
     states = []
     for node in tree.nodes:
-        if node.data.online and node.data.online in online:
-            c_stats, t_stats = online[node.data.online]
-            c = compare(c_stats, t_stats, alpha)
-            states.append(_state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha))
+        m = evaluation.input(node.data.online) if node.data.online else None
+        if m is not None:
+            c = m.comparison
+            st = _state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha, _evidence_note(m))
+            st.status = statuses[m.metric]
+            states.append(st)
         elif node.data.offline and node.data.offline in offline:
             ctl, trt = offline[node.data.offline]
             st = _state(node, tree, "offline", trt, ctl, None, alpha,
@@ -183,6 +197,15 @@ def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, exp
     return states
 
 
+def _evidence_note(m) -> str:
+    """Which evidence coloured an online node: the primary's own p, or the BH q-value."""
+    if m.primary:
+        return "primary metric: judged on its own p-value"
+    if m.q_value is not None:
+        return f"q = {m.q_value:.2g} (Benjamini-Hochberg over the experiment's other metrics)"
+    return ""
+
+
 def _offline_status(control: float, treatment: float, sign: int) -> str:
     if treatment == control:
         return "inconclusive"
@@ -190,60 +213,53 @@ def _offline_status(control: float, treatment: float, sign: int) -> str:
 
 
 def period_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, days: int = 7,
-                       end: str | None = None, alpha: float = 0.05) -> list[NodeState]:
-    """Every node's daily series: last `days` days ending at `end` (default: the last date) vs the
-    `days` days before. Nodes with no daily series are 'no data'."""
-    windows = period_windows(con, days, end)
+                       end: str | None = None, alpha: float = 0.05, week: str | None = None) -> list[NodeState]:
+    """Every node's daily series over the `days // 7` whole ISO weeks ending with `week` (default:
+    the last complete week on or before `end`, or in the data) against as many weeks before,
+    judged by the Weekly review's verdict (dashboard.metrics.week_verdict: autocorrelation,
+    weekly cycle and the same period last year accounted for; its own calibrated level, so
+    `alpha` is not used here). Nodes with no daily series are 'no data'."""
+    w = period_windows(con, days, end, week)
+    signs = {n.data.daily: n.sign for n in tree.nodes if n.data.daily}
+    found = week_verdicts.metric_verdicts(con, w["week"], w["weeks"], signs) if w else {}
     states = []
-    stats = daily_window_stats(con, windows) if windows else {}
     for node in tree.nodes:
         metric = node.data.daily
-        if metric and metric in stats:
-            prev, cur = stats[metric]
-            c = compare(prev, cur, alpha)
-            note = f"{windows['cur_start']}..{windows['end']} vs {windows['prev_start']}..{windows['prev_end']}"
-            if prev.n < days or cur.n < days:
-                note += f" (only {prev.n} and {cur.n} of {days} days have data)"
-            states.append(_state(node, tree, "daily", c.treatment_mean, c.control_mean, c, alpha, note))
-        else:
+        if not (metric and metric in found):
             states.append(_state(node, tree, None, None, None, None, alpha, "no daily series"))
+            continue
+        r = found[metric]
+        v = r["verdict"]
+        st = _state(node, tree, "daily", r["value"], r["previous"], None, alpha, _period_note(w, v))
+        st.relative_change, st.p_value, st.status = v.change, v.p_value, v.verdict
+        if v.usual_low is not None:
+            st.ci_low, st.ci_high, st.ci_scale = v.usual_low, v.usual_high, "relative"
+        states.append(st)
     return states
 
 
-def period_windows(con: duckdb.DuckDBPyConnection, days: int, end: str | None = None) -> dict | None:
-    if days < 2:
-        raise ValueError("a period needs at least 2 days (days are the samples of its interval)")
-    if not table_exists(con, "daily_metrics"):
-        return None
-    if end is None:
-        row = con.execute("SELECT max(date) FROM daily_metrics").fetchone()
-        if row is None or row[0] is None:
+def _period_note(w: dict, v) -> str:
+    text = f"{w['cur_start']}..{w['end']} vs {w['prev_start']}..{w['prev_end']}"
+    if v.expected is None:
+        return text + (f"; only {v.reference} past periods to compare with" if v.verdict != "no data" else "")
+    return (text + f"; expected {v.expected:+.1%} ({v.baseline}), usual range {v.usual_low:+.1%} to "
+            f"{v.usual_high:+.1%} over {v.reference} past periods")
+
+
+def period_windows(con: duckdb.DuckDBPyConnection, days: int, end: str | None = None,
+                   week: str | None = None) -> dict | None:
+    """The compared whole weeks: {week, weeks, end, cur_start, prev_end, prev_start} (ISO dates)."""
+    if days % 7 or days // 7 not in week_verdicts.PERIOD_WEEKS:
+        raise ValueError(f"a period is 7, 14 or 28 days (whole weeks, so the weekday cycle cancels), not {days}")
+    if week is None:
+        weeks = week_verdicts.available_weeks(con)
+        if end is not None:
+            week = last_complete_week(date.fromisoformat(end))
+        elif not weeks:
             return None
-        end_d = row[0]
-    else:
-        end_d = date.fromisoformat(end)
-    cur_start = end_d - timedelta(days=days - 1)
-    prev_end = cur_start - timedelta(days=1)
-    prev_start = prev_end - timedelta(days=days - 1)
-    return {"end": end_d.isoformat(), "cur_start": cur_start.isoformat(),
-            "prev_end": prev_end.isoformat(), "prev_start": prev_start.isoformat()}
-
-
-def daily_window_stats(con: duckdb.DuckDBPyConnection, w: dict) -> dict[str, tuple[SuffStats, SuffStats]]:
-    """metric -> (previous window, current window) sufficient statistics of the overall series."""
-    overall = _overall_filter(con, "daily_metrics")
-    rows = con.execute(
-        f"""SELECT metric, date >= CAST(? AS DATE) AS cur, count(*), sum(value), sum(value * value)
-            FROM daily_metrics
-            WHERE date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND {overall}
-            GROUP BY ALL""",
-        [w["cur_start"], w["prev_start"], w["end"]],
-    ).fetchall()
-    out: dict[str, list] = {}
-    for metric, cur, n, s, ss in rows:
-        pair = out.setdefault(metric, [SuffStats(0, 0.0, 0.0), SuffStats(0, 0.0, 0.0)])
-        pair[1 if cur else 0] = SuffStats(int(n), float(s), float(ss))
-    return {m: (p[0], p[1]) for m, p in out.items()}
+        else:
+            week = weeks[0]
+    return week_verdicts.window(week, days // 7)
 
 
 def daily_series(con: duckdb.DuckDBPyConnection, metric: str) -> list[tuple[str, float]]:
@@ -295,7 +311,7 @@ def node_detail(con: duckdb.DuckDBPyConnection, tree_path: str | None, node_id: 
 
 def tree_view(con: duckdb.DuckDBPyConnection, tree_path: str | None = None,
               experiment_id: str | None = None, days: int = 7, alpha: float = 0.05,
-              tree_version: int = 0) -> dict:
+              tree_version: int = 0, week: str | None = None) -> dict:
     """Everything the Metric tree page draws: nodes with states, levels, problems.
     tree_version: cache key only (see tree_file_version)."""
     loaded = load(con, tree_path)
@@ -308,23 +324,41 @@ def tree_view(con: duckdb.DuckDBPyConnection, tree_path: str | None = None,
     if experiment_id:
         states = experiment_node_states(con, tree, experiment_id, alpha)
     else:
-        states = period_node_states(con, tree, days, alpha=alpha)
-        out["window"] = period_windows(con, days)
+        states = period_node_states(con, tree, days, alpha=alpha, week=week)
+        out["window"] = period_windows(con, days, week=week)
     out["nodes"] = positioned(tree, states)
     return out
 
 
 def positioned(tree: MetricTree, states: list[NodeState], broken: Iterable[str] = ()) -> list[dict]:
     """Node states as dicts with drawing positions; `broken` are online metrics that forced a roll back."""
-    pos = layout(tree)
+    drawing = draw(tree)
     broken = set(broken)
     out = []
     for s in states:
         d = s.as_dict()
-        d["x"], d["y"] = pos[s.id]
+        d["x"], d["y"] = drawing.pos[s.id]
+        d["routes"] = {p: drawing.routes[(s.id, p)] for p in s.parents if (s.id, p) in drawing.routes}
         d["broken"] = tree.node(s.id).data.online in broken
+        d["needs"] = needs(tree.node(s.id), s.note) if s.status == "no data" else ""
         out.append(d)
     return out
+
+
+def needs(node: MetricNode, note: str) -> str:
+    """Which data would fill a node that has none in this view."""
+    data = node.data
+    if note.startswith("not measured in this experiment"):
+        if data.online:
+            return f"results of “{data.online}” in this experiment"
+        if data.offline:
+            return f"offline “{data.offline}” of both models"
+        return "online or offline data (the tree declares daily data only)"
+    if data.daily:
+        return f"daily “{data.daily}” in this period"
+    if data.offline:
+        return "an experiment (offline metric)"
+    return "a data source in the tree file"
 
 
 # ---------------------------------------------------------------- experiment rows

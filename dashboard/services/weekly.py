@@ -13,95 +13,45 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from dashboard.format import change
+from dashboard.metrics import week_verdict as wv
 from dashboard.metrics import weekly as wk
 from dashboard.services import tree as tree_svc
+from dashboard.services import week_verdicts as verdicts
 from dashboard.services.experiments import experiment_report
-from dashboard.services.weekly_models import model_alerts
+from dashboard.services.weekly_models import DriftBaseline, model_alerts
 from dashboard.store import catalog
 from dashboard.store.sqlutil import ident
 
 SPARK_WEEKS = 12
-UNUSUAL_Z = 3.0  # robust z beyond which a bad move is an alert
-NOTABLE_Z = 2.0
 PROXY_LOOKBACK_WEEKS = 8
 
-
-def available_weeks(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Complete ISO weeks of the daily series, newest first."""
-    if not catalog.table_exists(con, "daily_metrics"):
-        return []
-    lo, hi = con.execute("SELECT min(date), max(date) FROM daily_metrics").fetchone()
-    if lo is None:
-        return []
-    last = wk.week_start(wk.last_complete_week(hi))
-    first = lo - timedelta(days=lo.weekday())
-    out, d = [], last
-    while d >= first:
-        out.append(wk.week_label(d))
-        d -= timedelta(days=7)
-    return out
+available_weeks = verdicts.available_weeks
 
 
-def _weekly_values(con, end: date, weeks: int) -> tuple[list[date], dict[str, np.ndarray]]:
-    """Mean daily value per metric and ISO week, for `weeks` weeks up to the week ending `end`."""
-    seg = catalog.segment_columns(con, "daily_metrics")
-    overall = " AND ".join(f"{ident(c)} IS NULL" for c in seg) or "TRUE"
-    start = end - timedelta(days=7 * weeks - 1)
-    rows = con.execute(
-        f"""SELECT metric, CAST(date_trunc('week', date) AS DATE) AS week, avg(value)
-            FROM daily_metrics WHERE date BETWEEN ? AND ? AND {overall} GROUP BY ALL""",
-        [start, end]).fetchall()
-    starts = [start + timedelta(days=7 * i) for i in range(weeks)]
-    index = {d: i for i, d in enumerate(starts)}
-    out: dict[str, np.ndarray] = {}
-    for metric, week, value in rows:
-        out.setdefault(metric, np.full(weeks, np.nan))[index[week]] = value
-    return starts, out
-
-
-def _metric_rows(con, tree, starts, series) -> list[dict]:
+def _metric_rows(tree, starts, series) -> list[dict]:
     i = len(starts) - 1
     nodes = {n.data.daily: n for n in (tree.nodes if tree else ()) if n.data.daily}
     rows = []
     for metric, values in series.items():
         node = nodes.get(metric)
-        sign = node.sign if node else 1
+        sign = node.sign if node else 0
         c = wk.week_change(values, i)
+        v = wv.period_verdict(values, i, 1, sign)
         spark = values[-SPARK_WEEKS:]
-        row = {
+        rows.append({
             "metric": metric, "name": node.name if node else metric, "level": node.level if node else "other",
-            "unit": node.unit if node else "", "direction": "higher" if sign > 0 else "lower",
+            "unit": node.unit if node else "",
+            "direction": {1: "higher", -1: "lower"}.get(sign, "not stated"),
             "value": c.value, "previous": c.previous, "wow": c.wow, "year_ago": c.year_ago, "yoy": c.yoy,
-            "z": c.z, "history_weeks": c.history,
-            "status": _status(c, sign),
-            "sparkline": [None if not np.isfinite(v) else float(v) for v in spark],
+            "status": v.verdict, "alert": v.alert, "expected": v.expected, "usual_low": v.usual_low,
+            "usual_high": v.usual_high, "score": v.score, "p_value": v.p_value, "baseline": v.baseline,
+            "history_weeks": v.reference,
+            "sparkline": [None if not np.isfinite(x) else float(x) for x in spark],
             "sparkline_weeks": [wk.week_label(d) for d in starts[-SPARK_WEEKS:]],
-            "guardrail": _guardrail(node, c) if node else None,
-        }
-        rows.append(row)
-    rows.sort(key=lambda r: (r["z"] is None, -abs(r["z"] or 0), -abs(r["wow"] or 0)))
+        })
+    rows.sort(key=lambda r: (r["p_value"] is None, r["p_value"] or 0, -abs(r["wow"] or 0)))
     return rows
-
-
-def _status(c: wk.WeekChange, sign: int) -> str:
-    if c.wow is None:
-        return "no data"
-    if c.z is None or abs(c.z) < NOTABLE_Z:
-        return "usual"
-    return "better" if sign * c.wow > 0 else "worse"
-
-
-def _guardrail(node, c: wk.WeekChange) -> dict | None:
-    """A tree guardrail applied to the week's move (its bound is stated for a launch; a week
-    that moves further than any launch may is worth the meeting's attention)."""
-    g = node.guardrail
-    if g is None or c.wow is None:
-        return None
-    worse_rel = -node.sign * c.wow
-    worse_abs = -node.sign * (c.value - c.previous)
-    breached = ((g.max_relative_change is not None and worse_rel > g.max_relative_change) or
-                (g.max_absolute_change is not None and worse_abs > g.max_absolute_change))
-    return {"rule": g.describe(node.direction), "breached": bool(breached)}
 
 
 def _annotations(con, start: date, end: date) -> list[dict]:
@@ -158,23 +108,26 @@ def _proxy_alerts(con, end: date) -> list[dict]:
 
 
 def _metric_alerts(rows: list[dict]) -> list[dict]:
+    """An unusual move: the week's change beyond the alert threshold in the metric's bad direction
+    (a directionless metric: either way). Experiment guardrails are not applied to weekly moves:
+    they bound a launch's effect, not a week's."""
     out = []
     for r in rows:
-        g = r["guardrail"]
-        if g and g["breached"]:
-            out.append({"kind": "guardrail", "severity": "high", "title": f"{r['name']} breached its guardrail",
-                        "detail": f"{r['name']} moved {r['wow']:+.1%} week over week; its guardrail says it "
-                                  f"{g['rule']}.", "page": "metric_tree.py", "link_label": "Metric tree"})
-        if r["status"] == "worse" and abs(r["z"]) >= UNUSUAL_Z:
-            out.append({"kind": "unusual move", "severity": "high",
-                        "title": f"{r['name']} {r['wow']:+.1%} week over week",
-                        "detail": f"{abs(r['z']):.1f}× its usual week-to-week variation (robust z over the last "
-                                  f"{r['history_weeks']} weeks), in its bad direction.",
-                        "page": "metric_tree.py", "link_label": "Metric tree"})
+        if not r["alert"]:
+            continue
+        out.append({"kind": "unusual move", "severity": "high",
+                    "title": f"{r['name']} {r['wow']:+.1%} week over week",
+                    "detail": f"Expected {change(r['expected'])} ({r['baseline']}); a usual week moves "
+                              f"{change(r['usual_low'])} to {change(r['usual_high'])}. A move this far "
+                              f"{'in its bad direction ' if r['direction'] != 'not stated' else ''}comes "
+                              f"by chance in fewer than {wv.ALERT_ALPHA:.0%} of weeks (t = {r['score']:+.1f} "
+                              f"over {r['history_weeks']} past weeks).",
+                    "page": "metric_tree.py", "link_label": "Metric tree", "metric": r["metric"]})
     return out
 
 
-def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict:
+def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
+                drift_baseline: DriftBaseline | None = None) -> dict:
     weeks = available_weeks(con)
     if not weeks:
         raise ValueError("no daily metrics loaded: the weekly review needs a `daily` file (date, metric, value)")
@@ -185,13 +138,13 @@ def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict
     start = wk.week_start(week)
     end = start + timedelta(days=6)
     loaded = tree_svc.load(con)
-    starts, series = _weekly_values(con, end, 53 + wk.HISTORY_WEEKS)
-    rows = _metric_rows(con, loaded.tree, starts, series)
-    alerts = _metric_alerts(rows) + _proxy_alerts(con, end) + model_alerts(con, start, end)
+    starts, series = verdicts.weekly_values(con, end, verdicts.history_weeks(1))
+    rows = _metric_rows(loaded.tree, starts, series)
+    alerts = _metric_alerts(rows) + _proxy_alerts(con, end) + model_alerts(con, start, end, drift_baseline)
     return {
         "week": week, "start": start, "end": end, "previous_week": wk.week_label(start - timedelta(days=7)),
         "title": f"Weekly metric review {week} ({start:%d %b} – {end:%d %b %Y})",
-        "metrics": rows, "alerts": alerts,
+        "metrics": rows, "alerts": alerts, "expected_false": wv.expected_false(len(rows)),
         "annotations": _annotations(con, start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),
         "decisions": _decisions(con, start, end),
         "daily": _daily_window(con, [r["metric"] for r in rows], start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),
@@ -219,10 +172,26 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--week", default=None, help="ISO week, e.g. 2026-W47 (default: the last complete one)")
     parser.add_argument("--out", type=Path, default=None,
                         help="directory to write the week's HTML and PDF report into")
+    parser.add_argument("--drift-baseline", default=None, metavar="FROM:TO",
+                        help="fixed reference of score drift, e.g. 2026-09-28:2026-10-25 "
+                             "(default: each model's first 4 weeks)")
+
+
+def parse_baseline(text: str | None) -> DriftBaseline | None:
+    """'2026-09-28:2026-10-25' -> DriftBaseline; ValueError naming the expected form."""
+    if not text:
+        return None
+    try:
+        lo, hi = (date.fromisoformat(x.strip()) for x in text.split(":"))
+    except ValueError:
+        raise ValueError(f"--drift-baseline {text!r} should look like 2026-09-28:2026-10-25 (FROM:TO dates)") from None
+    if hi < lo:
+        raise ValueError(f"--drift-baseline {text!r}: TO is before FROM")
+    return DriftBaseline(lo, hi)
 
 
 def report(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> dict:
-    review = week_review(con, args.week)
+    review = week_review(con, args.week, parse_baseline(getattr(args, "drift_baseline", None)))
     if args.out is not None:
         from dashboard.export.weekly import write_reports
 

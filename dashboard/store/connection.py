@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import duckdb
@@ -48,3 +49,48 @@ def connect(db_path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConn
     for ddl in META_DDL:
         con.execute(ddl)
     return con
+
+
+# How long a load waits for readers (the open dashboard: one short query at a time) to let go.
+WRITE_WAIT_ENV = "DASHBOARD_WRITE_WAIT_SECONDS"
+WRITE_WAIT_SECONDS = 60.0
+
+
+class StoreBusy(RuntimeError):
+    """The database stayed locked by another process for longer than the wait allowed."""
+
+
+def _locked(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def write_wait_seconds() -> float:
+    raw = os.environ.get(WRITE_WAIT_ENV, "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else WRITE_WAIT_SECONDS
+    except ValueError:
+        return WRITE_WAIT_SECONDS
+
+
+def connect_for_write(db_path: Path | str, wait_seconds: float | None = None,
+                      on_wait=None) -> duckdb.DuckDBPyConnection:
+    """A write connection, waiting (bounded) while another process holds the file: the app's
+    readers hold it for one query at a time, another load for its whole transaction.
+    `on_wait(message)` is called once when waiting starts (the CLI prints it)."""
+    wait = write_wait_seconds() if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return connect(db_path)
+        except duckdb.IOException as exc:
+            if not _locked(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy(f"{Path(db_path).name} is still in use by another process after {wait:.0f} s "
+                                "(another load, or a program holding it open); nothing was loaded. Try again "
+                                f"when it is done, or wait longer with {WRITE_WAIT_ENV}.") from None
+            if not told and on_wait is not None:
+                on_wait(f"{Path(db_path).name} is in use by another process; waiting up to {wait:.0f} s...")
+                told = True
+            time.sleep(0.1)

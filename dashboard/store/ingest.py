@@ -6,8 +6,10 @@ A refused file changes nothing in the database; its problems are kept beside the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -19,15 +21,23 @@ import duckdb
 
 from dashboard.store import covariances, summaries
 from dashboard.store.catalog import segment_columns, table_exists
-from dashboard.store.connection import connect
+from dashboard.store.connection import connect_for_write
+from dashboard.store.encoding import as_utf8, not_utf8
 from dashboard.store.readers import ROW, InputError, csv_as_parquet, read_input, trec_select
 from dashboard.store.schema import KINDS, SQL_TYPES, Kind
 from dashboard.store.sqlutil import finish_pending, ident
-from dashboard.store.validate import (STAGE, check_columns, check_duplicates, check_run_form, check_run_lists,
-                                      check_values)
+from dashboard.store.validate import (STAGE, check_columns, check_duplicates, check_header, check_rows,
+                                      check_run_form, check_run_lists, check_segment_types,
+                                      check_segment_values, check_values)
 
 # Test hook: seconds to sleep inside the open transaction, so a test can kill the process there.
 PAUSE_ENV = "DASHBOARD_INGEST_PAUSE_FOR_TEST"
+# A load's scratch directory carries its process id, so the next load removes those of dead loads.
+SCRATCH_PREFIX = "dashboard-ingest-"
+# Kinds whose segment columns describe the key rather than extend it: a query has one set of segments.
+SEGMENTS_DESCRIBE_KEY = {"queries"}
+# Kinds without a key: a file is recognised by its content (a copy under another path is the same file).
+HASHED_KINDS = {"predictions"}
 
 
 @dataclass
@@ -46,28 +56,44 @@ def refused_path(db_path: Path | str) -> Path:
 
 def ingest_file(
     db_path: Path | str, kind_name: str, path: Path | str, *, model: str | None = None,
-    replace: bool = False,
+    replace: bool = False, encoding: str | None = None, wait_seconds: float | None = None, on_wait=None,
 ) -> LoadResult:
     """Validate and load `path` as `kind_name`; raises InputError listing every problem."""
-    return ingest_files(db_path, [(kind_name, Path(path))], model=model, replace=replace)[0]
+    return ingest_files(db_path, [(kind_name, Path(path))], model=model, replace=replace, encoding=encoding,
+                        wait_seconds=wait_seconds, on_wait=on_wait)[0]
 
 
 def ingest_files(
     db_path: Path | str, items: list[tuple[str, Path]], *, model: str | None = None,
-    replace: bool = False,
+    replace: bool = False, encoding: str | None = None, wait_seconds: float | None = None, on_wait=None,
 ) -> list[LoadResult]:
-    """Load several files in one transaction: all of them or none. Summaries are built once."""
+    """Load several files in one transaction: all of them or none. Summaries are built once.
+
+    `encoding` names a text file's encoding when it is not UTF-8 (UTF-16 is found by its BOM);
+    `wait_seconds` bounds the wait for readers (the open dashboard) to release the database."""
     start = time.perf_counter()
     kind_name, path = items[0]
+    clean_stale_scratch()
     try:
-        con = connect(db_path)
-        scratch = tempfile.TemporaryDirectory(prefix="dashboard-ingest-")
+        con = connect_for_write(db_path, wait_seconds=wait_seconds, on_wait=on_wait)
+        scratch = tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         try:
+            con.execute("SET TimeZone = 'UTC'")  # date-times with an offset are stored in UTC
             staged = []
             for i, (kind_name, path) in enumerate(items):
-                kind = _kind(kind_name)
-                loaded = read_input(Path(path), kind.name)
-                source = _source(con, kind, Path(path), loaded, model, Path(scratch.name))
+                kind = _kind(kind_name, Path(path))
+                text = as_utf8(Path(path), encoding, Path(scratch.name))
+                try:
+                    loaded = read_input(text, kind.name)
+                    problems = check_header(Path(path).name, kind, loaded.columns)
+                    if problems:
+                        raise InputError(problems)
+                    source = _source(con, kind, text, loaded, model, Path(scratch.name))
+                except InputError:
+                    wrong = not_utf8(text) if text == Path(path) and not encoding else None
+                    if wrong:
+                        raise InputError([wrong]) from None
+                    raise
                 staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace, staged))
             results = _write_all(con, staged, replace)
         finally:
@@ -81,9 +107,35 @@ def ingest_files(
     return results
 
 
-def _kind(kind_name: str) -> Kind:
+def clean_stale_scratch() -> list[Path]:
+    """Remove scratch directories left by loads that were killed (their process is gone)."""
+    removed = []
+    for d in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = d.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if d.is_dir() and not _alive(int(pid) if pid.isdigit() else None, d):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
+
+
+def _alive(pid: int | None, d: Path) -> bool:
+    if pid is None:  # a directory from before ids were recorded: stale after a day
+        try:
+            return time.time() - d.stat().st_mtime < 86_400
+        except OSError:
+            return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kind(kind_name: str, path: Path) -> Kind:
     if kind_name not in KINDS:
-        raise InputError([f"unknown kind {kind_name!r}; expected one of {', '.join(KINDS)}"])
+        raise InputError([f"{path.name}: unknown kind {kind_name!r}; expected one of {', '.join(KINDS)}"])
     return KINDS[kind_name]
 
 
@@ -155,9 +207,14 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
         problems, _ = check_columns(name, kind, columns)
         if problems:
             raise InputError(problems)
+    problems = check_segment_types(con, name, segments)
+    if problems:
+        raise InputError(problems)
     problems = check_values(con, name, row_label, kind, columns)
+    problems += check_segment_values(con, name, row_label, kind, segments)
+    problems += check_rows(con, name, row_label, kind, columns)
     if kind.key:
-        problems += check_duplicates(con, name, row_label, list(kind.key) + segments)
+        problems += check_duplicates(con, name, row_label, _key(kind, segments))
     if kind.name == "run":
         problems += check_run_lists(con, name, row_label, columns)
     if not problems and kind.name == "run":
@@ -219,9 +276,24 @@ def _write_all(con, staged: list[_Staged], replace: bool) -> list[LoadResult]:
     return results
 
 
-def _key_match(kind: Kind, segments: list[str], left: str, right: str) -> str:
-    cols = list(kind.key) + segments
-    return " AND ".join(f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in cols)
+def _key(kind: Kind, segments: list[str]) -> list[str]:
+    """The columns that identify a row: the kind's key and, unless they describe it, its segments."""
+    return list(kind.key) + ([] if kind.name in SEGMENTS_DESCRIBE_KEY else segments)
+
+
+def _key_match(kind: Kind, segments: list[str], left: str, right: str, stored: list[str] | None = None) -> str:
+    """Rows of `left` (this file) and `right` (the table) with the same key. A segment column on one
+    side only is empty on the other: a file adding an empty segment column still meets the stored
+    overall rows (no second "overall" row)."""
+    if kind.name in SEGMENTS_DESCRIBE_KEY:
+        segments, stored = [], []
+    parts = [f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in kind.key]
+    stored = segments if stored is None else stored
+    for c in dict.fromkeys(segments + stored):
+        lhs = f"{left}.{ident(c)}" if c in segments else "NULL"
+        rhs = f"{right}.{ident(c)}" if c in stored else "NULL"
+        parts.append(f"{lhs} IS NOT DISTINCT FROM {rhs}")
+    return " AND ".join(parts)
 
 
 def _check_conflicts(con, kind: Kind, path: Path, columns: list[str], segments: list[str],
@@ -229,28 +301,53 @@ def _check_conflicts(con, kind: Kind, path: Path, columns: list[str], segments: 
     if replace or not table_exists(con, kind.table):
         return []
     if not kind.key:
-        prior = con.execute(
-            "SELECT loaded_at FROM load_log WHERE source = ? AND kind = ? AND status = 'loaded' "
-            "ORDER BY loaded_at DESC LIMIT 1",
-            [str(path.resolve()), kind.name],
-        ).fetchone()
+        prior = _same_content(con, kind, path)
         if prior:
-            return [f"{path.name}: already loaded on {prior[0]:%Y-%m-%d %H:%M}; pass --replace to "
-                    "load it again (rows of its models are replaced)"]
+            return [f"{path.name}: already loaded on {prior[1]:%Y-%m-%d %H:%M} (same content as "
+                    f"{Path(prior[0]).name}); pass --replace to load it again (rows of its models are replaced)"]
         return []
-    existing = set(segment_columns(con, kind.table))
-    if any(s not in existing for s in segments):
-        return []  # a new segment column cannot collide with stored rows
+    stored = segment_columns(con, kind.table)
     staged = _typed_select(kind, columns, segments, alias="s")
-    match = _key_match(kind, segments, "s", "t")
+    match = _key_match(kind, segments, "s", "t", stored)
     row = con.execute(
         f"SELECT s.{ROW} FROM (SELECT {ROW}, {staged} FROM {STAGE}) s "
         f"JOIN {kind.table} t ON {match} ORDER BY s.{ROW} LIMIT 1"
     ).fetchone()
     if row:
-        return [f"{path.name}, row {row[0]}: its key ({', '.join(list(kind.key) + segments)}) is "
+        key = _key(kind, segments)
+        return [f"{path.name}, row {row[0]}, column {key[0]!r}: its key ({', '.join(key)}) is "
                 "already loaded; pass --replace to overwrite the stored rows with this file's"]
     return []
+
+
+_HASHES: dict[tuple, str] = {}
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of the file, computed once per (path, size, mtime) in this process."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES.clear()
+        _HASHES[key] = _sha256(path)
+    return _HASHES[key]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _same_content(con, kind: Kind, path: Path):
+    """(source, loaded_at) of a stored load with this file's content, or None."""
+    return con.execute(
+        "SELECT l.source, l.loaded_at FROM load_hashes h JOIN load_log l USING (load_id) "
+        "WHERE h.sha256 = ? AND l.kind = ? AND l.status = 'loaded' ORDER BY l.loaded_at DESC LIMIT 1",
+        [content_hash(path), kind.name],
+    ).fetchone()
 
 
 def _typed_select(kind: Kind, present: list[str], segments: list[str], alias: str = "") -> str:
@@ -259,6 +356,9 @@ def _typed_select(kind: Kind, present: list[str], segments: list[str], alias: st
         target = SQL_TYPES[col.type]
         if col.name not in present:
             parts.append(f"CAST(NULL AS {target}) AS {ident(col.name)}")
+        elif col.type == "timestamp":  # an offset (+05:00, Z, a zoned Parquet column) becomes UTC
+            c = ident(col.name)
+            parts.append(f"timezone('UTC', CAST({c} AS TIMESTAMPTZ)) AS {c}")
         elif col.type in ("label", "count", "int", "position"):  # text "2.0" is a valid whole number
             c = ident(col.name)
             parts.append(f"coalesce(TRY_CAST({c} AS {target}), CAST(CAST({c} AS DOUBLE) AS {target})) AS {c}")
@@ -288,7 +388,7 @@ def _write(con, item: _Staged, replace: bool) -> tuple[int, list[str], list[str]
         con.execute(f"DELETE FROM rankings t WHERE EXISTS (SELECT 1 FROM ({staged}) s "
                     "WHERE s.model = t.model AND s.query_id = t.query_id)")
     elif replace and kind.key:
-        match = _key_match(kind, segments, "t", "s")
+        match = _key_match(kind, segments, "s", "t", segment_columns(con, kind.table))
         con.execute(f"DELETE FROM {kind.table} t WHERE EXISTS (SELECT 1 FROM ({staged}) s WHERE {match})")
     if kind.name == "predictions":
         models = [r[0] for r in con.execute(f"SELECT DISTINCT model FROM ({staged})").fetchall()]
@@ -302,6 +402,8 @@ def _write(con, item: _Staged, replace: bool) -> tuple[int, list[str], list[str]
         "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', '', ?)",
         [load_id, kind.name, kind.table, str(item.path.resolve()), rows, datetime.now()],
     )
+    if kind.name in HASHED_KINDS:
+        con.execute("INSERT INTO load_hashes VALUES (?, ?)", [load_id, content_hash(item.path)])
     return rows, models, new_segments
 
 

@@ -10,8 +10,9 @@ the ideal DCG orders the list's judged rows by grade; relevant means relevance >
   grade >= g_j, the ideal list puts those C_j items first, so
   IDCG@k = sum_j (gain(g_j) - gain(g_{j-1})) * D(min(k, C_j)), D(m) = sum_{i<=m} 1/log2(i + 1).
 - Relevant positions up to 64 are kept as bits of one integer: recall@k, hit@k and precision@k
-  count bits, and average precision sums bit counts. A query whose list runs past position 64 gets
-  its AP from a window over its rows afterwards (`fill_long_list_ap`).
+  count bits, and average precision sums bit counts (cutoffs past 64 count rows). A query whose list
+  runs past position 64 gets its AP, MAP@K (K > 64) and R-precision (R > 64) from a window over its
+  rows afterwards (`fill_long_lists`). Every binary measure exists per relevance level (`-l`).
 """
 
 from __future__ import annotations
@@ -56,32 +57,55 @@ def _ideal(grades: list[int], k: int, name: str) -> str:
     return " + ".join(terms)
 
 
-def ctes(grades: list[int], k_values: tuple[int, ...], gains: dict[str, str]) -> str:
-    """CTEs ending in `logged`: per model x query the columns `_final` reads (dcg_*, idcg_*, relret_k,
-    first_rel, ap_sum, n_relevant, n_retrieved). `grades` are ints read from the table by
-    `stored_grades`, so formatting them into SQL cannot carry text in."""
-    grades = [int(g) for g in grades]
+def _bits_upto(mask: str, upto: str) -> str:
+    """Relevant bits at positions 1..upto (upto <= 64; a right shift by 64 is 0, never an overflow)."""
+    return f"(bit_count({mask}) - bit_count({mask} >> {upto}))"
+
+
+def _precision_sum(mask: str, upto: str) -> str:
+    """Sum over relevant positions p <= upto (<= 64) of (relevant bits up to p) / p."""
+    return (f"coalesce(list_sum(list_transform(range(1, {upto} + 1), lambda pos: "
+            f"CASE WHEN (({mask} >> (pos - 1)) & 1) = 1 THEN {_bits_upto(mask, 'pos')} / pos ELSE 0 END)), 0)")
+
+
+def ctes(grades: list[int], k_values: tuple[int, ...], gains: dict[str, str], levels: tuple[int, ...] = (1,)) -> str:
+    """CTEs ending in `logged`: per model x query the columns `_final` reads (dcg_*, idcg_*, and per
+    level L relret_K_L, mapsum_K_L, first_rel_L, ap_sum_L, rret_L, nrel_L; n_retrieved). `grades`
+    and `levels` are ints (from the table or validated), so formatting them into SQL carries no text.
+    Sums the bits cannot give (past position 64) are left NULL for `fill_long_lists`."""
+    grades, levels = [int(g) for g in grades], [int(lv) for lv in levels]
+    m = MASK_POSITIONS
     aggs = []
     for k in k_values:
         for name, gain in gains.items():
             aggs.append(f"coalesce(sum({gain} / log2(position + 1)) FILTER (WHERE position <= {k}), 0) "
                         f"AS dcg_{name}_{k}")
-    aggs.append("min(position) FILTER (WHERE rel >= 1) AS first_rel")
     aggs.append("max(position) AS n_retrieved")
-    aggs.append(f"coalesce(bit_or(CAST(1 AS UBIGINT) << ((position - 1) % {MASK_POSITIONS})) "
-                f"FILTER (WHERE rel >= 1 AND position <= {MASK_POSITIONS}), CAST(0 AS UBIGINT)) AS rel_mask")
+    for lv in levels:
+        aggs.append(f"min(position) FILTER (WHERE rel >= {lv}) AS first_rel_{lv}")
+        aggs.append(f"count(*) FILTER (WHERE rel >= {lv}) AS nrel_{lv}")
+        aggs.append(f"coalesce(bit_or(CAST(1 AS UBIGINT) << ((position - 1) % {m})) "
+                    f"FILTER (WHERE rel >= {lv} AND position <= {m}), CAST(0 AS UBIGINT)) AS mask_{lv}")
+        aggs += [f"count(*) FILTER (WHERE rel >= {lv} AND position <= {k}) AS relret_{k}_{lv}"
+                 for k in k_values if k > m]
     aggs += [f"count(*) FILTER (WHERE rel >= {g}) AS at_least_{j}" for j, g in enumerate(grades)]
-    cols = ["model", "query_id"] + [f"dcg_{n}_{k}" for k in k_values for n in gains]
-    cols += ["first_rel", "n_retrieved", "at_least_0 AS n_relevant" if grades else "0 AS n_relevant"]
+    cols = ["model", "query_id", "n_retrieved"] + [f"dcg_{n}_{k}" for k in k_values for n in gains]
     for k in k_values:
-        # relevant bits below position k + 1 (a right shift never overflows; >> 64 is 0)
-        cols.append(f"bit_count(rel_mask) - bit_count(rel_mask >> {k}) AS relret_{k}")
         for name in gains:
             cols.append(f"{_ideal(grades, k, name)} AS idcg_{name}_{k}")
-    # precision at each relevant position p: relevant bits at or below p, over p
-    cols.append(f"""CASE WHEN n_retrieved <= {MASK_POSITIONS} THEN coalesce(list_sum(list_transform(
-                range(1, n_retrieved + 1), lambda pos: CASE WHEN ((rel_mask >> (pos - 1)) & 1) = 1
-                THEN (bit_count(rel_mask) - bit_count(rel_mask >> pos)) / pos ELSE 0 END)), 0) END AS ap_sum""")
+    for lv in levels:
+        mask = f"mask_{lv}"
+        cols += [f"first_rel_{lv}", f"nrel_{lv}"]
+        for k in k_values:
+            if k <= m:
+                cols.append(f"{_bits_upto(mask, str(k))} AS relret_{k}_{lv}")
+                cols.append(f"{_precision_sum(mask, f'least(n_retrieved, {k})')} AS mapsum_{k}_{lv}")
+            else:
+                cols.append(f"relret_{k}_{lv}")
+                cols.append(f"CASE WHEN n_retrieved <= {m} THEN {_precision_sum(mask, 'n_retrieved')} END "
+                            f"AS mapsum_{k}_{lv}")
+        cols.append(f"CASE WHEN n_retrieved <= {m} THEN {_precision_sum(mask, 'n_retrieved')} END AS ap_sum_{lv}")
+        cols.append(f"CASE WHEN nrel_{lv} <= {m} THEN {_bits_upto(mask, f'nrel_{lv}')} END AS rret_{lv}")
     return f"""logged_agg AS (
     SELECT model, query_id,
            {', '.join(aggs)}
@@ -92,20 +116,44 @@ def ctes(grades: list[int], k_values: tuple[int, ...], gains: dict[str, str]) ->
 logged AS (SELECT {', '.join(cols)} FROM logged_agg)"""
 
 
-def fill_long_list_ap(con: duckdb.DuckDBPyConnection) -> None:
-    """AP of logged lists longer than the bit mask: a running count over their rows (rare, so the
-    window sort is paid only for them). `_final` left their AP NULL."""
-    if con.execute("SELECT 1 FROM ranking_query_metrics WHERE ap IS NULL LIMIT 1").fetchone() is None:
+def _long_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Level-dependent columns a logged list past the bits can leave NULL (ap, map_K, rprec)."""
+    cols = [c[0] for c in con.execute("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_name = 'ranking_query_metrics'").fetchall()]
+    return [c for c in cols if c.startswith(("ap", "map_", "rprec"))]
+
+
+def fill_long_lists(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...], levels: tuple[int, ...]) -> None:
+    """AP, MAP@K (K > 64) and R-precision (R > 64) of logged lists longer than the bit mask: a
+    running count over their rows (rare, so the window sort is paid only for them). `_final` left
+    them NULL."""
+    from dashboard.store.ranking_summary import level_suffix  # the column names live there
+
+    long = " OR ".join(f"{c} IS NULL" for c in _long_columns(con))
+    if con.execute(f"SELECT 1 FROM ranking_query_metrics WHERE {long} LIMIT 1").fetchone() is None:
         return
-    con.execute("""
-        UPDATE ranking_query_metrics m SET ap = l.ap FROM (
-            SELECT model, query_id, sum(so_far / position) FILTER (WHERE rel >= 1)
-                                    / count(*) FILTER (WHERE rel >= 1) AS ap
-            FROM (SELECT r.model, r.query_id, r.position, r.relevance AS rel,
-                         sum(CAST(r.relevance >= 1 AS INTEGER)) OVER (
-                             PARTITION BY r.model, r.query_id ORDER BY r.position ROWS UNBOUNDED PRECEDING) AS so_far
+    so_far = ", ".join(f"sum(CAST(r.relevance >= {lv} AS INTEGER)) OVER (PARTITION BY r.model, r.query_id "
+                       f"ORDER BY r.position ROWS UNBOUNDED PRECEDING) AS so_far_{lv}" for lv in levels)
+    aggs, sets = [], []
+    for lv in levels:
+        sfx = level_suffix(lv)
+        n = f"count(*) FILTER (WHERE rel >= {lv})"
+        aggs.append(f"sum(so_far_{lv} / position) FILTER (WHERE rel >= {lv}) / {n} AS ap{sfx}")
+        aggs.append(f"count(*) FILTER (WHERE rel >= {lv} AND position <= n_rel_{lv}) / {n} AS rprec{sfx}")
+        sets += [f"ap{sfx} = coalesce(m.ap{sfx}, l.ap{sfx})", f"rprec{sfx} = coalesce(m.rprec{sfx}, l.rprec{sfx})"]
+        for k in k_values:
+            if k > MASK_POSITIONS:
+                aggs.append(f"sum(so_far_{lv} / position) FILTER (WHERE rel >= {lv} AND position <= {k}) / {n} "
+                            f"AS map_{k}{sfx}")
+                sets.append(f"map_{k}{sfx} = coalesce(m.map_{k}{sfx}, l.map_{k}{sfx})")
+    n_rel = ", ".join(f"count(*) FILTER (WHERE r.relevance >= {lv}) OVER (PARTITION BY r.model, r.query_id) "
+                      f"AS n_rel_{lv}" for lv in levels)
+    con.execute(f"""
+        UPDATE ranking_query_metrics m SET {', '.join(sets)} FROM (
+            SELECT model, query_id, {', '.join(aggs)}
+            FROM (SELECT r.model, r.query_id, r.position, r.relevance AS rel, {so_far}, {n_rel}
                   FROM rankings r
-                  SEMI JOIN (SELECT model, query_id FROM ranking_query_metrics WHERE ap IS NULL) x
+                  SEMI JOIN (SELECT model, query_id FROM ranking_query_metrics WHERE {long}) x
                        ON x.model = r.model AND x.query_id = r.query_id
                   WHERE r.relevance IS NOT NULL)
             GROUP BY model, query_id) l

@@ -14,14 +14,22 @@ Gains: linear (`rel`, trec_eval) and exponential (`2^rel - 1`, LightGBM / ranx `
 discount `log2(rank + 1)`.
 
 Table `ranking_query_metrics`, one row per model x query:
-  ndcg_lin_K, ndcg_exp_K, dcg_lin_K, dcg_exp_K, recall_K, hit_K, precision_K for K in K_VALUES,
-  rr (reciprocal rank of the first relevant item over the whole list, trec_eval `recip_rank`),
-  ap (average precision over the whole list, trec_eval `map`), n_relevant, n_retrieved,
-  and each query segment column copied as `segment_<name>` (so a re-split by segment is a
-  GROUP BY over this table, ~8x faster than joining `queries` at 1M queries).
+  ndcg_lin_K, ndcg_exp_K, dcg_lin_K, dcg_exp_K for K in the configured cutoffs (`cutoffs()`), and
+  per relevance level L (trec_eval `-l L`: grade >= L is relevant) the binary measures
+  recall_K, hit_K, precision_K, map_K (trec_eval `map_cut_K`), rr (`recip_rank` over the whole
+  list), ap (`map`), rprec (`Rprec`), n_relevant, with the suffix `_lL` for L > 1 (level 1 keeps the
+  bare names). Levels stored: 1 and every positive grade of the judgements (at most MAX_LEVELS), so
+  any level maps to the smallest stored level at or above it. Then n_retrieved and each query
+  segment column copied as `segment_<name>` (a re-split by segment is a GROUP BY over this table,
+  ~8x faster than joining `queries` at 1M queries).
+  A judged query that a scored model did not retrieve gets a row of zeros with n_retrieved = 0:
+  read only with trec_eval's `-c` (every judged query counts, a missing one as 0).
 """
 
 from __future__ import annotations
+
+import os
+import re
 
 import duckdb
 
@@ -29,88 +37,173 @@ from dashboard.store import ranking_logged
 from dashboard.store.catalog import segment_columns, table_columns, table_exists
 from dashboard.store.sqlutil import ident
 
-K_VALUES = (1, 3, 5, 10, 20)
+DEFAULT_CUTOFFS = (1, 3, 5, 10, 20, 100, 1000)
+K_VALUES = DEFAULT_CUTOFFS  # the default configuration; a database's own: stored_cutoffs(con)
+MAX_CUTOFF = 1000
+CUTOFFS_ENV = "DASHBOARD_RANKING_CUTOFFS"
+MAX_LEVELS = 5
 SEGMENT_PREFIX = "segment_"
+BINARY_PER_K = ("recall", "hit", "precision", "map")
+BINARY_PER_QUERY = ("rr", "ap", "rprec", "n_relevant")
 
 
 def segment_column(name: str) -> str:
     """Column of ranking_query_metrics holding query segment `name`."""
     return SEGMENT_PREFIX + name
+
+
 GAINS = {"lin": "CAST(rel AS DOUBLE)", "exp": "(pow(2.0, rel) - 1)"}
 
 
-def metric_columns() -> list[str]:
+def level_suffix(level: int) -> str:
+    return "" if level == 1 else f"_l{int(level)}"
+
+
+def parse_cutoffs(text: str) -> tuple[int, ...]:
+    """'1,5,10,100' -> (1, 5, 10, 100); each a whole number 1..MAX_CUTOFF."""
+    out = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if not part.isdigit() or not 1 <= int(part) <= MAX_CUTOFF:
+            raise ValueError(f"{CUTOFFS_ENV}: cutoff {part!r} is not a whole number from 1 to {MAX_CUTOFF}")
+        out.add(int(part))
+    if not out:
+        raise ValueError(f"{CUTOFFS_ENV}: no cutoff given (e.g. 1,3,5,10,20,100,1000)")
+    return tuple(sorted(out))
+
+
+def cutoffs(con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, ...]:
+    """Cutoffs to build: ${CUTOFFS_ENV} when set, else the defaults plus any the database already
+    stores (a rebuild never drops a cutoff someone configured)."""
+    if os.environ.get(CUTOFFS_ENV):
+        return parse_cutoffs(os.environ[CUTOFFS_ENV])
+    stored = stored_cutoffs(con) if con is not None else ()
+    return tuple(sorted(set(DEFAULT_CUTOFFS) | set(stored)))
+
+
+def stored_cutoffs(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
+    if not table_exists(con, "ranking_query_metrics"):
+        return ()
+    found = (re.fullmatch(r"ndcg_lin_(\d+)", c) for c in table_columns(con, "ranking_query_metrics"))
+    return tuple(sorted(int(m.group(1)) for m in found if m))
+
+
+def stored_levels(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
+    """Relevance levels with columns in the table (1 always)."""
+    if not table_exists(con, "ranking_query_metrics"):
+        return ()
+    found = (re.fullmatch(r"n_relevant_l(\d+)", c) for c in table_columns(con, "ranking_query_metrics"))
+    return tuple(sorted({1} | {int(m.group(1)) for m in found if m}))
+
+
+def levels_for(grades: list[int]) -> tuple[int, ...]:
+    """1 and every positive grade, lowest first, at most MAX_LEVELS."""
+    return tuple(sorted({1} | {int(g) for g in grades if g >= 1}))[:MAX_LEVELS]
+
+
+def metric_columns(k_values: tuple[int, ...] = K_VALUES, levels: tuple[int, ...] = (1,)) -> list[str]:
     cols = []
-    for k in K_VALUES:
-        cols += [f"ndcg_lin_{k}", f"ndcg_exp_{k}", f"dcg_lin_{k}", f"dcg_exp_{k}", f"recall_{k}", f"hit_{k}",
-                 f"precision_{k}"]
-    return cols + ["rr", "ap", "n_relevant", "n_retrieved"]
+    for k in k_values:
+        cols += [f"ndcg_lin_{k}", f"ndcg_exp_{k}", f"dcg_lin_{k}", f"dcg_exp_{k}"]
+    for level in levels:
+        sfx = level_suffix(level)
+        cols += [f"{m}_{k}{sfx}" for k in k_values for m in BINARY_PER_K]
+        cols += [f"{m}{sfx}" for m in BINARY_PER_QUERY]
+    return cols + ["n_retrieved"]
 
 
-def _aggregates() -> str:
+def _aggregates(k_values, levels) -> str:
     parts = []
-    for k in K_VALUES:
+    for k in k_values:
         for name, gain in GAINS.items():
             parts.append(f"coalesce(sum({gain.replace('rel', 'r.rel')} / log2(r.rank + 1)) "
                          f"FILTER (WHERE r.rank <= {k}), 0) AS dcg_{name}_{k}")
-        parts.append(f"count(*) FILTER (WHERE r.rank <= {k} AND r.rel >= 1) AS relret_{k}")
-    parts.append("min(r.rank) FILTER (WHERE r.rel >= 1) AS first_rel")
-    parts.append("coalesce(sum(r.rel_so_far / r.rank) FILTER (WHERE r.rel >= 1), 0) AS ap_sum")
+    for lv in levels:
+        for k in k_values:
+            parts.append(f"count(*) FILTER (WHERE r.rank <= {k} AND r.rel >= {lv}) AS relret_{k}_{lv}")
+            parts.append(f"coalesce(sum(r.so_far_{lv} / r.rank) FILTER (WHERE r.rel >= {lv} AND r.rank <= {k}), 0) "
+                         f"AS mapsum_{k}_{lv}")
+        parts.append(f"min(r.rank) FILTER (WHERE r.rel >= {lv}) AS first_rel_{lv}")
+        parts.append(f"coalesce(sum(r.so_far_{lv} / r.rank) FILTER (WHERE r.rel >= {lv}), 0) AS ap_sum_{lv}")
+        parts.append(f"count(*) FILTER (WHERE r.rel >= {lv} AND r.rank <= r.nrel_{lv}) AS rret_{lv}")
     parts.append("max(r.rank) AS n_retrieved")  # the list length as served (a logged gap counts)
     return ",\n               ".join(parts)
 
 
-def _ideal() -> str:
+def _ideal(k_values, levels) -> str:
     parts = []
-    for k in K_VALUES:
+    for k in k_values:
         for name, gain in GAINS.items():
             parts.append(f"coalesce(sum({gain} / log2(irank + 1)) FILTER (WHERE irank <= {k}), 0) AS idcg_{name}_{k}")
-    parts.append("count(*) FILTER (WHERE rel >= 1) AS n_relevant")
     return ",\n               ".join(parts)
 
 
-def _final(segments: list[str], ideal: str = "i") -> str:
-    """Per-query metrics from the aggregates (`p`) and the ideal DCGs (`ideal`)."""
+def _final(segments: list[str], k_values, levels, ideal: str = "i") -> str:
+    """Per-query metrics from the aggregates (`p`) and the ideal DCGs (`ideal`); n_relevant_L in `p`."""
     i = ideal
     parts = ["p.model", "p.query_id"] + [f"s.{ident(c)} AS {ident(segment_column(c))}" for c in segments]
-    for k in K_VALUES:
+    for k in k_values:
         for name in GAINS:
             parts.append(f"CASE WHEN {i}.idcg_{name}_{k} > 0 THEN p.dcg_{name}_{k} / {i}.idcg_{name}_{k} ELSE 0 END "
                          f"AS ndcg_{name}_{k}")
             parts.append(f"p.dcg_{name}_{k}")
-        parts.append(f"CASE WHEN {i}.n_relevant > 0 THEN p.relret_{k} / {i}.n_relevant ELSE 0 END AS recall_{k}")
-        parts.append(f"CAST(p.relret_{k} > 0 AS DOUBLE) AS hit_{k}")
-        parts.append(f"p.relret_{k} / {k}.0 AS precision_{k}")
-    parts.append("coalesce(1.0 / p.first_rel, 0) AS rr")
-    parts.append(f"CASE WHEN {i}.n_relevant > 0 THEN p.ap_sum / {i}.n_relevant ELSE 0 END AS ap")
-    parts.append(f"coalesce({i}.n_relevant, 0) AS n_relevant")
+    for lv in levels:
+        sfx, n = level_suffix(lv), f"coalesce(p.nrel_{lv}, 0)"
+        for k in k_values:
+            parts.append(f"CASE WHEN {n} > 0 THEN p.relret_{k}_{lv} / {n} ELSE 0 END AS recall_{k}{sfx}")
+            parts.append(f"CAST(p.relret_{k}_{lv} > 0 AS DOUBLE) AS hit_{k}{sfx}")
+            parts.append(f"p.relret_{k}_{lv} / {k}.0 AS precision_{k}{sfx}")
+            parts.append(f"CASE WHEN {n} > 0 THEN p.mapsum_{k}_{lv} / {n} ELSE 0 END AS map_{k}{sfx}")
+        parts.append(f"coalesce(1.0 / p.first_rel_{lv}, 0) AS rr{sfx}")
+        parts.append(f"CASE WHEN {n} > 0 THEN p.ap_sum_{lv} / {n} ELSE 0 END AS ap{sfx}")
+        parts.append(f"CASE WHEN {n} > 0 THEN p.rret_{lv} / {n} ELSE 0 END AS rprec{sfx}")
+        parts.append(f"{n} AS n_relevant{sfx}")
     parts.append("p.n_retrieved")
     return ", ".join(parts)
 
 
-def _scored_ctes(positioned: bool, mixed: bool) -> str:
+def _zero_rows(segments: list[str], k_values, levels) -> str:
+    """trec_eval -c: a judged query a scored model did not retrieve, as a row of zeros."""
+    parts = ["z.model", "z.query_id"] + [f"s.{ident(c)} AS {ident(segment_column(c))}" for c in segments]
+    parts += [f"0.0 AS {c}" for c in metric_columns(k_values, ()) if c != "n_retrieved"]
+    for lv in levels:
+        sfx = level_suffix(lv)
+        parts += [f"0.0 AS {m}_{k}{sfx}" for k in k_values for m in BINARY_PER_K]
+        parts += [f"0.0 AS {m}{sfx}" for m in ("rr", "ap", "rprec")]
+        parts.append(f"z.nrel_{lv} AS n_relevant{sfx}")
+    parts.append("0 AS n_retrieved")
+    join = "LEFT JOIN queries s ON s.query_id = z.query_id" if segments else ""
+    return (f"SELECT {', '.join(parts)} FROM (SELECT m.model, j.* FROM scored_models m CROSS JOIN judged j "
+            f"ANTI JOIN per_query p ON p.model = m.model AND p.query_id = j.query_id) z {join}")
+
+
+def _scored_ctes(k_values, levels, positioned: bool, mixed: bool) -> str:
     """Runs judged by qrels: join, one window sort per list, aggregate. `positioned`: some runs
     carry a logged position, which orders their lists; `mixed`: logged rankings are stored too
     (rows with relevance), which this path leaves to the logged one."""
     order = "r.position ASC NULLS LAST, r.score DESC, r.item_id DESC" if positioned else "r.score DESC, r.item_id DESC"
     rank = "coalesce(r.position, row_number() OVER w)" if positioned else "row_number() OVER w"
     where = "WHERE r.relevance IS NULL" if mixed else ""
-    return f"""judged_queries AS (SELECT DISTINCT query_id FROM qrels),
+    nrel = ", ".join(f"count(*) FILTER (WHERE relevance >= {lv}) AS nrel_{lv}" for lv in levels)
+    so_far = ",\n           ".join(
+        f"sum(CAST(coalesce(q.relevance, 0) >= {lv} AS INTEGER)) OVER (w ROWS UNBOUNDED PRECEDING) AS so_far_{lv}"
+        for lv in levels)
+    return f"""judged AS (SELECT query_id, {nrel} FROM qrels GROUP BY query_id),
+scored_models AS (SELECT DISTINCT model FROM rankings r {where}),
 running AS (
-    -- one sort serves both windows: rank and the running count of relevant items (for AP)
-    SELECT r.model, r.query_id,
+    -- one sort serves every window: rank and the running count of relevant items per level (AP)
+    SELECT r.model, r.query_id, {', '.join(f'j.nrel_{lv}' for lv in levels)},
            {rank} AS rank,
            greatest(coalesce(q.relevance, 0), 0) AS rel,
-           sum(CAST(coalesce(q.relevance, 0) >= 1 AS INTEGER)) OVER (w ROWS UNBOUNDED PRECEDING) AS rel_so_far
+           {so_far}
     FROM rankings r
-    SEMI JOIN judged_queries j ON r.query_id = j.query_id
+    JOIN judged j ON r.query_id = j.query_id
     LEFT JOIN qrels q ON q.query_id = r.query_id AND q.item_id = r.item_id
     {where}
     WINDOW w AS (PARTITION BY r.model, r.query_id ORDER BY {order})
 ),
 per_query AS (
-    SELECT r.model, r.query_id,
-               {_aggregates()}
+    SELECT r.model, r.query_id, {', '.join(f'any_value(r.nrel_{lv}) AS nrel_{lv}' for lv in levels)},
+               {_aggregates(k_values, levels)}
     FROM running r GROUP BY r.model, r.query_id
 ),
 ideal_ranked AS (
@@ -120,24 +213,29 @@ ideal_ranked AS (
 ),
 ideal AS (
     SELECT query_id,
-               {_ideal()}
+               {_ideal(k_values, levels)}
     FROM ideal_ranked GROUP BY query_id
 )"""
 
 
 def build_sql(segments: list[str], *, scored: bool = True, positioned: bool = False,
-              logged_grades: list[int] | None = None) -> str:
+              logged_grades: list[int] | None = None, k_values: tuple[int, ...] = K_VALUES,
+              levels: tuple[int, ...] = (1,)) -> str:
     """The build statement; `segments`: query segment columns to copy (names from the schema).
-    `logged_grades`: the positive relevance grades of stored logged rankings (None: none stored)."""
+    `logged_grades`: the positive relevance grades of stored logged rankings (None: none stored).
+    `k_values`, `levels`: validated whole numbers (formatted into SQL as ints)."""
+    k_values, levels = tuple(int(k) for k in k_values), tuple(int(lv) for lv in levels)
     join = "LEFT JOIN queries s ON s.query_id = p.query_id" if segments else ""
     logged = logged_grades is not None
     ctes, selects = [], []
     if scored:
-        ctes.append(_scored_ctes(positioned, mixed=logged))
-        selects.append(f"SELECT {_final(segments)}\nFROM per_query p LEFT JOIN ideal i USING (query_id) {join}")
+        ctes.append(_scored_ctes(k_values, levels, positioned, mixed=logged))
+        selects.append(f"SELECT {_final(segments, k_values, levels)}\n"
+                       f"FROM per_query p LEFT JOIN ideal i USING (query_id) {join}")
+        selects.append(_zero_rows(segments, k_values, levels))
     if logged:
-        ctes.append(ranking_logged.ctes(logged_grades, K_VALUES, GAINS))
-        selects.append(f"SELECT {_final(segments, ideal='p')}\nFROM logged p {join}")
+        ctes.append(ranking_logged.ctes(logged_grades, k_values, GAINS, levels))
+        selects.append(f"SELECT {_final(segments, k_values, levels, ideal='p')}\nFROM logged p {join}")
     return ("CREATE OR REPLACE TABLE ranking_query_metrics AS\nWITH " + ",\n".join(ctes) + "\n"
             + "\nUNION ALL BY NAME\n".join(selects))
 
@@ -156,9 +254,14 @@ def build_ranking_summary(con: duckdb.DuckDBPyConnection) -> None:
     positioned = scored and "position" in columns and _any(
         con, f"SELECT 1 FROM rankings WHERE position IS NOT NULL {'AND relevance IS NULL' if mixed else ''} LIMIT 1")
     segments = segment_columns(con, "queries") if table_exists(con, "queries") else []
-    con.execute(build_sql(segments, scored=scored, positioned=positioned, logged_grades=logged_grades))
+    grades = list(logged_grades or [])
+    if scored:
+        grades += [int(r[0]) for r in con.execute("SELECT DISTINCT relevance FROM qrels WHERE relevance >= 1").fetchall()]
+    k_values, levels = cutoffs(con), levels_for(grades)
+    con.execute(build_sql(segments, scored=scored, positioned=positioned, logged_grades=logged_grades,
+                          k_values=k_values, levels=levels))
     if mixed:
-        ranking_logged.fill_long_list_ap(con)
+        ranking_logged.fill_long_lists(con, k_values, levels)
 
 
 def _any(con, sql: str) -> bool:

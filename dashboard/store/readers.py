@@ -62,7 +62,9 @@ def detect_format(path: Path, kind: str) -> str:
 
 def read_input(path: Path, kind: str) -> Loaded:
     if not path.exists():
-        raise InputError([f"{path}: no such file"])
+        raise InputError([f"{path.name}: no such file"])
+    if not path.is_file():
+        raise InputError([f"{path.name}: is a directory, not a file; expected a CSV, Parquet or TREC file"])
     if path.stat().st_size == 0:
         raise InputError([f"{path.name}: the file is empty; expected a header and data rows"])
     fmt = detect_format(path, kind)
@@ -135,11 +137,17 @@ def trec_names(kind: str) -> list[str]:
     return TREC_RUN_COLUMNS if kind == "run" else TREC_QRELS_COLUMNS
 
 
+TREC_BAD_LINES_SHOWN = 20  # wrong field counts listed one by one; the rest are counted
+
+
 def trec_select(con: duckdb.DuckDBPyConnection, path: Path, kind: str, scratch: Path) -> str:
     """A SELECT of a TREC file's named fields and line numbers. The lines are copied as text into
     Parquet in file order (blank lines kept as empty rows, so row + 1 is the line), split once on any
-    run of whitespace into a second Parquet copy that the checks then read; a line with the wrong
-    number of fields is refused with its number."""
+    run of whitespace into a second Parquet copy that the checks then read.
+
+    As trec_eval reads them: a run line has at least 6 fields (fields after the tag are ignored, as
+    in trec_eval's results.trunc), a qrels line exactly 4; a line whose first character is `#` is a
+    comment (MS MARCO qrels carry them). Every line with a wrong field count is refused at once."""
     names = trec_names(kind)
     # \x01 never separates anything: each line is one field, read as written
     lines = _copy_text(con, path, "trec", scratch, header=False, delimiter="\x01", quotechar="", escapechar="",
@@ -147,15 +155,31 @@ def trec_select(con: duckdb.DuckDBPyConnection, path: Path, kind: str, scratch: 
     fields = _scratch_file(scratch)
     stripped = r"regexp_replace(line, '^\s+|\s+$', '', 'g')"
     split = (f"SELECT regexp_split_to_array({stripped}, '\\s+') AS f, file_row_number + 1 AS {ROW} "
-             f"FROM ({con.read_parquet(str(lines), file_row_number=True).sql_query()}) WHERE {stripped} <> ''")
+             f"FROM ({con.read_parquet(str(lines), file_row_number=True).sql_query()}) "
+             f"WHERE {stripped} <> '' AND NOT starts_with({stripped}, '#')")
     named = ", ".join(f"f[{i}] AS {n}" for i, n in enumerate(names, start=1) if not n.startswith("_"))
     con.sql(f"SELECT {named}, {ROW}, len(f) AS n_fields FROM ({split})").write_parquet(str(fields))
     table = con.read_parquet(str(fields)).sql_query()
-    bad = con.execute(f"SELECT {ROW}, n_fields FROM ({table}) WHERE n_fields <> {len(names)} "
-                      f"ORDER BY {ROW} LIMIT 1").fetchone()
-    if bad:
-        expected = "qid Q0 docno rank score tag" if kind == "run" else "qid 0 docno rel"
-        raise InputError([f"{path.name}, line {bad[0]}: {bad[1]} fields; a TREC {kind} line is "
-                          f"'{expected}' ({len(names)} fields)"])
+    wrong = f"n_fields < {len(names)}" if kind == "run" else f"n_fields <> {len(names)}"
+    problems = _wrong_field_counts(con, table, wrong, path, kind, len(names))
+    if problems:
+        raise InputError(problems)
     require_rows(path, pq.ParquetFile(fields).metadata.num_rows)
     return f"SELECT * EXCLUDE (n_fields) FROM ({table})"
+
+
+def _wrong_field_counts(con, table: str, wrong: str, path: Path, kind: str, n_names: int) -> list[str]:
+    total = con.execute(f"SELECT count(*) FROM ({table}) WHERE {wrong}").fetchone()[0]
+    if not total:
+        return []
+    bad = con.execute(f"SELECT {ROW}, n_fields FROM ({table}) WHERE {wrong} ORDER BY {ROW} "
+                      f"LIMIT {TREC_BAD_LINES_SHOWN}").fetchall()
+    if kind == "run":
+        expected = f"a TREC run line is 'qid Q0 docno rank score tag' ({n_names} fields; more are ignored)"
+    else:
+        expected = f"a TREC qrels line is 'qid 0 docno rel' ({n_names} fields)"
+    out = [f"{path.name}, line {row}: {n} fields; {expected}" for row, n in bad]
+    if total > len(bad):
+        out.append(f"{path.name}: {total - len(bad):,} more line(s) with a wrong number of fields "
+                   f"({total:,} in all)")
+    return out

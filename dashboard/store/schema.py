@@ -224,9 +224,23 @@ EVENTS = Kind(
     example="events.csv",
 )
 
+MODELS = Kind(
+    name="models",
+    table="models",
+    columns=(
+        Column("model", "string", doc="model name, as in predictions"),
+        Column("production_threshold", "float",
+               doc="the threshold the model runs at in production: the Thresholds page opens there"),
+        Column("description", "string", required=False, nullable=True),
+    ),
+    key=("model",),
+    doc="One row per classification model: its production threshold (optional file).",
+    example="models.csv",
+)
+
 KINDS: dict[str, Kind] = {
     k.name: k
-    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, COVARIANCES, OFFLINE, DAILY, EVENTS)
+    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, COVARIANCES, OFFLINE, DAILY, EVENTS, MODELS)
 }
 
 # Bookkeeping tables, created with the store.
@@ -236,6 +250,8 @@ META_DDL = (
         status VARCHAR, message VARCHAR, loaded_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS segment_columns (
         table_name VARCHAR, column_name VARCHAR, PRIMARY KEY (table_name, column_name))""",
+    # content of each loaded file of a kind without a key, so a copy under another path is recognised
+    """CREATE TABLE IF NOT EXISTS load_hashes (load_id BIGINT, sha256 VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS model_score_range (
         model VARCHAR PRIMARY KEY, lo DOUBLE, hi DOUBLE)""",
     # counts of labelled examples per model x day x segment x score bin. segment_column '' with
@@ -245,6 +261,11 @@ META_DDL = (
         model VARCHAR, day DATE, segment_column VARCHAR, segment_value VARCHAR, bin INTEGER,
         n_pos BIGINT, n_neg BIGINT, n_unlabeled BIGINT,
         w_pos DOUBLE, w_neg DOUBLE, value_pos DOUBLE, value_neg DOUBLE)""",
+    # exact AP and ROC AUC of each model over its whole range, overall (segment_column '') and per
+    # value of each segment column; NULL where undefined (one class). Built with the bins.
+    """CREATE TABLE IF NOT EXISTS prediction_quality (
+        model VARCHAR, segment_column VARCHAR, segment_value VARCHAR, n_pos BIGINT, n_neg BIGINT,
+        average_precision DOUBLE, roc_auc DOUBLE)""",
 )
 
 N_BINS = 10_000

@@ -7,6 +7,7 @@ the column, what was found and what was expected. All problems are collected, no
 from __future__ import annotations
 
 import difflib
+import re
 
 import duckdb
 
@@ -18,31 +19,54 @@ from dashboard.store.sqlutil import ident
 MAX_EXAMPLES = 3
 STAGE = "_stage"
 
+# The limits of the data contract (docs/data.md, "What is refused, and the limits").
+MAX_SEGMENT_COLUMNS = 64  # checked on the header, before any row is read
+MAX_SEGMENT_NAME = 48  # the ranking summary prefixes query segments with "segment_" (63-character identifiers)
+MAX_SEGMENT_VALUE = 200  # characters
+MAX_TEXT = 1000  # characters of a name or id (a description may be longer and span lines)
+MAX_ABS_FLOAT = 1e15  # scores, weights, values, sums: bins and sums stay exact enough in DOUBLE
+MAX_ABS_SUM_SQ = 1e30  # a sum of squares of values up to 1e15
+MAX_ABS_INT = 10**15  # counts, grades, positions: well inside BIGINT and exact in DOUBLE
+YEARS = (1900, 2200)
+MISSING = "(missing)"  # how an empty segment is shown: a literal value would merge with it
+RESERVED = {"_row", "file_row_number"}  # used by the loader for line numbers
+MULTILINE = {"description"}  # free text that may span lines
+FLOAT_LIMITS = {"sum_sq": MAX_ABS_SUM_SQ}
+
 # SQL predicate that is TRUE for a bad non-null value, and what we expected instead.
 _TYPE_RULES: dict[str, tuple[str, str]] = {
     "float": (
         "TRY_CAST({c} AS DOUBLE) IS NULL OR isnan(TRY_CAST({c} AS DOUBLE)) "
-        "OR isinf(TRY_CAST({c} AS DOUBLE))",
-        "a finite number",
+        "OR isinf(TRY_CAST({c} AS DOUBLE)) OR abs(TRY_CAST({c} AS DOUBLE)) > {limit}",
+        "a finite number within ±{limit_text}",
     ),
     "label": ("TRY_CAST({c} AS DOUBLE) IS NULL OR TRY_CAST({c} AS DOUBLE) NOT IN (0, 1)", "0 or 1"),
     "count": (
         "TRY_CAST({c} AS DOUBLE) IS NULL OR TRY_CAST({c} AS DOUBLE) < 0 "
-        "OR TRY_CAST({c} AS DOUBLE) <> floor(TRY_CAST({c} AS DOUBLE))",
-        "a whole number >= 0",
+        "OR TRY_CAST({c} AS DOUBLE) <> floor(TRY_CAST({c} AS DOUBLE)) OR TRY_CAST({c} AS DOUBLE) > {int_limit}",
+        "a whole number >= 0 (at most {int_text})",
     ),
     "int": (
-        "TRY_CAST({c} AS DOUBLE) IS NULL OR TRY_CAST({c} AS DOUBLE) <> floor(TRY_CAST({c} AS DOUBLE))",
-        "a whole number",
+        "TRY_CAST({c} AS DOUBLE) IS NULL OR TRY_CAST({c} AS DOUBLE) <> floor(TRY_CAST({c} AS DOUBLE)) "
+        "OR abs(TRY_CAST({c} AS DOUBLE)) > {int_limit}",
+        "a whole number (within ±{int_text})",
     ),
     "position": (
         "TRY_CAST({c} AS DOUBLE) IS NULL OR TRY_CAST({c} AS DOUBLE) < 1 "
-        "OR TRY_CAST({c} AS DOUBLE) <> floor(TRY_CAST({c} AS DOUBLE))",
-        "a whole number >= 1 (1 = top)",
+        "OR TRY_CAST({c} AS DOUBLE) <> floor(TRY_CAST({c} AS DOUBLE)) OR TRY_CAST({c} AS DOUBLE) > {int_limit}",
+        "a whole number >= 1 (1 = top; at most {int_text})",
     ),
-    "date": ("TRY_CAST({c} AS DATE) IS NULL", "a date (YYYY-MM-DD)"),
-    "timestamp": ("TRY_CAST({c} AS TIMESTAMP) IS NULL", "a date-time (YYYY-MM-DD HH:MM:SS)"),
-    "string": ("trim(CAST({c} AS VARCHAR)) = ''", "non-empty text"),
+    # a date with a time of day other than midnight is refused, not silently truncated
+    "date": ("TRY_CAST({c} AS DATE) IS NULL OR NOT (year(TRY_CAST({c} AS DATE)) BETWEEN {years}) "
+             "OR TRY_CAST({c} AS TIMESTAMP) IS DISTINCT FROM CAST(TRY_CAST({c} AS DATE) AS TIMESTAMP)",
+             "a date (YYYY-MM-DD) in the years {years_text}, without a time of day"),
+    "timestamp": ("TRY_CAST({c} AS TIMESTAMPTZ) IS NULL OR NOT (year(timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ))) "
+                  "BETWEEN {years})",
+                  "a date-time (YYYY-MM-DD HH:MM:SS) in the years {years_text} (an offset such as +05:00 is converted to UTC)"),
+    # one line, bounded: a name with a newline breaks every table and chart it appears in
+    "string": ("trim(CAST({c} AS VARCHAR)) = '' OR regexp_matches(CAST({c} AS VARCHAR), '[\\x00-\\x1f\\x7f]') "
+               "OR length(CAST({c} AS VARCHAR)) > {text_limit}",
+               "non-empty text on one line (no newline or control character), at most {text_limit} characters"),
 }
 
 
@@ -103,15 +127,27 @@ def _check_column(con, file_name: str, row_label: str, col: Column) -> list[str]
             f"SELECT {ROW} FROM {STAGE} WHERE {c} IS NULL ORDER BY {ROW} LIMIT {MAX_EXAMPLES + 1}"
         ).fetchall()
         problems += _describe(file_name, row_label, col.name, [(r[0], None) for r in empty],
-                              f"is empty; expected {_TYPE_RULES[col.type][1]}", con, f"{c} IS NULL")
-    predicate, expected = _TYPE_RULES[col.type]
-    where = f"{c} IS NOT NULL AND ({predicate.format(c=c)})"
+                              f"is empty; expected {_rule(col)[1]}", con, f"{c} IS NULL")
+    predicate, expected = _rule(col)
+    where = f"{c} IS NOT NULL AND ({predicate})"
     bad = con.execute(
         f"SELECT {ROW}, CAST({c} AS VARCHAR) FROM {STAGE} WHERE {where} ORDER BY {ROW} "
         f"LIMIT {MAX_EXAMPLES + 1}"
     ).fetchall()
     problems += _describe(file_name, row_label, col.name, bad, f"expected {expected}", con, where)
     return problems
+
+
+def _rule(col: Column) -> tuple[str, str]:
+    """The SQL predicate TRUE for a bad non-null value of `col`, and what was expected."""
+    predicate, expected = _TYPE_RULES[col.type]
+    if col.type == "string" and col.name in MULTILINE:
+        predicate, expected = "trim(CAST({c} AS VARCHAR)) = ''", "non-empty text"
+    limit = FLOAT_LIMITS.get(col.name, MAX_ABS_FLOAT)
+    values = {"c": ident(col.name), "limit": repr(limit), "limit_text": f"{limit:.0e}".replace("+", ""),
+              "int_limit": str(MAX_ABS_INT), "int_text": "10^15", "years": f"{YEARS[0]} AND {YEARS[1]}",
+              "years_text": f"{YEARS[0]}-{YEARS[1]}", "text_limit": str(MAX_TEXT)}
+    return predicate.format(**values), expected.format(**values)
 
 
 def _describe(file_name, row_label, column, rows, what, con, where) -> list[str]:
@@ -183,4 +219,92 @@ def check_run_form(con: duckdb.DuckDBPyConnection, file_name: str, row_label: st
         if row:
             problems.append(f"{file_name}, {row_label} {row[0]}: model {row[1]!r}, query {row[2]!r} already "
                             "has a list loaded; a list comes in one file (pass --replace to swap it)")
+    return problems
+
+
+def check_header(file_name: str, kind: Kind, columns: list[str]) -> list[str]:
+    """Limits checked on the header alone, before any row is read (a 20 KB file with 5,000 segment
+    columns would otherwise take gigabytes)."""
+    problems = [f"{file_name}, line 1, column {name!r}: found a reserved name; expected another column "
+                "name (the loader numbers lines with it)" for name in columns if name in RESERVED]
+    extra = [c for c in columns if c not in kind.column_names and c not in RESERVED
+             and not c.startswith("__index_level_")]
+    if kind.segments and len(extra) > MAX_SEGMENT_COLUMNS:
+        problems.append(f"{file_name}, line 1: found {len(extra)} segment columns ({', '.join(extra[:3])}, ...); "
+                        f"expected at most {MAX_SEGMENT_COLUMNS}")
+    elif kind.segments:
+        problems += [f"{file_name}, line 1, column {name[:60]!r}: found a segment column name of {len(name)} "
+                     f"characters; expected at most {MAX_SEGMENT_NAME}" for name in extra if len(name) > MAX_SEGMENT_NAME]
+    return problems
+
+
+def check_segment_types(con: duckdb.DuckDBPyConnection, file_name: str, segments: list[str]) -> list[str]:
+    """Segment columns hold text: a numeric or list Parquet column is refused, not silently turned into
+    segments (cast it to string first, or leave it out)."""
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()}
+    return [f"{file_name}, column {name!r}: found a {types[name]} column; expected text (a segment column "
+            "holds strings: cast it to string, or leave it out)"
+            for name in segments if types.get(name) not in ("VARCHAR", None)]
+
+
+# Kinds whose empty segment is shown as MISSING (in the others an empty segment is the overall row).
+SHOWN_MISSING = {"predictions", "queries"}
+
+
+def check_segment_values(con: duckdb.DuckDBPyConnection, file_name: str, row_label: str, kind: Kind,
+                         segments: list[str]) -> list[str]:
+    problems: list[str] = []
+    literal = kind.name in SHOWN_MISSING
+    for name in segments:
+        c = f"CAST({ident(name)} AS VARCHAR)"
+        where = (f"{c} IS NOT NULL AND (length({c}) > {MAX_SEGMENT_VALUE} "
+                 + (f"OR trim({c}) = '{MISSING}' " if literal else "")
+                 + "OR regexp_matches({c}, '[\\x00-\\x1f\\x7f]'))".replace("{c}", c))
+        bad = con.execute(f"SELECT {ROW}, left({c}, 60) FROM {STAGE} WHERE {where} ORDER BY {ROW} "
+                          f"LIMIT {MAX_EXAMPLES + 1}").fetchall()
+        expected = f"expected a segment value on one line, at most {MAX_SEGMENT_VALUE} characters"
+        if literal:
+            expected += f", and not {MISSING!r} (that is how an empty segment is shown: leave it empty)"
+        problems += _describe(file_name, row_label, name, bad, expected, con, where)
+    return problems
+
+
+# Rules between columns of one row: (column named, SQL predicate TRUE when bad, SQL of what was found,
+# what was expected). Values that fail their type are NULL here (TRY_CAST), so they are reported once.
+_N, _S, _Q = ("TRY_CAST(n AS DOUBLE)", "TRY_CAST(sum AS DOUBLE)", "TRY_CAST(sum_sq AS DOUBLE)")
+ROW_RULES: dict[str, list[tuple[str, str, str, str]]] = {
+    "predictions": [
+        ("weight", "TRY_CAST(weight AS DOUBLE) <= 0", "CAST(weight AS VARCHAR)",
+         "a weight > 0 (leave it empty for 1)"),
+    ],
+    "results": [
+        ("n", f"{_N} = 0", "CAST(n AS VARCHAR)", "n >= 1 (a variant with no units has no mean)"),
+        ("variant", "CAST(variant AS VARCHAR) NOT IN ('control', 'treatment')", "CAST(variant AS VARCHAR)",
+         "'control' or 'treatment' (an experiment's two variants, as written)"),
+        # a negative variance beyond rounding: sum_sq < sum^2 / n
+        ("sum_sq", f"{_N} > 0 AND {_Q} - {_S} * {_S} / {_N} < -1e-9 * greatest(abs({_Q}), {_S} * {_S} / {_N}, 1)",
+         "format('sum_sq={} with sum={}, n={}', sum_sq, sum, n)",
+         "sum_sq >= sum^2 / n (a variance is never negative)"),
+    ],
+    "experiments": [
+        ("end_date", "TRY_CAST(end_date AS DATE) < TRY_CAST(start_date AS DATE)",
+         "format('{} (start_date {})', end_date, start_date)", "an end_date on or after start_date"),
+        ("treatment_model", "trim(CAST(control_model AS VARCHAR)) = trim(CAST(treatment_model AS VARCHAR))",
+         "CAST(treatment_model AS VARCHAR)", "a treatment_model other than the control_model"),
+    ],
+}
+
+
+def check_rows(con: duckdb.DuckDBPyConnection, file_name: str, row_label: str, kind: Kind,
+               columns: list[str]) -> list[str]:
+    """The kind's rules between columns (ROW_RULES), for the columns the file has."""
+    problems: list[str] = []
+    for column, predicate, found, expected in ROW_RULES.get(kind.name, []):
+        needed = {c for c in kind.column_names if re.search(rf"\b{c}\b", predicate + found)}
+        if not needed <= set(columns):
+            continue
+        where = f"coalesce(({predicate}), false)"
+        bad = con.execute(f"SELECT {ROW}, {found} FROM {STAGE} WHERE {where} ORDER BY {ROW} "
+                          f"LIMIT {MAX_EXAMPLES + 1}").fetchall()
+        problems += _describe(file_name, row_label, column, bad, f"expected {expected}", con, where)
     return problems

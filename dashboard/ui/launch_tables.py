@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboard import format as fmt
+
 from dashboard.ui.charts_tree import STATUS_WORDS, fmt_change, fmt_value
 
 # plain words (emoji need fonts a headless or locked-down browser may not have); colour comes from style()
@@ -30,32 +32,13 @@ def style(frame: pd.DataFrame):
     return frame.style.map(cell, subset=cols) if cols else frame.style
 
 
-def _p(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.2%}"
-
-
-def fmt_delta(value: float | None, unit: str = "") -> str:
-    """An absolute change in the metric's unit: shares in percentage points."""
-    if value is None:
-        return "n/a"
-    u = (unit or "").strip()
-    if u.startswith("share"):
-        return f"{value * 100:+.2f} pp"
-    if u in ("$", "€", "£"):
-        return f"{'+' if value >= 0 else '-'}{u}{abs(value):,.3f}"
-    return f"{value:+.4g}" + (f" {u}" if u and u != "users" else "")
+_p = fmt.p_value
+_pct = fmt.change
+fmt_delta = fmt.delta
 
 
 def _interval(lo: float | None, hi: float | None, pct: bool) -> str:
-    if lo is None or hi is None:
-        return "n/a"
-    return f"[{lo:+.2%}, {hi:+.2%}]" if pct else f"[{lo:+.4g}, {hi:+.4g}]"
+    return fmt.interval(lo, hi, fmt.change if pct else fmt.number)
 
 
 def scorecard(rows: list[dict]) -> pd.DataFrame:
@@ -71,15 +54,14 @@ def scorecard(rows: list[dict]) -> pd.DataFrame:
             "control": fmt_value(r["control_mean"], unit),
             "treatment": fmt_value(r["treatment_mean"], unit),
             "lift": fmt_delta(r["lift"], unit),
-            "lift CI": "n/a" if r["ci_low"] is None else
-            f"[{fmt_delta(r['ci_low'], unit)}, {fmt_delta(r['ci_high'], unit)}]",
+            "lift CI": fmt.interval(r["ci_low"], r["ci_high"], lambda v, u=unit: fmt.delta(v, u)),
             "p-value": _p(r["p_value"]),
             "q-value (BH)": "primary" if r.get("primary") else _p(r.get("q_value")),
             "guardrail": (GUARD_ICONS.get(r["guardrail_status"], "") + " · " + r["guardrail"])
             if r.get("guardrail") else "",
             "level": r["level"],
             "better when": r["direction"],
-            "users (C / T)": f"{r['n_control']:,} / {r['n_treatment']:,}",
+            "users (C / T)": f"{fmt.count(r['n_control'])} / {fmt.count(r['n_treatment'])}",
             "note": r.get("note", ""),
         })
     return pd.DataFrame(out)
@@ -88,8 +70,8 @@ def scorecard(rows: list[dict]) -> pd.DataFrame:
 def offline_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
         "metric": r["name"], "offline metric": r["metric"], "better when": r["direction"],
-        "control model": f"{r['control_value']:.4f}", "treatment model": f"{r['treatment_value']:.4f}",
-        "change": f"{r['change']:+.4f}", "relative change": _pct(r["relative_change"]),
+        "control model": fmt.score(r["control_value"], 4), "treatment model": fmt.score(r["treatment_value"], 4),
+        "change": fmt.delta(r["change"]), "relative change": _pct(r["relative_change"]),
         "status": STATUS_ICONS.get(r["status"], r["status"]),
     } for r in rows])
 
