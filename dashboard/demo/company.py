@@ -21,6 +21,7 @@ import pandas as pd
 END = date(2026, 11, 22)  # a Sunday: ISO week 2026-W47 is the last complete week
 PREDICTION_WEEKS = 8
 DAILY_DAYS = 730
+NOISE_STREAM = 38  # the users' noise in experiments: a stream of its own (see _experiments)
 
 COUNTRIES = (["US", "GB", "DE", "FR", "BR", "IN", "MX", "JP"], [.35, .12, .12, .08, .10, .10, .07, .06])
 DEVICES = (["ios", "android", "web"], [.38, .42, .20])
@@ -46,7 +47,7 @@ def write_demo_files(out_dir: Path, seed: int = 7, scale: float = 1.0) -> dict[s
     files: dict[str, list[Path]] = {}
     files["predictions"] = _predictions(rng, out_dir, max(3000, int(400_000 * scale)))
     files.update(_rankings(rng, out_dir, max(1500, int(100_000 * scale))))
-    experiments, results, offline, covariances = _experiments(rng)
+    experiments, results, offline, covariances = _experiments(rng, np.random.default_rng([seed, NOISE_STREAM]))
     files["experiments"] = [_csv(experiments, out_dir / "experiments.csv")]
     files["results"] = [_csv(results, out_dir / "results.csv")]
     files["covariances"] = [_csv(covariances, out_dir / "covariances.csv")]
@@ -226,7 +227,9 @@ PLANTED_LIFTS = {
 POWER_EFFECT = {"E045": {"retention_7d": -0.045, "task_success": -0.03, "session_length": -0.02}}
 
 
-def _experiments(rng):
+def _experiments(rng, noise_rng):
+    """`noise_rng` draws the users' correlated noise; `rng` makes the same draws as before it
+    existed, so the other planted stories (daily series, offline results) stay as they were."""
     rows = _experiment_rows(rng)
     n_exp = len(rows)
     lifts = _true_lifts(rng, n_exp)
@@ -243,13 +246,16 @@ def _experiments(rng):
             for variant, n_v in (("control", n_control), ("treatment", n_treatment)):
                 n_seg = max(50, int(n_v * share))
                 means = {m: ONLINE[m][0] * (1 + _segment_lift(eid, tier, m, truth, variant)) for m in ONLINE}
-                per_metric, cross = _joint_stats(rng, n_seg, means)
+                per_metric, cross = _joint_stats(noise_rng, n_seg, means)
                 for m in ONLINE:
                     stats[m].append((tier, variant, *per_metric[m]))
                 covariances += [dict(experiment_id=eid, variant=variant, metric_a=a, metric_b=b, sum_ab=v,
                                      user_tier=tier) for (a, b), v in cross.items()]
         for metric in ONLINE:
             _append_results(results, eid, metric, stats[metric], segmented=eid in SEGMENTED)
+            for tier, variant, n_seg, *_ in stats[metric]:
+                _burn_draws(rng, n_seg, ONLINE[metric][0] * (1 + _segment_lift(eid, tier, metric, truth, variant)),
+                            *ONLINE[metric][1:])
         offline += _offline_rows(rng, row, truth)
         exps.append(row)
     experiments = pd.DataFrame({
@@ -325,6 +331,15 @@ def _joint_stats(rng, n: int, means: dict[str, float]) -> tuple[dict, dict]:
             cov = corr[i, j] * sample_sd[a] * sample_sd[b]  # a valid correlation matrix times sds: PSD
             cross[(a, b)] = cov * (n - 1) + totals[a] * totals[b] / n
     return per_metric, cross
+
+
+def _burn_draws(rng, n: int, mean: float, sd: float | None, binary: bool) -> None:
+    """The draws the independent per-metric generator made, in its order: keeps `rng` where it was."""
+    if binary:
+        rng.binomial(n, min(max(mean, 1e-4), 1 - 1e-4))
+    else:
+        rng.normal(0, sd / np.sqrt(n))
+        rng.chisquare(n - 1)
 
 
 def _covariance_rows(rows: list[dict], segmented: set[str]) -> pd.DataFrame:
