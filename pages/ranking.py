@@ -9,6 +9,7 @@ from dashboard.services import ranking as svc
 from dashboard.ui import state
 from dashboard.ui.charts_ranking import forest_figure, segment_bars
 from dashboard.ui.db import call
+from dashboard.ui.text import code, md
 
 st.title("Ranking")
 opts = call(svc.options)
@@ -71,19 +72,19 @@ if any(f != "scored" for f in forms.values()):
                      "from the list's judged rows, no qrels)",
            "positioned": "ordered by served position (not score), judged by the qrels",
            "scored": "ordered by score, judged by the qrels"}
-    st.caption(" ".join(f"`{m}` is {how[f]}." for m, f in forms.items()))
+    st.caption(" ".join(f"{code(m)} is {how[f]}." for m, f in forms.items()))
 short = svc.short_lists(opts, [model, baseline], k)
 if short:
     st.warning(":material/straighten: k = {k} is beyond the lists: ".format(k=k) + "; ".join(
-        f"`{m}` returns at most {n} items, so its @{k} measures repeat @{n} (P@{k} counts the {k - n} missing "
+        f"{code(m)} returns at most {n} items, so its @{k} measures repeat @{n} (P@{k} counts the {k - n} missing "
         f"positions as not relevant)" for m, n in short.items()) + ".")
 
 experiments = call(svc.experiments_for, baseline, model) if baseline else []
 for e in experiments:
     st.page_link(str(PAGES_DIR / "launch_review.py"), query_params={"exp": e["experiment_id"]},
                  icon=":material/rocket_launch:",
-                 label=f"{e['experiment_id']} · {e['name']} tested {e['control_model']} → {e['treatment_model']} "
-                       f"online" + (f" ({e['decision']})" if e.get("decision") else "") + ": open in Launch review")
+                 label=f"{md(e['experiment_id'])} · {md(e['name'])} tested {md(e['control_model'])} → {md(e['treatment_model'])} "
+                       f"online" + (f" ({md(e['decision'])})" if e.get("decision") else "") + ": open in Launch review")
 
 overall = call(svc.overall_summary, model, k, gain, baseline, level=level, all_queries=all_queries,
                min_size=min_size)
@@ -100,7 +101,7 @@ cols[len(CARDS)].metric("Queries", f"{overall['n_queries']:,}")
 
 too_few = f"too few queries (n < {min_size})"
 if baseline:
-    st.subheader(f"{model} vs {baseline}, all queries")
+    st.subheader(f"{md(model)} vs {md(baseline)}, all queries")
     rows = [{"measure": svc.metric_label(m, k), baseline: score(d["baseline"], 4), model: score(overall[m], 4),
              "Δ": delta(d["delta"]),
              "95% CI": interval(d["ci_low"], d["ci_high"], delta) if d["ci_low"] is not None else too_few,
@@ -113,9 +114,9 @@ if baseline:
 segs = table["segments"]
 traps = [s for s in segs if s.get("trap")]
 if traps:
-    names = ", ".join(f"**{s['column']}={s['value']}** ({delta(s['delta_ndcg'])}, {s['confidence']:.1%} CI "
+    names = ", ".join(f"**{md(s['column'])}={md(s['value'])}** ({delta(s['delta_ndcg'])}, {s['confidence']:.1%} CI "
                       f"{interval(s['ci_low'], s['ci_high'], delta)}, q = {p_value(s['q_value'])})" for s in traps)
-    st.error(f":material/warning: **Regression under a rising average.** {model} beats {baseline} overall "
+    st.error(f":material/warning: **Regression under a rising average.** {md(model)} beats {md(baseline)} overall "
              f"on NDCG@{k} ({delta(overall['delta_ndcg'])}) but is significantly worse for {names}. "
              "The average hides them.")
 
@@ -130,7 +131,7 @@ if baseline and segs:
                f"correction, or fewer than {min_size} queries (not tested, no interval).")
 
 if segs:
-    st.subheader(f"By {by}" + (f": {label}, {model} vs {baseline}" if baseline else ""))
+    st.subheader(f"By {md(by)}" + (f": {md(label)}, {md(model)} vs {md(baseline)}" if baseline else ""))
     if baseline:
         rows = []
         ci_name = f"{level_text} CI"
@@ -152,7 +153,7 @@ if segs:
         cov = coverage.get(s["value"])
         row[f"coverage @{k}"] = f"{cov:.1%}" if cov is not None else "n/a"
         rows.append(row)
-    st.caption(f"{model} by {by}, every measure:")
+    st.caption(f"{md(model)} by {md(by)}, every measure:")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(f"None relevant @{k}: share of queries with no relevant item in the top {k}. Coverage: distinct items "
                "the candidate shows in its top k for the segment's queries, as a share of every item any loaded "

@@ -12,7 +12,9 @@ from dashboard.services import thresholds as svc
 from dashboard.ui import state
 from dashboard.ui.charts_thresholds import cost_figure, pr_figure, roc_figure
 from dashboard.ui.db import call
+from dashboard.ui.text import md
 from dashboard.services import thresholds_models as models_svc
+from dashboard.ui import thresholds_drift as drift_ui
 from dashboard.ui import thresholds_opening as opening
 from dashboard.ui import thresholds_picker as picker
 from dashboard.ui import thresholds_roc as roc_ui
@@ -56,10 +58,13 @@ with st.sidebar:
                       on_change=state.on_change("thr.to"))
         date_from, date_to = start, end
     else:
-        st.caption(f"{model} has no timestamps (`ts`): all its rows are shown, whatever the dates.")
+        st.caption(f"{md(model)} has no timestamps (`ts`): all its rows are shown, whatever the dates.")
 
 focus_col, _, focus_val = focus.partition("=")
 flt = svc.Filter(date_from, date_to, focus_col, focus_val)
+if drift_ui.choose_view() == "drift":
+    drift_ui.draw(model, focus_col, focus_val, drift_ui.current_threshold(model, call(models_svc.declared)))
+    st.stop()
 counts = call(svc.counts, model, flt, by)
 lo, hi, width = counts.lo, counts.hi, (counts.hi - counts.lo) / 10_000
 cum = svc.cumulative(counts.overall)
@@ -125,7 +130,7 @@ with st.container(border=True):
                            on_change=state.on_change("thr.budget"))
     cols[3].button("Move the slider here", on_click=apply_pick, type="primary")
     if message:
-        st.warning(message)
+        st.warning(md(message))
     if mode == "precision":
         st.caption(picker.pick_statement(floor, sure))
 
@@ -191,15 +196,15 @@ c1.plotly_chart(pr_figure(series), width="stretch")
 c2.plotly_chart(roc_figure(series, log_fpr), width="stretch")
 roc_ui.toggle(c2)
 if len(series) == 2:
-    st.number_input(f"Threshold of {compare}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
+    st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
                     key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
     d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
     if d["available"]:
         st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
-                f"({d['only_a']:,} rows flagged only by {model}, {d['only_b']:,} only by {compare}, "
+                f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
                 f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")
     else:
-        st.caption(f"Disagreement rate unavailable: {d['reason']}.")
+        st.caption(f"Disagreement rate unavailable: {md(d['reason'])}.")
 
 # ---- cost curve
 if mode == "cost":
@@ -214,7 +219,7 @@ if mode == "cost":
 
 # ---- per segment
 if by and counts.segments:
-    st.subheader(f"The same threshold by {by}")
+    st.subheader(f"The same threshold by {md(by)}")
     st.caption(picker.small_caption())
     seg_exact = call(svc.exact_quality, model, flt, by)
     rows = []

@@ -12,6 +12,7 @@ from dashboard.services import weekly as svc
 from dashboard.ui import state
 from dashboard.ui.db import call
 from dashboard.ui.weekly_export import export_buttons
+from dashboard.ui.text import md
 
 weeks = call(svc.available_weeks)
 if not weeks:
@@ -33,11 +34,11 @@ with st.sidebar:
                  format_func=lambda m: next(r["name"] for r in metrics if r["metric"] == m))
 state.sync_url(["week", "week.metric"])
 
-st.title(review["title"])
+st.title(md(review["title"]))
 export_buttons(review)
 
 moved = [r for r in metrics if r["status"] in ("worse", "better", "unusual")]
-st.markdown("**" + ("; ".join(f"{r['name']} {pct(r['wow'])} ({r['status']})" for r in moved[:4])
+st.markdown("**" + ("; ".join(f"{md(r['name'])} {md(pct(r['wow']))} ({r['status']})" for r in moved[:4])
                     or "Nothing moved beyond its usual range this week") + "**")
 false = review["expected_false"]
 st.caption(
@@ -69,8 +70,8 @@ if not review["alerts"]:
     st.success("No alerts this week.")
 for i, a in enumerate(review["alerts"]):
     box = st.error if a["severity"] == "high" else st.warning
-    box(f"**{a['kind']}: {a['title']}**  \n{a['detail']}")
-    st.page_link(str(PAGES_DIR / a["page"]), label=f"Explained on: {a['link_label']}", icon=":material/arrow_forward:")
+    box(f"**{md(a['kind'])}: {md(a['title'])}**  \n{md(a['detail'])}")
+    st.page_link(str(PAGES_DIR / a["page"]), label=f"Explained on: {md(a['link_label'])}", icon=":material/arrow_forward:")
 
 st.subheader("Decisions of the week")
 if not review["decisions"]:
@@ -83,10 +84,10 @@ def _open_launch(experiment_id: str) -> None:
 
 for d in review["decisions"]:
     with st.container(border=True):
-        st.markdown(f"**{d['experiment_id']} · {d['name']}** — ended {d['end_date']} ({d['status']}).  \n"
-                    f"Recommendation: **{d['headline']}**")
+        st.markdown(f"**{md(d['experiment_id'])} · {md(d['name'])}** — ended {d['end_date']} ({md(d['status'])}).  \n"
+                    f"Recommendation: **{md(d['headline'])}**")
         for reason in d["reasons"]:
-            st.markdown(f"- {reason}")
+            st.markdown(f"- {md(reason)}")
         if st.button("Open in Launch review", key=f"open-{d['experiment_id']}", on_click=_open_launch,
                      args=(d["experiment_id"],)):
             st.switch_page(str(PAGES_DIR / "launch_review.py"))

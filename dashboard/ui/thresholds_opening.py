@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard.ui import state
+from dashboard.ui.text import md
 
 OWNER_KEY = "thr.t_for"  # the model the slider's value belongs to
 WHY_KEY = "thr.t_why"
@@ -58,4 +59,4 @@ def caption(model: str, declared: dict, threshold: float, width: float) -> None:
     if info is not None and info["description"]:
         why += f" {model}: {info['description']}."
     if why:
-        st.caption(why.strip())
+        st.caption(md(why.strip()))  # model names and descriptions are data
