@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard.services import overview
 from dashboard.store.ingest import ingest_file, last_refusal
 from dashboard.store.readers import InputError
@@ -23,15 +24,14 @@ tables = call(overview.tables)
 if tables:
     frame = pd.DataFrame(
         {
-            "kind": t.kind, "table": t.table, "rows": t.rows,
+            "kind": t.kind, "table": t.table, "rows": fmt.count(t.rows),
             "from": t.first or "", "to": t.last or "",
             "models": ", ".join(t.models), "segments": ", ".join(t.segments),
             "files loaded": t.files, "last loaded": t.last_loaded or "",
         }
         for t in tables
     )
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"rows": st.column_config.NumberColumn(format="localized")})
+    st.table(frame, hide_index=True)  # a static table wraps: every model and segment name is shown whole
 summaries = call(overview.summary_tables)
 if not tables:
     st.info("Only summaries are loaded: `python -m dashboard summarize` built them where the raw logs live "

@@ -9,8 +9,8 @@ from dashboard.services.tree import default_tree_path, tree_file_version
 from dashboard.ui import state
 from dashboard.ui.charts_tree import lift_figure, tree_figure
 from dashboard.ui.db import call
-from dashboard.ui.launch_tables import offline_table, scorecard, style
-from dashboard.ui.text import bullets, md
+from dashboard.ui.launch_tables import noisy_controls, offline_table, scorecard, style
+from dashboard.ui.text import bullets, md, md_list
 
 st.title("Launch review")
 
@@ -89,18 +89,26 @@ if srm:
 # ---- the tree, lit where it broke
 if report.get("tree_nodes"):
     st.markdown("#### Where it moved in the metric tree")
-    st.caption("Green improving, red worsening, grey inconclusive, in each metric's own direction. "
-               "A dark-red border marks what forced a roll back; red edges follow the damage upward.")
+    st.caption("Green improving, red worsening, grey inconclusive, in each metric's own direction, "
+               "with the scorecard's evidence (the primary on its p-value, the others on their "
+               "Benjamini-Hochberg q-value). A dark-red border marks what forced a roll back; red "
+               "edges follow the damage upward.")
     st.plotly_chart(tree_figure(report["tree_nodes"], report["levels"], height_per_level=125),
                     width="stretch", config={"displayModeBar": False}, key="launch_tree")
 
 # ---- scorecard
 st.markdown("#### Scorecard")
-st.caption(f"Welch interval for the absolute lift, delta method for the relative lift "
-           f"({1 - alpha:.0%} intervals). {md(report['multiple_testing'])}")
-st.plotly_chart(lift_figure(report["metrics"], alpha), width="stretch",
+st.caption(f"Welch interval for the absolute lift, Fieller's interval for the relative lift "
+           f"({1 - alpha:.0%} intervals; docs/statistics.md). {md(report['multiple_testing'])}")
+drawn = [m for m in report["metrics"] if not m.get("noisy_control")]
+st.plotly_chart(lift_figure(drawn, alpha), width="stretch",
                 config={"displayModeBar": False}, key="launch_lift")
+if len(drawn) < len(report["metrics"]):
+    st.caption("Not drawn (noisy control mean, its relative interval would squash the others): "
+               + md_list(m["name"] for m in report["metrics"] if m.get("noisy_control")) + ".")
 st.dataframe(style(scorecard(report["metrics"])), hide_index=True, width="stretch")
+for text in noisy_controls(report["metrics"]):
+    st.warning(md(text), icon=":material/warning:")
 
 guards = [m for m in report["metrics"] if m.get("guardrail")]
 if guards:

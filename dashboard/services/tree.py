@@ -182,7 +182,10 @@ def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, exp
         m = evaluation.input(node.data.online) if node.data.online else None
         if m is not None:
             c = m.comparison
-            st = _state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha, _evidence_note(m))
+            harm = evaluation.decision.harms.get(m.metric)
+            note = _evidence_note(m) + ("; investigate: worse at the raw p-value, not confirmed"
+                                        if harm is not None and harm.status == "investigate" else "")
+            st = _state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha, note)
             st.status = statuses[m.metric]
             states.append(st)
         elif node.data.offline and node.data.offline in offline:

@@ -56,7 +56,7 @@ def roc_figure(series: list[dict], log_fpr: bool = False) -> go.Figure:
     fig = _layout(fig, "ROC" + (" (log FPR)" if log_fpr else ""),
                   "false-positive rate" + (" (log scale)" if log_fpr else ""), "true-positive rate (recall)")
     if log_fpr:
-        fig.update_xaxes(type="log", range=[np.log10(lowest), 0.02], tickformat=".2%")
+        fig.update_xaxes(type="log", range=[np.log10(lowest), 0.02], tickformat="~%")
     return fig
 
 
