@@ -12,6 +12,7 @@ from dashboard.ui.db import call
 from dashboard.ui.launch_tables import offline_table, scorecard, style
 
 st.title("Launch review")
+state.adopt_link(["exp"])  # e.g. a Weekly review alert
 
 experiments = call(svc.list_experiments)
 if not experiments:
