@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(serve)
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--allow-uploads", action="store_true",
+                       help="let the Data page load files (and replace stored rows) from the browser; off by default")
 
     report = sub.add_parser("report", help="computed results as JSON")
     kinds = report.add_subparsers(dest="report_kind", required=True)
@@ -161,9 +164,35 @@ def ensure_db(db: Path) -> None:
     build_demo_db(db)
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def serve_warnings(address: str, allow_uploads: bool, login: bool) -> list[str]:
+    """What an operator must hear before the dashboard is reachable by others."""
+    if address in LOOPBACK or address.startswith("127."):
+        return []
+    out = []
+    if not login:
+        out.append(f"warning: serving on {address} without a login: anyone who can reach this port sees the data. "
+                   "Configure Streamlit's OpenID Connect login ([auth] in .streamlit/secrets.toml, see docs/data.md) "
+                   "or keep the default 127.0.0.1 behind an authenticating proxy.")
+    if allow_uploads:
+        out.append("warning: --allow-uploads lets every viewer load files and replace stored rows.")
+    return out
+
+
 def _serve(args) -> int:
+    from dashboard.ui.auth import configured
+    from dashboard.ui.db import UPLOADS_ENV
+
     ensure_db(args.db)
     env = dict(os.environ, **{DB_ENV: str(Path(args.db).resolve())})
+    env[UPLOADS_ENV] = "1" if args.allow_uploads else "0"
+    for warning in serve_warnings(args.address, args.allow_uploads, configured()):
+        print(warning, file=sys.stderr, flush=True)
+    from dashboard.store.ingest import clean_stale_scratch
+
+    clean_stale_scratch()  # scratch copies of loads killed since the last start
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(PACKAGE_DIR / "ui" / "app.py"),
         "--server.address", args.address, "--server.port", str(args.port),
@@ -190,8 +219,35 @@ def _report(args) -> int:
         return 2
     finally:
         con.close()
-    print(json.dumps(result, indent=2, default=_json_default))
+    result, non_finite = finite_json(result)
+    if non_finite:  # strict JSON has no NaN or Infinity: null, and where and why
+        result = {**result, "non_finite": non_finite} if isinstance(result, dict) else result
+    print(json.dumps(result, indent=2, default=_json_default, allow_nan=False))
     return 0
+
+
+def finite_json(value, path: str = "$"):
+    """`value` with every NaN or infinite number replaced by None, and a list of
+    {"path", "was", "reason"} saying where (numpy scalars, dates and the like are converted first)."""
+    notes: list[dict] = []
+
+    def walk(v, where):
+        if isinstance(v, dict):
+            return {k: walk(x, f"{where}.{k}") for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [walk(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+            try:
+                v = v.item()
+            except (TypeError, ValueError):
+                return v
+        if isinstance(v, float) and not math.isfinite(v):
+            notes.append({"path": where, "was": str(v), "reason": "not a finite number (inputs out of range or an "
+                          "undefined ratio); reported as null"})
+            return None
+        return v
+
+    return walk(value, path), notes
 
 
 def _json_default(value):

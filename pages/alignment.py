@@ -8,6 +8,7 @@ from dashboard.services import alignment as svc
 from dashboard.ui import state
 from dashboard.ui.charts_alignment import leaderboard_figure, scatter_figure
 from dashboard.ui.db import call
+from dashboard.ui.text import md
 
 
 def label(spec: str) -> str:
@@ -57,12 +58,13 @@ st.caption(f"One point per past experiment with both metrics ({opts['n_experimen
 
 result = call(svc.view, proxy, target)
 if "error" in result:
-    st.warning(f":material/info: {result['error']}")
+    st.warning(f":material/info: {md(result['error'])}")
     st.stop()
 for w in result["warnings"]:
-    st.warning(w)
+    st.warning(md(w))
 
 P, T = label(proxy), label(target)
+Pm, Tm = md(P), md(T)  # as literal text in markdown
 cols = st.columns(5)
 cols[0].metric("Experiments", result["n_experiments"])
 cols[1].metric("Pearson r (naive)", f"{result['pearson']:.2f}", help="Correlation of the observed lifts; "
@@ -76,7 +78,7 @@ ci = interval(result["pearson_ci"])
 verdict = ("tracks" if result["pearson_ci"][0] > 0 else
            "moves against" if result["pearson_ci"][1] < 0 else "does not reliably track")
 st.markdown(
-    f"**{P} {verdict} {T}** across {result['n_experiments']} experiments: naive Pearson r = "
+    f"**{Pm} {verdict} {Tm}** across {result['n_experiments']} experiments: naive Pearson r = "
     f"{result['pearson']:.2f} {ci} (95%, Fisher z), Spearman ρ = {result['spearman']:.2f} "
     f"{interval(result['spearman_ci'])}; noise-corrected r = "
     + ("n/a" if result["corrected_correlation"] is None else
@@ -84,14 +86,14 @@ st.markdown(
     + f". When the proxy won, the target won in {result['offline_wins_online_wins']} of "
       f"{result['offline_wins']} experiments.")
 for note in result["corrected_notes"]:
-    st.caption(f"Noise correction: {note}")
+    st.caption(f"Noise correction: {md(note)}")
 
 st.plotly_chart(scatter_figure(result, P, T), width="stretch")
 
 broken = [r for r in result["experiments"] if r["broken"]]
 st.subheader(f"Where the proxy broke ({len(broken)})")
 if broken:
-    st.caption(f"{P} moved in its good direction while {T} moved in its bad one. *Significant*: the online "
+    st.caption(f"{Pm} moved in its good direction while {Tm} moved in its bad one. *Significant*: the online "
                f"interval excludes 0. Disagreement: where both models' logs are loaded, how much traffic the "
                f"models decide differently — a model can only move outcomes where it disagrees.")
     st.dataframe(pd.DataFrame([{
@@ -108,13 +110,13 @@ else:
 st.subheader("Prediction for a new candidate")
 pred = svc.predict(result, float(candidate))
 c1, c2 = st.columns([1, 2])
-c1.metric(f"Expected {T} lift", pct(pred["expected_online_lift"]),
+c1.metric(f"Expected {Tm} lift", pct(pred["expected_online_lift"]),
           help="From the fitted line; the interval is a 95% prediction interval for one new experiment.")
-c2.markdown(f"For a candidate whose **{P}** lift is **{pct(candidate)}**, past experiments predict a **{T}** lift "
+c2.markdown(f"For a candidate whose **{Pm}** lift is **{pct(candidate)}**, past experiments predict a **{Tm}** lift "
             f"of **{pct(pred['expected_online_lift'])}**, 95% prediction interval "
             f"**{interval(pred['interval'], '{:+.2%}')}**.")
 for w in pred["warnings"]:
-    st.warning(w)
+    st.warning(md(w))
 logged = [r for r in result["experiments"] if r["offline_source"] == "logs"]
 if logged:
     st.caption("Computed from loaded logs (not typed in): " + "; ".join(
@@ -125,7 +127,7 @@ if logged:
         for r in logged))
 
 history = call(svc.history_view, target)
-st.subheader(f"Which proxy does the history support for {T}?")
+st.subheader(f"Which proxy does the history support for {Tm}?")
 board = history["leaderboard"]
 ranked = [r for r in board if not r["problem"]]
 if ranked:
@@ -144,7 +146,7 @@ if ranked:
                "Proxies with fewer experiments have wider intervals: compare intervals, not only points.")
 for r in board:
     if r["problem"]:
-        st.caption(f"{label(r['proxy'])}: {r['problem']}")
+        st.caption(f"{md(label(r['proxy']))}: {md(r['problem'])}")
 
 edges = [e for e in history["edges"] if not e["problem"]]
 if edges:

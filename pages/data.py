@@ -1,34 +1,37 @@
 """Data: what is loaded, from where, and why the last refused file was refused."""
 
+import logging
+import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard.services import overview
 from dashboard.store.ingest import ingest_file, last_refusal
 from dashboard.store.readers import InputError
 from dashboard.store.schema import KINDS
-from dashboard.ui.db import call, db_path, release
+from dashboard.ui.db import call, db_path, release, uploads_allowed
+from dashboard.ui.text import bullets, md
 
 st.title("Data")
-st.caption(f"Database `{db_path()}`. Interactions read the summary tables; raw rows stay queryable "
+st.caption(f"Database `{md(db_path().name)}`. Interactions read the summary tables; raw rows stay queryable "
            "for exact figures.")
 
 tables = call(overview.tables)
 if tables:
     frame = pd.DataFrame(
         {
-            "kind": t.kind, "table": t.table, "rows": t.rows,
+            "kind": t.kind, "table": t.table, "rows": fmt.count(t.rows),
             "from": t.first or "", "to": t.last or "",
             "models": ", ".join(t.models), "segments": ", ".join(t.segments),
             "files loaded": t.files, "last loaded": t.last_loaded or "",
         }
         for t in tables
     )
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"rows": st.column_config.NumberColumn(format="localized")})
+    st.table(frame, hide_index=True)  # a static table wraps: every model and segment name is shown whole
 summaries = call(overview.summary_tables)
 if not tables:
     st.info("Only summaries are loaded: `python -m dashboard summarize` built them where the raw logs live "
@@ -53,14 +56,27 @@ if segmented:
 st.subheader("Last refused load")
 refusal = last_refusal(db_path())
 if refusal:
-    st.error(f"{refusal['when']}: `{refusal['source']}` ({refusal['kind']}) was refused; "
+    # the file's name only: where it was on the server is nobody's business
+    st.error(f"{md(refusal['when'])}: {md(Path(str(refusal['source'])).name)} ({md(refusal['kind'])}) was refused; "
              "the database was left unchanged.")
-    st.markdown("\n".join(f"- {p}" for p in refusal["problems"]))
+    st.markdown(bullets(refusal["problems"]))
 else:
     st.success("No load has been refused.")
 
+st.subheader("Load history")
+history = call(overview.load_history)
+if history:
+    frame = pd.DataFrame(history)
+    if "source" in frame:  # file names, not where they were on the server
+        frame["source"] = [Path(str(s)).name for s in frame["source"]]
+    st.dataframe(frame, hide_index=True, width="stretch")
+
 st.subheader("Load a file")
-with st.form("upload"):
+if not uploads_allowed():
+    st.caption("Loading from the browser is off. Load files with `python -m dashboard ingest KIND FILE`, or start "
+               "the dashboard with `python -m dashboard serve --allow-uploads` to load them here.")
+    st.stop()
+with st.form("upload", clear_on_submit=True):
     kind = st.selectbox("Kind", list(KINDS), help="See the README's data contract for the columns of each kind.")
     upload = st.file_uploader("CSV, Parquet or TREC file")
     replace = st.checkbox("Replace stored rows with the same keys")
@@ -70,24 +86,23 @@ if outcome:  # kept across the rerun below, which redraws the tables above with 
     level, message, problems = outcome
     (st.success if level == "ok" else st.error)(message)
     if problems:
-        st.markdown("\n".join(f"- {p}" for p in problems))
+        st.markdown(bullets(problems))
 if submitted and upload is not None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
+    name = Path(upload.name).name
+    with tempfile.TemporaryDirectory(prefix="dashboard-upload-") as tmp:
+        path = Path(tmp) / name
+        with path.open("wb") as out:  # copied in chunks: no second whole copy of the upload in memory
+            shutil.copyfileobj(upload, out, 1 << 20)
         try:
             result = ingest_file(db_path(), kind, path, replace=replace)
         except InputError as exc:
-            outcome = ("error", f"`{upload.name}` was refused; nothing was changed.", exc.problems)
-        except Exception as exc:  # e.g. the database is locked by another writer
-            outcome = ("error", f"`{upload.name}` could not be loaded: {exc}", [])
+            outcome = ("error", f"{md(name)} was refused; nothing was changed.", exc.problems)
+        except Exception as exc:  # e.g. the database stayed locked: a short message, details in the server log
+            logging.getLogger(__name__).exception("upload of %s failed", name)
+            outcome = ("error", f"{md(name)} could not be loaded ({type(exc).__name__}); nothing was changed. "
+                       "The server log has the details.", [])
         else:
-            outcome = ("ok", f"Loaded {result.rows:,} rows from `{upload.name}` into `{result.table}`.", [])
+            outcome = ("ok", f"Loaded {result.rows:,} rows from {md(name)} into `{result.table}`.", [])
     release()
     st.session_state["data.upload_outcome"] = outcome
     st.rerun()
-
-st.subheader("Load history")
-history = call(overview.load_history)
-if history:
-    st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")

@@ -9,7 +9,8 @@ from dashboard.services.tree import default_tree_path, tree_file_version
 from dashboard.ui import state
 from dashboard.ui.charts_tree import lift_figure, tree_figure
 from dashboard.ui.db import call
-from dashboard.ui.launch_tables import offline_table, scorecard, style
+from dashboard.ui.launch_tables import noisy_controls, offline_table, scorecard, style
+from dashboard.ui.text import bullets, md, md_list
 
 st.title("Launch review")
 state.adopt_link(["exp"])  # e.g. a Weekly review alert
@@ -60,47 +61,55 @@ if primary and primary != default_primary:
 state.sync_url(["exp", "alpha", "grule", "strict", "primary"])
 
 info = report["experiment"]
-st.subheader(f"{info['experiment_id']} · {info.get('name') or ''}")
+st.subheader(f"{md(info['experiment_id'])} · {md(info.get('name') or '')}")
 if info.get("control_model"):
-    st.caption(f"{info.get('control_model')} (control) → {info.get('treatment_model')} (treatment), "
+    st.caption(f"{md(info.get('control_model'))} (control) → {md(info.get('treatment_model'))} (treatment), "
                f"{info.get('start_date')} to {info.get('end_date')}"
-               + (f" · owner {info['owner']}" if info.get("owner") else "")
-               + (f" · recorded decision: {info['decision']}" if info.get("decision") else ""))
+               + (f" · owner {md(info['owner'])}" if info.get("owner") else "")
+               + (f" · recorded decision: {md(info['decision'])}" if info.get("decision") else ""))
 if report.get("error"):
-    st.warning(report["error"])
+    st.warning(md(report["error"]))
     st.stop()
 if not report["tree"]["loaded"]:
     st.error("The metric tree cannot be used, so levels, directions and guardrails are unknown "
              "(every metric is assumed higher-is-better):\n\n"
-             + "\n".join(f"- {p['text']}" for p in report["tree"]["problems"]))
+             + bullets(p['text'] for p in report["tree"]["problems"]))
 
 # ---- the recommendation
 box = {"ship": st.success, "hold": st.warning, "roll back": st.error}[report["decision"]]
 icons = {"block": ":material/block:", "warn": ":material/warning:", "ok": ":material/check_circle:",
          "info": ":material/info:"}
-reasons = "\n".join(f"- {icons[r['severity']]} {r['text']}" for r in report["reason_details"])
-box(f"### {report['headline']}\n\n{reasons}")
+reasons = "\n".join(f"- {icons[r['severity']]} {md(r['text'])}" for r in report["reason_details"])
+box(f"### {md(report['headline'])}\n\n{reasons}")
 
 srm = report["srm"]
 if srm:
     (st.error if srm["mismatch"] else st.caption)(
-        f"{fmt.count(srm['n_control'])} control / {fmt.count(srm['n_treatment'])} treatment users — {srm['message']}.")
+        f"{fmt.count(srm['n_control'])} control / {fmt.count(srm['n_treatment'])} treatment users — {md(srm['message'])}.")
 
 # ---- the tree, lit where it broke
 if report.get("tree_nodes"):
     st.markdown("#### Where it moved in the metric tree")
-    st.caption("Green improving, red worsening, grey inconclusive, in each metric's own direction. "
-               "A dark-red border marks what forced a roll back; red edges follow the damage upward.")
+    st.caption("Green improving, red worsening, grey inconclusive, in each metric's own direction, "
+               "with the scorecard's evidence (the primary on its p-value, the others on their "
+               "Benjamini-Hochberg q-value). A dark-red border marks what forced a roll back; red "
+               "edges follow the damage upward.")
     st.plotly_chart(tree_figure(report["tree_nodes"], report["levels"], height_per_level=125),
                     width="stretch", config={"displayModeBar": False}, key="launch_tree")
 
 # ---- scorecard
 st.markdown("#### Scorecard")
-st.caption(f"Welch interval for the absolute lift, delta method for the relative lift "
-           f"({1 - alpha:.0%} intervals). {report['multiple_testing']}")
-st.plotly_chart(lift_figure(report["metrics"], alpha), width="stretch",
+st.caption(f"Welch interval for the absolute lift, Fieller's interval for the relative lift "
+           f"({1 - alpha:.0%} intervals; docs/statistics.md). {md(report['multiple_testing'])}")
+drawn = [m for m in report["metrics"] if not m.get("noisy_control")]
+st.plotly_chart(lift_figure(drawn, alpha), width="stretch",
                 config={"displayModeBar": False}, key="launch_lift")
+if len(drawn) < len(report["metrics"]):
+    st.caption("Not drawn (noisy control mean, its relative interval would squash the others): "
+               + md_list(m["name"] for m in report["metrics"] if m.get("noisy_control")) + ".")
 st.dataframe(style(scorecard(report["metrics"])), hide_index=True, width="stretch")
+for text in noisy_controls(report["metrics"]):
+    st.warning(md(text), icon=":material/warning:")
 
 guards = [m for m in report["metrics"] if m.get("guardrail")]
 if guards:
@@ -108,7 +117,7 @@ if guards:
     for m in guards:
         mark = {"pass": ":green[:material/check_circle:]", "at risk": ":orange[:material/warning:]",
                 "breached": ":red[:material/cancel:]", "unknown": ":gray[:material/help:]"}[m["guardrail_status"]]
-        st.markdown(f"{mark} **{m['guardrail']}** — {m['guardrail_status']}: relative change "
+        st.markdown(f"{mark} **{md(m['guardrail'])}** — {m['guardrail_status']}: relative change "
                     f"{fmt.change(m['relative_lift'])}"
                     + (f", interval {fmt.interval(m['relative_ci_low'], m['relative_ci_high'], fmt.change)}"
                        if m['relative_ci_low'] is not None else ""))
@@ -116,7 +125,7 @@ if guards:
 if report["offline"]:
     st.markdown("#### Offline model metrics")
     if report.get("offline_online_trap"):
-        st.warning(next(r for r in report["reasons"] if r.startswith("Offline-online trap")))
+        st.warning(md(next(r for r in report["reasons"] if r.startswith("Offline-online trap"))))
     st.dataframe(style(offline_table(report["offline"])), hide_index=True, width="stretch")
 
 # ---- segments
@@ -129,7 +138,7 @@ if report["segments"]:
     for seg in [s for s in report["segments"] if s["column"] == column]:
         srm_seg = seg["srm"]
         flag = " · :orange[sample ratio mismatch]" if srm_seg and srm_seg["mismatch"] else ""
-        with st.expander(f"{column} = {seg['value']}{flag}", expanded=True):
+        with st.expander(f"{md(column)} = {md(seg['value'])}{flag}", expanded=True):
             st.dataframe(style(scorecard(seg["metrics"]).drop(columns=["level", "better when"])),
                          hide_index=True, width="stretch")
 

@@ -11,6 +11,7 @@ from dashboard.ui import state
 from dashboard.ui.charts_tree import history_figure, offline_history_figure, tree_figure
 from dashboard.ui.db import call
 from dashboard.ui.launch_tables import node_table, style
+from dashboard.ui.text import md
 
 st.title("Metric tree")
 state.adopt_link(["mode", "days", "week", "node", "exp"])
@@ -88,7 +89,7 @@ node = by_id[node_id]
 detail = call(svc.node_detail, tree_path, node_id, tree_version=version)
 state.sync_url(["mode", "exp", "node"] if mode == "experiment" else ["mode", "days", "week", "node"])
 
-st.subheader(node["name"])
+st.subheader(md(node["name"]))
 facts = [f"level **{node['level']}**", f"**{node['direction']}** is better"]
 if node["unit"]:
     facts.append(f"unit {node['unit']}")
@@ -98,11 +99,11 @@ if detail.get("data"):
     facts.append("data: " + ", ".join(f"{k} `{v}`" for k, v in detail["data"].items()))
 st.markdown(" · ".join(facts))
 if detail.get("description"):
-    st.caption(detail["description"])
+    st.caption(md(detail["description"]))
 if node.get("guardrail"):
-    st.info(f"Guardrail: {node['name']} {node['guardrail']} in an experiment.")
+    st.info(f"Guardrail: {md(node['name'])} {md(node['guardrail'])} in an experiment.")
 if node.get("note"):
-    st.caption(node["note"])
+    st.caption(md(node["note"]))
 
 left, right = st.columns(2)
 with left:

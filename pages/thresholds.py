@@ -12,10 +12,15 @@ from dashboard.services import thresholds as svc
 from dashboard.ui import state
 from dashboard.ui.charts_thresholds import cost_figure, pr_figure, roc_figure
 from dashboard.ui.db import call
+from dashboard.ui.text import md
+from dashboard.services import thresholds_models as models_svc
+from dashboard.ui import thresholds_drift as drift_ui
+from dashboard.ui import thresholds_opening as opening
 from dashboard.ui import thresholds_picker as picker
+from dashboard.ui import thresholds_roc as roc_ui
 
 st.title("Thresholds")
-state.adopt_link(["thr.model", "thr.by", "thr.focus", "thr.from", "thr.to"])  # e.g. a Weekly review alert
+state.adopt_link(["thr.model", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.view", "thr.week"])  # Weekly alerts
 st.caption("Predict positive when `score >= threshold`. The slider snaps to the 10,000 bin edges of the "
            "model's score range; counts at an edge are exact. AP and ROC AUC are computed from the raw "
            "scores (ties included), not from bins, where the raw rows are loaded; from the bins, and marked "
@@ -54,10 +59,13 @@ with st.sidebar:
                       on_change=state.on_change("thr.to"))
         date_from, date_to = start, end
     else:
-        st.caption(f"{model} has no timestamps (`ts`): all its rows are shown, whatever the dates.")
+        st.caption(f"{md(model)} has no timestamps (`ts`): all its rows are shown, whatever the dates.")
 
 focus_col, _, focus_val = focus.partition("=")
 flt = svc.Filter(date_from, date_to, focus_col, focus_val)
+if drift_ui.choose_view() == "drift":
+    drift_ui.draw(model, focus_col, focus_val, drift_ui.current_threshold(model, call(models_svc.declared)))
+    st.stop()
 counts = call(svc.counts, model, flt, by)
 lo, hi, width = counts.lo, counts.hi, (counts.hi - counts.lo) / 10_000
 cum = svc.cumulative(counts.overall)
@@ -70,9 +78,6 @@ def snap(t: float) -> float:
     return float(counts.edges[int(np.clip(round((t - lo) / width), 0, 10_000))])
 
 
-threshold = snap(state.persist("thr.t", snap(lo + 0.5 * (hi - lo)), float))
-if st.session_state[state.widget_key("thr.t")] != threshold:
-    state.set_value("thr.t", threshold)
 
 # ---- pickers: each moves the slider to its answer (callbacks run before the slider is drawn)
 mode = state.persist("thr.mode", "precision", valid=lambda v: v in ("precision", "cost", "capacity"))
@@ -84,6 +89,10 @@ cost_fn = state.persist("thr.cfn", 100.0, float)
 use_value = state.persist("thr.value", False, state.parse_bool)
 budget = state.persist("thr.budget", 50.0, float)
 message = st.session_state.pop("thr.pick_message", None)
+declared = call(models_svc.declared)
+threshold = opening.open_threshold(counts.edges, model, declared, lambda: svc.pick(
+    counts, mode, precision_floor=floor, every_segment=every, guaranteed=sure, cost_fp=cost_fp, cost_fn=cost_fn,
+    use_value=use_value, budget_per_day=budget), snap)
 
 
 def apply_pick() -> None:
@@ -122,16 +131,19 @@ with st.container(border=True):
                            on_change=state.on_change("thr.budget"))
     cols[3].button("Move the slider here", on_click=apply_pick, type="primary")
     if message:
-        st.warning(message)
+        st.warning(md(message))
     if mode == "precision":
         st.caption(picker.pick_statement(floor, sure))
 
 st.slider("Threshold", min_value=float(lo), max_value=float(counts.edges[-1]), step=float(width),
           format="%.4f", key=state.widget_key("thr.t"), on_change=state.on_change("thr.t"))
 threshold = snap(st.session_state["thr.t"])
+opening.caption(model, declared, threshold, width)
 i = int(np.clip(round((threshold - lo) / width), 0, 10_000))
+log_fpr = roc_ui.persist(cum.positives, cum.negatives)
 state.sync_url(["thr.model", "thr.compare", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.t", "thr.mode",
-                "thr.floor", "thr.every", picker.SURE_KEY, "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare"])
+                "thr.floor", "thr.every", picker.SURE_KEY, "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare",
+                roc_ui.KEY])
 
 point = clf.operating_point(cum, i)
 exact = call(svc.exact_quality, model, flt)
@@ -175,24 +187,25 @@ series = [{"name": model, "curve": svc.curves(counts), "point": point, "threshol
 if compare and compare != model:
     flt_other = flt if opts["model_dates"][compare][0] is not None else svc.undated(flt)
     other = call(svc.counts, compare, flt_other, "")
-    t_other = state.persist("thr.t_compare", threshold, float)
+    t_other = state.persist("thr.t_compare", declared.get(compare, {}).get("threshold", threshold), float)
     j = svc.threshold_index(other, t_other)
     q_other = call(svc.exact_quality, compare, flt_other).get("", {})
     series.append({"name": compare, "curve": svc.curves(other), "point": clf.operating_point(svc.cumulative(other.overall), j),
                    "threshold": float(other.edges[j]), "ap": q_other.get("average_precision"), "auc": q_other.get("roc_auc")})
 c1, c2 = st.columns(2)
 c1.plotly_chart(pr_figure(series), width="stretch")
-c2.plotly_chart(roc_figure(series), width="stretch")
+c2.plotly_chart(roc_figure(series, log_fpr), width="stretch")
+roc_ui.toggle(c2)
 if len(series) == 2:
-    st.number_input(f"Threshold of {compare}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
+    st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
                     key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
     d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
     if d["available"]:
         st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
-                f"({d['only_a']:,} rows flagged only by {model}, {d['only_b']:,} only by {compare}, "
+                f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
                 f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")
     else:
-        st.caption(f"Disagreement rate unavailable: {d['reason']}.")
+        st.caption(f"Disagreement rate unavailable: {md(d['reason'])}.")
 
 # ---- cost curve
 if mode == "cost":
@@ -207,7 +220,7 @@ if mode == "cost":
 
 # ---- per segment
 if by and counts.segments:
-    st.subheader(f"The same threshold by {by}")
+    st.subheader(f"The same threshold by {md(by)}")
     st.caption(picker.small_caption())
     seg_exact = call(svc.exact_quality, model, flt, by)
     rows = []

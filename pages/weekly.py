@@ -11,6 +11,7 @@ from dashboard.services import weekly as svc
 from dashboard.ui import state
 from dashboard.ui.db import call
 from dashboard.ui.weekly_export import export_buttons
+from dashboard.ui.text import md
 from dashboard.ui.weekly_table import WIDTHS, styled
 
 state.adopt_link(["week", "week.metric"])
@@ -35,13 +36,13 @@ with st.sidebar:
     export_buttons(review)
 state.sync_url(["week", "week.metric"])
 
-st.title(review["title"])
+st.title(md(review["title"]))
 # a projector (1024 px) beside the sidebar: narrower side margins so the table and buttons fit
 st.html("<style>@media (max-width: 1200px) { [data-testid='stMainBlockContainer'] "
         "{ padding-left: 1.5rem; padding-right: 1.5rem; } }</style>")
 
 moved = [r for r in metrics if r["status"] in ("worse", "better", "unusual")]
-st.markdown("**" + ("; ".join(f"{r['name']} {pct(r['wow'])} ({r['status']})" for r in moved[:4])
+st.markdown("**" + ("; ".join(f"{md(r['name'])} {md(pct(r['wow']))} ({r['status']})" for r in moved[:4])
                     or "Nothing moved beyond its usual range this week") + "**")
 false = review["expected_false"]
 st.caption(
@@ -77,22 +78,22 @@ if not groups:
     st.success("No alerts this week.")
 BOXES = {"high": st.error, "medium": st.warning}
 for g in groups:
-    lines = [f"**{g['subject']}**"]
-    lines += [f"- *{a['kind']}*: {a['title']}. {a['detail']}" for a in g["alerts"]]
+    lines = [f"**{md(g['subject'])}**"]
+    lines += [f"- *{md(a['kind'])}*: {md(a['title'])}. {md(a['detail'])}" for a in g["alerts"]]
     if g["decision"]:
         d = g["decision"]
-        lines.append(f"- *decision waiting* ({d['status']}, ended {d['end_date']}): recommendation "
-                     f"**{d['headline']}**")
+        lines.append(f"- *decision waiting* ({md(d['status'])}, ended {d['end_date']}): recommendation "
+                     f"**{md(d['headline'])}**")
     BOXES.get(g["severity"], st.info)("\n".join(lines))
     link = g["link"]
-    st.page_link(str(PAGES_DIR / link["page"]), label=f"Open {g['subject']} on {link['label']}",
+    st.page_link(str(PAGES_DIR / link["page"]), label=f"Open {md(g['subject'])} on {link['label']}",
                  icon=":material/arrow_forward:", query_params=state.link_params(link["params"]))
 
 st.subheader("Decisions of the week")
 pending = review["pending_decisions"]
 merged = [g["subject"] for g in groups if g["decision"]]
 if merged:
-    st.caption("Also waiting, shown with its alert above: " + "; ".join(merged) + ".")
+    st.caption("Also waiting, shown with its alert above: " + "; ".join(md(m) for m in merged) + ".")
 if not pending:
     st.caption("No other experiment ended this week or awaits a decision.")
 
@@ -103,10 +104,10 @@ def _open_launch(experiment_id: str) -> None:
 
 for d in pending:
     with st.container(border=True):
-        st.markdown(f"**{d['experiment_id']} · {d['name']}** — ended {d['end_date']} ({d['status']}).  \n"
-                    f"Recommendation: **{d['headline']}**")
+        st.markdown(f"**{md(d['experiment_id'])} · {md(d['name'])}** — ended {d['end_date']} ({md(d['status'])}).  \n"
+                    f"Recommendation: **{md(d['headline'])}**")
         for reason in d["reasons"]:
-            st.markdown(f"- {reason}")
+            st.markdown(f"- {md(reason)}")
         if st.button("Open in Launch review", key=f"open-{d['experiment_id']}", on_click=_open_launch,
                      args=(d["experiment_id"],)):
             st.switch_page(str(PAGES_DIR / "launch_review.py"), query_params=state.link_params({"exp": d["experiment_id"]}))

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+# the PDF export's test renders pages (pdftoppm) set in DejaVu with CJK and emoji fallbacks
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+for font in fonts-dejavu-core fonts-ipafont-gothic fonts-symbola; do
+  dpkg -s "$font" >/dev/null 2>&1 || need+=("$font")
+done
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null

@@ -34,6 +34,17 @@ def _metrics(rng, n_c, n_t, effects: dict[str, float]) -> dict[str, tuple[np.nda
     return out
 
 
+def _investigate(rng) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """X4: retention clearly up, revenue down at raw p = 0.028 only (Welch t = -2.2, shifted to it
+    exactly), and a rare 'complaints' metric whose control mean is noisy (se ~ 40% of the mean)."""
+    out = _metrics(rng, 80_000, 80_000, {"retention_7d": 0.05})
+    c, t = out["revenue_per_user"]
+    se = np.sqrt(c.var(ddof=1) / c.size + t.var(ddof=1) / t.size)
+    out["revenue_per_user"] = (c, t - (t.mean() - c.mean()) - 2.2 * se)
+    out["complaints"] = (rng.binomial(1, 0.002, 3_000).astype(float), rng.binomial(1, 0.002, 3_000).astype(float))
+    return out
+
+
 def _rows(exp: str, metrics: dict, tier: str | None = None) -> list[dict]:
     rows = []
     for metric, (c, t) in metrics.items():
@@ -58,6 +69,7 @@ def build(path: Path) -> Path:
     RAW["X2"]["bugs"] = (np.zeros(500), rng.binomial(1, 0.01, 500).astype(float))  # control mean 0
     # X3: sample ratio mismatch (assignment lost 6% of treatment users)
     RAW["X3"] = _metrics(rng, 50_000, 47_000, {"retention_7d": 0.03})
+    RAW["X4"] = _investigate(np.random.default_rng(15))  # own generator: X1-X3 and daily unchanged
 
     rows = []
     for exp, metrics in RAW.items():
@@ -74,6 +86,8 @@ def build(path: Path) -> Path:
          "control_model": "snip-v1", "treatment_model": "snip-v2"},
         {"experiment_id": "X3", "name": "Broken split", "start_date": "2025-01-01", "end_date": "2025-01-14",
          "control_model": "a", "treatment_model": "b"},
+        {"experiment_id": "X4", "name": "Pricing banner", "start_date": "2024-12-01", "end_date": "2024-12-14",
+         "control_model": "banner-a", "treatment_model": "banner-b"},
     ]).to_csv(files / "experiments.csv", index=False)
     pd.DataFrame([
         {"experiment_id": "X1", "metric": "ndcg@10", "control_value": 0.40, "treatment_value": 0.432},

@@ -108,3 +108,18 @@ def test_an_edited_tree_file_shows_without_a_restart(launch_env, tmp_path, monke
     os.utime(tree, ns=(1, 10**18))  # a different modification time, whatever the clock
     at.run()
     assert "Latency may rise by at most 50%" in _texts(at.error) + _texts(at.markdown)
+
+
+def test_launch_review_hold_investigate_reads_clearly(launch_env):
+    at = run_page("launch_review.py", {"exp": "X4"})
+    warnings = _texts(at.warning)
+    assert "### Hold: investigate" in warnings
+    assert "Investigate: Revenue per user (business) looks worse (-1.1%, p = 0.028)" in warnings
+    assert "a roll back needs q < 0.01" in warnings
+    assert "Complaints" in warnings or "complaints" in warnings  # noisy control mean
+    assert "standard error is" in warnings and "Fieller" in warnings
+    scorecard = at.dataframe[0].value
+    status = dict(zip(scorecard["metric"], scorecard["status"]))
+    assert status["Revenue per user"] == "investigate · worse at raw p only"
+    assert status["★ 7-day retention"] == "improving"
+    assert "Fieller's interval for the relative lift" in _texts(at.caption)

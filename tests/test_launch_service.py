@@ -221,3 +221,37 @@ def test_empty_database(tmp_path):
         assert tree_service.node_detail(con, None, "retention_7d")["daily"] == []
     finally:
         con.close()
+
+
+# report experiment --json before issue 15: these keys must stay (new ones are additive)
+STABLE_TOP = {"experiment", "decision", "headline", "reasons", "metrics", "offline", "segments", "srm",
+              "tree", "rules", "primary", "reason_details", "offline_online_trap", "broken",
+              "multiple_testing", "levels", "tree_nodes"}
+STABLE_ROW = {"metric", "name", "level", "direction", "unit", "primary", "in_tree", "n_control",
+              "n_treatment", "control_mean", "treatment_mean", "lift", "relative_lift", "ci_low", "ci_high",
+              "relative_ci_low", "relative_ci_high", "p_value", "q_value", "status", "guardrail",
+              "guardrail_status", "passed", "max_relative_change", "max_absolute_change", "broken", "note"}
+
+
+def test_raw_p_harm_reads_hold_investigate_and_noisy_control_is_flagged(con):
+    r = ex.experiment_report(con, "X4")
+    assert STABLE_TOP <= set(r) and all(STABLE_ROW <= set(m) for m in r["metrics"])
+    assert r["decision"] == "hold" and r["headline"] == "Hold: investigate"
+    assert r["investigate"] == ["revenue_per_user"] and r["broken"] == []
+    rows = {m["metric"]: m for m in r["metrics"]}
+    rev = rows["revenue_per_user"]
+    c, t = lf.RAW["X4"]["revenue_per_user"]
+    _check_row_against_raw(rev, c, t)
+    assert rev["p_value"] == pytest.approx(0.0278, abs=1e-3) and rev["status"] == "inconclusive"
+    assert rev["harm"] == "investigate" and rev["harm_q_value"] == pytest.approx(rev["p_value"])
+    assert any(x["rule"] == "investigate" and "Revenue per user" in x["text"] for x in r["reason_details"])
+    assert "raw p-value only" in r["multiple_testing"] or "Hold: investigate" in r["multiple_testing"]
+    noisy = rows["complaints"]
+    assert noisy["noisy_control"] and noisy["control_relative_se"] > 0.1 and "noisy control mean" in noisy["note"]
+    assert not rev["noisy_control"] and rows["retention_7d"]["relative_ci_method"] == "fieller"
+    # the tree shows the same statuses, not the raw p
+    tree_status = {n["id"]: n["status"] for n in r["tree_nodes"]}
+    assert tree_status["revenue_per_user"] == "inconclusive" and tree_status["retention_7d"] == "better"
+    # the old rule, put back through --rules, rolls it back
+    old = ex.experiment_report(con, "X4", rules={"correct_harm": False})
+    assert old["decision"] == "roll back" and old["broken"] == ["revenue_per_user"]

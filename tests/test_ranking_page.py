@@ -10,9 +10,28 @@ def test_trap_flagged_and_forest_plot_drawn(app_env):
     errors = " ".join(e.value for e in at.error)
     assert "Regression under a rising average" in errors and "user_tier=power" in errors
     assert len(at.get("plotly_chart")) == 3
-    table = at.dataframe[0].value
-    assert list(table.user_tier.str.replace(" (small)", "")) == ["free", "plus", "power"]
+    overall, by_segment, levels = (d.value for d in at.dataframe)
+    assert list(overall.measure) == ["NDCG@10", "DCG@10", "MRR", "Recall@10", "Hit@10", "P@10", "MAP@10", "MAP",
+                                     "R-prec"]  # a delta with its interval for every measure
+    assert overall["95% CI"].str.startswith("[").all()
+    assert list(by_segment.user_tier) == ["free", "plus", "power"]
+    assert list(by_segment.columns[-4:]) == ["Δ", "95.0% CI", "q (BH)", "flag"]  # 3 of 3 selected: 1 - 3 x 5% / 3
+    assert by_segment.set_index("user_tier").flag["power"] == "regresses under rising average"
+    assert list(levels.user_tier.str.replace(" (small)", "")) == ["free", "plus", "power"]
     assert "Benjamini-Hochberg" in " ".join(c.value for c in at.caption)
+
+
+def test_k_beyond_the_lists_is_flagged_and_the_experiment_is_linked(app_env):
+    at = run_page("ranking.py", {"rank.model": "search-v3", "rank.baseline": "search-v2", "rank.by": "locale",
+                                 "rank.k": "20", "rank.level": "2", "rank.allq": "true", "rank.metric": "mrr"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "k = 20 is beyond the lists" in warnings and "at most 10 items, so its @20 measures repeat @10" in warnings
+    links = [link.proto.label for link in at.get("page_link")]
+    assert any(label.startswith("E045") and "search-v2 → search-v3" in label for label in links), links
+    assert at.query_params["rank.allq"] in ("true", ["true"]) and at.query_params["rank.level"] in ("2", ["2"])
+    assert "grade ≥ 2" in " ".join(c.value for c in at.caption)
+    at10 = run_page("ranking.py", {"rank.model": "search-v3", "rank.baseline": "search-v2", "rank.k": "10"})
+    assert not at10.warning
 
 
 def test_resplit_k_and_gain_change_the_numbers(app_env):

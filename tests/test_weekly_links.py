@@ -28,7 +28,7 @@ def _follow(at, link):
 def _seed_other_views(at):
     """Visit every target page on another subject first, so the session has something to forget."""
     for script, query in (("metric_tree.py", {"node": "ctr"}), ("launch_review.py", {"exp": "E001"}),
-                          ("thresholds.py", {"thr.model": "fraud-v1"})):
+                          ("thresholds.py", {"thr.model": "fraud-v1", "thr.view": "threshold"})):
         for k, v in query.items():
             at.query_params[k] = v
         at.switch_page(str(PAGES_DIR / script))
@@ -67,7 +67,12 @@ def test_every_alert_link_lands_on_its_subject(app_env, demo_con):
             alert = group["alerts"][0]
             assert state["thr.model"] == alert["model"]
             assert state["thr.focus"] == f"{alert['segment_column']}={alert['segment_value']}"
-            assert str(state["thr.from"]) == "2026-11-16" and str(state["thr.to"]) == "2026-11-22"
+            if alert["kind"] == "score drift":  # the drift view, on the alert's week
+                assert state["thr.view"] == "drift" and state["thr.week"] == "2026-W47"
+                assert at.subheader[0].value == (f"Score drift of {alert['model']}, {alert['segment_column']} = "
+                                                 f"{alert['segment_value']}")
+            else:
+                assert str(state["thr.from"]) == "2026-11-16" and str(state["thr.to"]) == "2026-11-22"
             assert alert["model"] in text and f"{alert['segment_column']}={alert['segment_value']}" in text
         assert "via" not in at.query_params  # the marker is dropped: later reruns keep the user's choices
 

@@ -167,7 +167,7 @@ def ship_target(sims: int) -> float:
 
 def simulations(quick: bool) -> list[Rate]:
     check_product_uses_fieller()
-    n_demo, n_unit, n_cov = (400, 200, 400) if quick else (4_000, 1_000, 4_000)
+    n_demo, n_unit, n_cov = (400, 200, 400) if quick else (10_000, 4_000, 4_000)
     rates: list[Rate] = []
     method = "BH over the roll-back family at 0.01; primary on its own p for ship"
     for label, unit_n, sims in (("demo-sized (40k-400k per arm)", None, n_demo),

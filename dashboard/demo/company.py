@@ -53,7 +53,15 @@ def write_demo_files(out_dir: Path, seed: int = 7, scale: float = 1.0) -> dict[s
     daily, events = _daily(rng, experiments, results)
     files["daily"] = [_csv(daily, out_dir / "daily.csv")]
     files["events"] = [_csv(events, out_dir / "events.csv")]
+    files["models"] = [_csv(_models(), out_dir / "models.csv")]
     return files
+
+
+def _models() -> pd.DataFrame:
+    """Production thresholds of the fraud models (the Thresholds page opens there)."""
+    return pd.DataFrame({"model": ["fraud-v1", "fraud-v2", "fraud-v3"],
+                         "production_threshold": [0.45, 0.35, 0.35],
+                         "description": ["retired", "in production", "candidate, tested in E043"]})
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> Path:

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import plotly.graph_objects as go
 
+from dashboard import format as fmt
+
 RED, GREEN, GREY, BLUE = "#dc2626", "#16a34a", "#6b7280", "#2563eb"
 EVENT_COLOURS = {"launch": "#7c3aed", "incident": RED, "holiday": "#d97706"}
 
@@ -16,24 +18,34 @@ def status_colour(status: str) -> str:
 
 def timeseries_figure(review: dict, row: dict, height: int = 340) -> go.Figure:
     """Daily values of one metric over the last weeks, the reviewed week shaded, launches and
-    events as dated lines."""
+    events as dated lines. Ticks in the metric's unit (dashboard/format.py); margins grow to fit
+    the tick labels (automargin), event labels sit in three rows above the plot, anchored away
+    from the edge they are near, and the week's label at the foot of its band, so none is cut
+    or printed over another."""
     daily = review["daily"].get(row["metric"], {"date": [], "value": []})
     fig = go.Figure()
     fig.add_vrect(x0=review["start"], x1=review["end"] + timedelta(days=1), fillcolor="rgba(37,99,235,0.08)",
-                  line_width=0, annotation_text=review["week"], annotation_position="top left")
+                  line_width=0, annotation_text=review["week"], annotation_position="bottom left",
+                  annotation_font=dict(size=10, color=BLUE))
     fig.add_scatter(x=daily["date"], y=daily["value"], mode="lines+markers", marker=dict(size=4),
                     line=dict(color=status_colour(row["status"]), width=2), name=row["name"],
-                    hovertemplate="%{x|%a %d %b}: %{y:.4g}<extra></extra>")
+                    hovertemplate="%{x|%a %d %b}: %{y" + fmt.hover(row.get("unit")) + "}<extra></extra>")
+    dates = list(daily["date"])
+    first, last = (min(dates), max(dates)) if dates else (None, None)
     for i, a in enumerate(review["annotations"]):
         colour = EVENT_COLOURS.get(a["category"], GREY)
         fig.add_vline(x=a["date"], line=dict(color=colour, width=1, dash="dot"))
-        fig.add_annotation(x=a["date"], y=1 - 0.1 * (i % 3), yref="paper", text=_short(a["title"]),
-                           showarrow=False, font=dict(size=10, color=colour), xanchor="left",
-                           bgcolor="rgba(255,255,255,0.7)")
+        near_right = first is not None and (a["date"] - first) > 0.6 * (last - first)
+        fig.add_annotation(x=a["date"], y=1.02 + 0.09 * (i % 3), yref="paper", yanchor="bottom",
+                           text=_short(a["title"]), showarrow=False, font=dict(size=10, color=colour),
+                           xanchor="right" if near_right else "left", bgcolor="rgba(255,255,255,0.85)")
     unit = f" ({row['unit']})" if row.get("unit") else ""
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=30), showlegend=False,
-                      title=f"{row['name']}{unit}: daily values, last {len(row['sparkline'])} weeks",
-                      xaxis=dict(tickformat="%d %b"))
+    rows = min(3, len(review["annotations"]))
+    fig.update_layout(height=height, margin=dict(l=10, r=20, t=40 + 22 * rows, b=30), showlegend=False,
+                      title=dict(text=f"{row['name']}{unit}: daily values, last {len(row['sparkline'])} weeks",
+                                 y=0.98, yanchor="top"),
+                      xaxis=dict(tickformat="%d %b", automargin=True))
+    fig.update_yaxes(automargin=True, **fmt.axis(row.get("unit")))
     return fig
 
 

@@ -12,7 +12,7 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from dashboard.export import figures
+from dashboard.export import figures, pdf_fonts
 from dashboard.export.format import pct, value
 
 CHARTS = 3  # annotated time series of the most unusual metrics
@@ -114,14 +114,6 @@ def _html_group(g: dict) -> str:
 # --- PDF -----------------------------------------------------------------------------------
 
 
-def _latin(text: str) -> str:
-    """fpdf2's core fonts are Latin-1: map the few typographic characters we use."""
-    for a, b in (("–", "-"), ("—", "-"), ("−", "-"), ("×", "x"), ("…", "..."), ("→", "->"), ("≥", ">="),
-                 ("≤", "<="), ("’", "'"), ("±", "+/-")):
-        text = text.replace(a, b)
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def chart_png(fig, width: int = 900, height: int = 340) -> bytes:
     """PNG through kaleido; one server is started and reused (~0.2 s a chart instead of ~4 s)."""
     import kaleido
@@ -138,43 +130,57 @@ def chart_png(fig, width: int = 900, height: int = 340) -> bytes:
 _KALEIDO_STARTED = False
 
 
-def render_pdf(review: dict) -> bytes:
+def _document(**kwargs):
+    """An fpdf2 document with the export's font (DejaVu and its fallbacks when installed):
+    `pdf.family` to set it, `pdf.t(text)` for text the font can print."""
     from fpdf import FPDF
 
-    pdf = FPDF(orientation="landscape", format="A4")
-    pdf.set_title(_latin(review["title"]))
+    pdf = FPDF(**kwargs)
+    unicode = pdf_fonts.use_unicode_fonts(pdf)
+    pdf.family = pdf_fonts.FAMILY if unicode else "Helvetica"
+    pdf.t = (lambda text: text) if unicode else pdf_fonts.latin
+    return pdf
+
+
+CHART_PX = (1200, 380)  # rendered size; placed at the page's full text width, two to a page
+
+
+def render_pdf(review: dict) -> bytes:
+    pdf = _document(orientation="landscape", format="A4")
+    pdf.set_title(pdf.t(review["title"]))
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 9, _latin(review["title"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(pdf.family, "B", 16)
+    pdf.cell(0, 9, pdf.t(review["title"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf.family, "", 9)
     pdf.set_text_color(100)
     pdf.cell(0, 5, f"Generated {datetime.now():%Y-%m-%d %H:%M}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
-    pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, _latin(_summary(review)), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf.family, "", 10)
+    pdf.multi_cell(0, 5, pdf.t(_summary(review)), new_x="LMARGIN", new_y="NEXT")
     _pdf_movements(pdf, review)
-    if pdf.get_y() > 100:  # keep the heading with its first chart
-        pdf.add_page()
-    _pdf_heading(pdf, "Charts")
+    chart_h = pdf.epw * CHART_PX[1] / CHART_PX[0]
+    _pdf_heading(pdf, "Charts", keep=chart_h)
     for r in _top_rows(review):
-        png = chart_png(figures.timeseries_figure(review, r))
-        if pdf.get_y() > 110:
+        png = chart_png(figures.timeseries_figure(review, r, height=CHART_PX[1]), *CHART_PX)
+        if pdf.get_y() + chart_h > pdf.page_break_trigger:
             pdf.add_page()
-        pdf.image(png, w=250)
+        pdf.image(png, w=pdf.epw, h=chart_h)
+        pdf.ln(2)
     _pdf_alerts(pdf, review)
     _pdf_decisions(pdf, review)
     _pdf_events(pdf, review)
     return bytes(pdf.output())
 
 
-def _pdf_heading(pdf, text: str) -> None:
-    if pdf.get_y() > 175:
+def _pdf_heading(pdf, text: str, keep: float = 20) -> None:
+    """A section heading, on a new page unless `keep` mm of its content fit under it."""
+    if pdf.get_y() + 11 + keep > pdf.page_break_trigger:
         pdf.add_page()
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 13)
+    pdf.set_font(pdf.family, "B", 13)
     pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(pdf.family, "", 9)
 
 
 _COLS = ((62, "metric"), (28, "level"), (30, "this week"), (28, "vs last week"), (30, "vs a year ago"),
@@ -183,11 +189,11 @@ _COLS = ((62, "metric"), (28, "level"), (30, "this week"), (28, "vs last week"),
 
 def _pdf_movements(pdf, review: dict) -> None:
     _pdf_heading(pdf, "Movements")
-    pdf.set_font("Helvetica", "B", 9)
+    pdf.set_font(pdf.family, "B", 9)
     for w, title in _COLS:
         pdf.cell(w, 6, title, border="B")
     pdf.ln()
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(pdf.family, "", 9)
     for r in review["metrics"]:
         colour = {"worse": (220, 38, 38), "better": (22, 163, 74)}.get(r["status"], (60, 60, 60))
         cells = [r["name"], r["level"], value(r["value"], r.get("unit")), pct(r["wow"]), pct(r["yoy"]),
@@ -198,7 +204,7 @@ def _pdf_movements(pdf, review: dict) -> None:
             if text == "" and w == 40:
                 _pdf_sparkline(pdf, r["sparkline"], x + 1, y + 0.8, w - 4, 4.4, colour)
             pdf.set_text_color(*(colour if _ in ("vs last week", "reading") else (0, 0, 0)))
-            pdf.cell(w, 6, _latin(str(text)))
+            pdf.cell(w, 6, pdf.t(str(text)))
         pdf.set_text_color(0)
         pdf.ln()
 
@@ -221,24 +227,24 @@ def _pdf_alerts(pdf, review: dict) -> None:
     if not review["alert_groups"]:
         pdf.cell(0, 6, "No alerts.", new_x="LMARGIN", new_y="NEXT")
     for g in review["alert_groups"]:
-        pdf.set_font("Helvetica", "B", 10)
+        pdf.set_font(pdf.family, "B", 10)
         pdf.set_text_color(*((220, 38, 38) if g["severity"] == "high" else (217, 119, 6)))
-        pdf.multi_cell(0, 5.5, _latin(f"{g['subject']} (in the app: {g['link']['label']})"),
+        pdf.multi_cell(0, 5.5, pdf.t(f"{g['subject']} (in the app: {g['link']['label']})"),
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0)
         for a in g["alerts"]:
-            pdf.set_font("Helvetica", "B", 9)
-            pdf.multi_cell(0, 4.5, _latin(f"[{a['kind']}] {a['title']}"), new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font("Helvetica", "", 9)
-            pdf.multi_cell(0, 4.5, _latin(a["detail"]), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(pdf.family, "B", 9)
+            pdf.multi_cell(0, 4.5, pdf.t(f"[{a['kind']}] {a['title']}"), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(pdf.family, "", 9)
+            pdf.multi_cell(0, 4.5, pdf.t(a["detail"]), new_x="LMARGIN", new_y="NEXT")
         d = g.get("decision")
         if d:
-            pdf.set_font("Helvetica", "B", 9)
-            pdf.multi_cell(0, 4.5, _latin(f"[decision waiting] {d['headline']} ({d['status']}, ended {d['end_date']})"),
+            pdf.set_font(pdf.family, "B", 9)
+            pdf.multi_cell(0, 4.5, pdf.t(f"[decision waiting] {d['headline']} ({d['status']}, ended {d['end_date']})"),
                            new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font("Helvetica", "", 9)
+            pdf.set_font(pdf.family, "", 9)
             for reason in d["reasons"]:
-                pdf.multi_cell(0, 4.5, _latin(f"- {reason}"), new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(0, 4.5, pdf.t(f"- {reason}"), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
 
@@ -248,18 +254,18 @@ def _pdf_decisions(pdf, review: dict) -> None:
         pdf.cell(0, 6, "No other experiment ended or awaits a decision (see the alerts).", new_x="LMARGIN",
                  new_y="NEXT")
     for d in review["pending_decisions"]:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(0, 5.5, _latin(f"{d['experiment_id']} {d['name']} (ended {d['end_date']}, {d['status']}): "
+        pdf.set_font(pdf.family, "B", 10)
+        pdf.multi_cell(0, 5.5, pdf.t(f"{d['experiment_id']} {d['name']} (ended {d['end_date']}, {d['status']}): "
                                       f"{d['headline']}"), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 9)
+        pdf.set_font(pdf.family, "", 9)
         for reason in d["reasons"]:
-            pdf.multi_cell(0, 4.5, _latin(f"- {reason}"), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 4.5, pdf.t(f"- {reason}"), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
 
 def _pdf_events(pdf, review: dict) -> None:
     _pdf_heading(pdf, "Launches and events")
     for a in review["annotations"]:
-        pdf.multi_cell(0, 5, _latin(f"{a['date']}  [{a['category']}]  {a['title']}"
+        pdf.multi_cell(0, 5, pdf.t(f"{a['date']}  [{a['category']}]  {a['title']}"
                                     + (f" - {a['description']}" if a["description"] else "")),
                        new_x="LMARGIN", new_y="NEXT")

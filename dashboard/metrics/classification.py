@@ -266,3 +266,52 @@ def binned_roc_auc(pos, neg) -> float | None:
 def disagreement_rate(only_a: int, only_b: int, total: int) -> float | None:
     """Share of traffic where two models decide differently."""
     return None if total == 0 else (only_a + only_b) / total
+
+
+def quality_from_sums(n_pos: int, n_neg: int, precision_sum: float, rank_sum: int) -> dict:
+    """Exact AP and ROC AUC from two sums over the positive rows of a score-descending order
+    (dashboard/store/quality.py), ties included:
+    - precision_sum: sum of TP(>= s) / n(>= s) at each positive's score s. A tie group with k
+      positives adds k * its precision, so /P is sklearn's step-wise AP.
+    - rank_sum: sum of n(>= s) + rank(s), where rank(s) = 1 + rows scored above s. A positive's
+      ascending mid-rank is (2T + 2 - n(>= s) - rank(s)) / 2 (T labelled rows), so the
+      Mann-Whitney AUC (ties count 1/2, equal to the trapezoid AUC) follows in integers."""
+    total = n_pos + n_neg
+    ap = precision_sum / n_pos if n_pos else None
+    auc = None
+    if n_pos and n_neg:
+        twice_rank = n_pos * (2 * total + 2) - rank_sum  # twice the positives' mid-rank sum
+        auc = (twice_rank - n_pos * (n_pos + 1)) / (2 * n_pos * n_neg)
+    return {"n_pos": n_pos, "n_neg": n_neg, "average_precision": ap, "roc_auc": auc}
+
+
+def binned_quality_bounds(pos, neg) -> dict[str, tuple[float, float] | None]:
+    """The interval the exact AP and ROC AUC lie in, from per-bin counts alone (bins in ascending
+    score order), whatever the order and ties of the scores inside each bin.
+
+    AUC: only pairs of a positive and a negative in the same bin are unknown (binned counts them
+    1/2, exact 0, 1/2 or 1): binned +- sum_b pos_b * neg_b / (2 P N).
+    AP: with a positives and b rows above a bin of p positives and n negatives, the j-th positive
+    of the bin has precision at least (a + j) / (b + n + j) (all the bin's negatives before it)
+    and at most (a + p) / (b + p) (none before it, all the bin's positives tied with it); the
+    lower sum is p - (b + n - a) * (H(b + n + p) - H(b + n)), in digamma form."""
+    from scipy.special import digamma
+
+    pos = np.asarray(pos, dtype=np.float64)[::-1]
+    neg = np.asarray(neg, dtype=np.float64)[::-1]
+    total_pos, total_neg = float(pos.sum()), float(neg.sum())
+    if total_pos == 0:
+        return {"average_precision": None, "roc_auc": None}
+    keep = pos > 0
+    a = (np.cumsum(pos) - pos)[keep]
+    b = (np.cumsum(pos + neg) - pos - neg)[keep]
+    p, n = pos[keep], neg[keep]
+    c = b + n
+    lower = np.sum(p - (c - a) * (digamma(c + p + 1) - digamma(c + 1))) / total_pos
+    upper = np.sum(p * (a + p) / (b + p)) / total_pos
+    ap_bounds = (max(0.0, float(lower)), min(1.0, float(upper)))
+    if total_neg == 0:
+        return {"average_precision": ap_bounds, "roc_auc": None}
+    auc = binned_roc_auc(pos[::-1], neg[::-1])
+    half = float(np.sum(pos * neg)) / (2 * total_pos * total_neg)
+    return {"average_precision": ap_bounds, "roc_auc": (max(0.0, auc - half), min(1.0, auc + half))}

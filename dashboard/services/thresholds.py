@@ -17,7 +17,7 @@ import numpy as np
 
 from dashboard.metrics import classification as clf
 from dashboard.metrics.binning import N_BINS, bin_edges
-from dashboard.store import catalog
+from dashboard.store import catalog, quality
 from dashboard.store.sqlutil import ident
 
 # a segment with fewer positives, or fewer labelled rows flagged at the threshold, is marked small
@@ -149,30 +149,70 @@ def cumulative(arrays: dict[str, np.ndarray]) -> clf.Cumulative:
 
 
 def exact_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict]:
-    """Exact AP and ROC AUC per segment value ('' = the filtered whole), from the raw rows.
+    """Exact AP and ROC AUC per segment value ('' = the filtered whole), from the raw rows: read from
+    `prediction_quality` over the whole range, else by one sort of the filtered rows (store.quality).
     Where only summaries are loaded (`summarize` of a lake), the binned values, marked exact=False."""
     if not has_raw_rows(con, model):
         return binned_quality(con, model, flt, by)
     _check_column(con, flt.segment_column)
     _check_column(con, by)
+    kept = stored_quality(con, model, flt, by)
+    if kept is not None:
+        return kept
     where, params = _raw_where(model, flt)
-    where += " AND label IS NOT NULL"
-    group = f"coalesce({ident(by)}, '(missing)')" if by else "''"
-    rows = con.execute(
-        f"SELECT {group} AS seg, score, count(*) FILTER (WHERE label = 1), count(*) FILTER (WHERE label = 0) "
-        f"FROM predictions WHERE {where} GROUP BY ALL ORDER BY seg", params
-    ).fetchnumpy()
-    out = {}
-    segs = rows["seg"] if len(rows["score"]) else np.array([])
-    keys = list(rows)
-    for seg in np.unique(segs):
-        m = segs == seg
-        s, p, n = rows["score"][m], rows[keys[2]][m], rows[keys[3]][m]
-        out[str(seg)] = {"average_precision": clf.average_precision(s, p, n), "roc_auc": clf.roc_auc(s, p, n),
-                         "exact": True}
+    out = {seg: _shown(q) for (_, seg), q in quality.exact_by_group(con, where, params, by).items()}
     if by:
         out[""] = exact_quality(con, model, flt, "").get("", {"average_precision": None, "roc_auc": None})
     return out
+
+
+def _shown(q: dict) -> dict:
+    return {"average_precision": q["average_precision"], "roc_auc": q["roc_auc"], "exact": True}
+
+
+def stored_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict] | None:
+    """exact_quality from the table built at load, when the filter spans the model's whole range and
+    the breakdown is the stored one; None otherwise (then it needs a sort of the filtered rows)."""
+    if not _whole_range(con, model, flt):
+        return None
+    if flt.segment_column:
+        if by and by != flt.segment_column:
+            return None
+        one = quality.stored(con, model, flt.segment_column, flt.segment_value)
+        if one is None:
+            return None
+        q = _shown(one[flt.segment_value])
+        return {"": q, flt.segment_value: q} if by else {"": q}
+    overall = quality.stored(con, model, "")
+    segments = quality.stored(con, model, by) if by else {}
+    if overall is None or segments is None:
+        return None
+    return {"": _shown(overall[""]), **{v: _shown(q) for v, q in segments.items()}}
+
+
+def _whole_range(con, model: str, flt: Filter) -> bool:
+    """Does the date filter keep every labelled row of the model? (A date filter drops rows
+    without a timestamp.)"""
+    if flt.date_from is None and flt.date_to is None:
+        return True
+    if not catalog.table_exists(con, "prediction_bins"):
+        return False
+    first, last, undated = con.execute(
+        "SELECT min(day), max(day), coalesce(sum(n_pos + n_neg) FILTER (WHERE day IS NULL), 0) "
+        "FROM prediction_bins WHERE model = ? AND segment_column = ''", [model]).fetchone()
+    if undated or first is None:
+        return False
+    return ((flt.date_from is None or flt.date_from <= first) and (flt.date_to is None or flt.date_to >= last))
+
+
+def quick_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict]:
+    """What the page shows at once: the stored exact values when they answer the view, else the
+    binned values with the interval the exact value lies in (`bounds`), marked exact=False."""
+    if has_raw_rows(con, model):
+        kept = stored_quality(con, model, flt, by)
+        if kept is not None:
+            return kept
+    return binned_quality(con, model, flt, by)
 
 
 def has_raw_rows(con, model: str) -> bool:
@@ -188,7 +228,8 @@ def binned_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dic
 
     def one(arrays):
         return {"average_precision": clf.binned_average_precision(arrays["pos"], arrays["neg"]),
-                "roc_auc": clf.binned_roc_auc(arrays["pos"], arrays["neg"]), "exact": False}
+                "roc_auc": clf.binned_roc_auc(arrays["pos"], arrays["neg"]), "exact": False,
+                "bounds": clf.binned_quality_bounds(arrays["pos"], arrays["neg"])}
     out = {value: one(arrays) for value, arrays in c.segments.items()}
     out[""] = one(c.overall)
     return out

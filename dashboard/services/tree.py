@@ -28,7 +28,7 @@ from dashboard.services.launch_evidence import Evaluation, evaluate
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.sqlutil import ident
 from dashboard.tree import MetricTree, Problem, check_tree
-from dashboard.tree.layout import layout
+from dashboard.tree.layout import draw
 from dashboard.tree.model import DATA_KINDS, MetricNode
 
 TREE_ENV = "DASHBOARD_TREE"
@@ -182,7 +182,10 @@ def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, exp
         m = evaluation.input(node.data.online) if node.data.online else None
         if m is not None:
             c = m.comparison
-            st = _state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha, _evidence_note(m))
+            harm = evaluation.decision.harms.get(m.metric)
+            note = _evidence_note(m) + ("; investigate: worse at the raw p-value, not confirmed"
+                                        if harm is not None and harm.status == "investigate" else "")
+            st = _state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha, note)
             st.status = statuses[m.metric]
             states.append(st)
         elif node.data.offline and node.data.offline in offline:
@@ -332,15 +335,33 @@ def tree_view(con: duckdb.DuckDBPyConnection, tree_path: str | None = None,
 
 def positioned(tree: MetricTree, states: list[NodeState], broken: Iterable[str] = ()) -> list[dict]:
     """Node states as dicts with drawing positions; `broken` are online metrics that forced a roll back."""
-    pos = layout(tree)
+    drawing = draw(tree)
     broken = set(broken)
     out = []
     for s in states:
         d = s.as_dict()
-        d["x"], d["y"] = pos[s.id]
+        d["x"], d["y"] = drawing.pos[s.id]
+        d["routes"] = {p: drawing.routes[(s.id, p)] for p in s.parents if (s.id, p) in drawing.routes}
         d["broken"] = tree.node(s.id).data.online in broken
+        d["needs"] = needs(tree.node(s.id), s.note) if s.status == "no data" else ""
         out.append(d)
     return out
+
+
+def needs(node: MetricNode, note: str) -> str:
+    """Which data would fill a node that has none in this view."""
+    data = node.data
+    if note.startswith("not measured in this experiment"):
+        if data.online:
+            return f"results of “{data.online}” in this experiment"
+        if data.offline:
+            return f"offline “{data.offline}” of both models"
+        return "online or offline data (the tree declares daily data only)"
+    if data.daily:
+        return f"daily “{data.daily}” in this period"
+    if data.offline:
+        return "an experiment (offline metric)"
+    return "a data source in the tree file"
 
 
 # ---------------------------------------------------------------- experiment rows

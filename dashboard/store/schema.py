@@ -207,9 +207,23 @@ EVENTS = Kind(
     example="events.csv",
 )
 
+MODELS = Kind(
+    name="models",
+    table="models",
+    columns=(
+        Column("model", "string", doc="model name, as in predictions"),
+        Column("production_threshold", "float",
+               doc="the threshold the model runs at in production: the Thresholds page opens there"),
+        Column("description", "string", required=False, nullable=True),
+    ),
+    key=("model",),
+    doc="One row per classification model: its production threshold (optional file).",
+    example="models.csv",
+)
+
 KINDS: dict[str, Kind] = {
     k.name: k
-    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, OFFLINE, DAILY, EVENTS)
+    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, OFFLINE, DAILY, EVENTS, MODELS)
 }
 
 # Bookkeeping tables, created with the store.
@@ -230,6 +244,11 @@ META_DDL = (
         model VARCHAR, day DATE, segment_column VARCHAR, segment_value VARCHAR, bin INTEGER,
         n_pos BIGINT, n_neg BIGINT, n_unlabeled BIGINT,
         w_pos DOUBLE, w_neg DOUBLE, value_pos DOUBLE, value_neg DOUBLE)""",
+    # exact AP and ROC AUC of each model over its whole range, overall (segment_column '') and per
+    # value of each segment column; NULL where undefined (one class). Built with the bins.
+    """CREATE TABLE IF NOT EXISTS prediction_quality (
+        model VARCHAR, segment_column VARCHAR, segment_value VARCHAR, n_pos BIGINT, n_neg BIGINT,
+        average_precision DOUBLE, roc_auc DOUBLE)""",
 )
 
 N_BINS = 10_000

@@ -1,6 +1,7 @@
 """Summary tables built inside the ingest transaction, so the app never scans raw rows.
 
-`prediction_bins`: labelled counts per model x day x segment x score bin (see schema.py).
+`prediction_bins`: labelled counts per model x day x segment x score bin (see schema.py), and with
+them `prediction_quality`: exact AP/AUC per model over its whole range (store/quality.py).
 Other summaries (ranking per-query metrics) register in SUMMARY_BUILDERS by module path, so this
 module does not import them; a builder is `build(con) -> None`.
 """
@@ -13,6 +14,7 @@ import duckdb
 
 from dashboard.metrics.binning import N_BINS, score_range
 from dashboard.store.catalog import segment_columns
+from dashboard.store.quality import build_prediction_quality
 from dashboard.store.sqlutil import ident, placeholders
 
 # kind loaded -> builders to run afterwards ("module:function").
@@ -106,3 +108,5 @@ def build_prediction_bins(con: duckdb.DuckDBPyConnection, models: list[str]) -> 
             f"coalesce({ident(seg)}, '(missing)') AS segment_value, bin, {_AGGREGATES} FROM binned GROUP BY ALL",
             models + [seg],
         )
+    # exact AP/AUC over the whole range, in the same transaction (a refused load keeps neither)
+    build_prediction_quality(con, models)

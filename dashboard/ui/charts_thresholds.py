@@ -32,21 +32,38 @@ def pr_figure(series: list[dict]) -> go.Figure:
     return _layout(fig, "Precision-recall", "recall", "precision")
 
 
-def roc_figure(series: list[dict]) -> go.Figure:
+def roc_figure(series: list[dict], log_fpr: bool = False) -> go.Figure:
+    """ROC curves with operating points; `log_fpr` puts FPR on a log axis, where a rare-positive
+    model's operating point (FPR ~0.1%) is readable instead of sitting on the y axis."""
     fig = go.Figure()
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#bbb", dash="dot"), showlegend=False,
+    lowest = _lowest_fpr(series) if log_fpr else 0.0
+    chance = np.geomspace(lowest, 1, 50) if log_fpr else np.array([0.0, 1.0])
+    fig.add_scatter(x=chance, y=chance, mode="lines", line=dict(color="#bbb", dash="dot"), showlegend=False,
                     hoverinfo="skip")
     for k, s in enumerate(series):
         c = s["curve"]
-        fig.add_scatter(x=np.r_[c["fpr"], 0.0], y=np.r_[c["tpr"], 0.0], mode="lines", line=dict(color=COLOURS[k]),
+        x, y = np.r_[c["fpr"], 0.0], np.r_[c["tpr"], 0.0]
+        if log_fpr:  # FPR 0 has no place on a log axis
+            x, y = x[x > 0], y[x > 0]
+        fig.add_scatter(x=x, y=y, mode="lines", line=dict(color=COLOURS[k]),
                         name=f"{s['name']} (AUC {s['auc']:.3f})" if s["auc"] is not None else s["name"],
-                        hovertemplate="FPR %{x:.4f}<br>TPR %{y:.3f}<extra></extra>")
+                        hovertemplate="FPR %{x:.4%}<br>TPR %{y:.3f}<extra></extra>")
         p = s["point"]
-        if p["fpr"] is not None and p["recall"] is not None:
+        if p["fpr"] is not None and p["recall"] is not None and (p["fpr"] > 0 or not log_fpr):
             fig.add_scatter(x=[p["fpr"]], y=[p["recall"]], mode="markers", showlegend=False,
                             marker=dict(size=13, color=COLOURS[k], line=dict(color="black", width=2)),
-                            hovertemplate=f"operating point<br>t ≥ {s['threshold']:.4f}<extra></extra>")
-    return _layout(fig, "ROC", "false-positive rate", "true-positive rate (recall)")
+                            hovertemplate=f"operating point<br>t ≥ {s['threshold']:.4f}<br>FPR %{{x:.4%}}<extra></extra>")
+    fig = _layout(fig, "ROC" + (" (log FPR)" if log_fpr else ""),
+                  "false-positive rate" + (" (log scale)" if log_fpr else ""), "true-positive rate (recall)")
+    if log_fpr:
+        fig.update_xaxes(type="log", range=[np.log10(lowest), 0.02], tickformat="~%")
+    return fig
+
+
+def _lowest_fpr(series: list[dict]) -> float:
+    """Left end of a log FPR axis: the smallest positive FPR drawn (operating points included)."""
+    values = [v for s in series for v in np.r_[s["curve"]["fpr"], s["point"]["fpr"] or 0.0] if v > 0]
+    return max(min(values, default=1e-4) / 1.5, 1e-7)
 
 
 def cost_figure(thresholds: np.ndarray, cost: np.ndarray, current: float, best: float, label: str) -> go.Figure:

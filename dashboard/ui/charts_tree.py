@@ -7,10 +7,13 @@ between two worsening nodes are drawn red, so the tree is lit where it broke.
 
 from __future__ import annotations
 
+import html
 from datetime import date, timedelta
 from typing import Any, Iterable
 
 import plotly.graph_objects as go
+
+from dashboard.tree.layout import BOX_HALF_HEIGHT, BOX_HALF_WIDTH
 
 from dashboard import format as fmt
 
@@ -50,39 +53,79 @@ def fmt_change(node: dict) -> str:
     return text
 
 
+def _wrap(text: str, width: int = 18) -> list[str]:
+    lines, cur = [], ""
+    for word in text.split():
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}".strip()
+    return lines + ([cur] if cur else [])
+
+
 def _box_text(node: dict) -> str:
-    lines = [f"<b>{node['name']}</b>"]
+    esc = html.escape
+    lines = [f"<b style='font-size:11px'>{esc(line)}</b>" for line in _wrap(node["name"], 17)]
     if node.get("status") == "no data":
         lines.append("<i>no data</i>")
+        if node.get("needs"):
+            lines += [esc(x) for x in _wrap("needs " + node["needs"], 22)]
     else:
-        lines.append(fmt_value(node.get("value"), node.get("unit", "")))
-        lines.append(fmt_change(node))
+        lines.append(esc(fmt_value(node.get("value"), node.get("unit", ""))))
+        change = fmt_change(node)
+        head, _, ci = change.partition(" [")
+        lines.append(esc(head))
+        if ci:
+            lines.append(f"[{esc(ci)}")
+    if node.get("status") == "no data":
+        return "<br>".join(lines)
     tag = STATUS_WORDS.get(node.get("status", ""), node.get("status", ""))
     if node.get("broken"):
         tag = "BROKE: " + tag
     if node.get("guardrail"):
         tag += " · guardrail"
-    lines.append(f"<span style='font-size:11px'>{tag}</span>")
+    lines.append(esc(tag))
     return "<br>".join(lines)
+
+
+def _route(n: dict, parent: dict) -> list[tuple[float, float]]:
+    """The layout's polyline (parent's box bottom to child's box top); straight when absent."""
+    pts = n.get("routes", {}).get(parent["id"])
+    return [tuple(p) for p in pts] if pts else [(parent["x"], parent["y"]), (n["x"], n["y"])]
 
 
 def tree_figure(nodes: list[dict], levels: list[str], selected: str | None = None,
                 height_per_level: int = 150) -> go.Figure:
-    """nodes: dicts with id, name, x, y, parents, status, value, unit, change, CI, broken."""
+    """nodes: dicts with id, name, x, y (row), routes, parents, status, value, unit, change, CI,
+    broken, needs. Boxes are drawn at the layout's size (dashboard/tree/layout.py), so the links
+    it routes around them stay clear of them on screen too."""
     fig = go.Figure()
-    pos = {n["id"]: (n["x"], n["y"]) for n in nodes}
     by_id = {n["id"]: n for n in nodes}
+    rows = {}
+    for n in nodes:
+        rows.setdefault(n["level"], []).append(n["y"])
+    xs = [n["x"] for n in nodes] or [0]
+    left = min(xs) - BOX_HALF_WIDTH - 0.75
+    for i, level in enumerate(lv for lv in levels if lv in rows):  # level bands, labelled at the left
+        lo, hi = min(rows[level]), max(rows[level])
+        if i % 2 == 0:
+            fig.add_shape(type="rect", x0=left, x1=max(xs) + BOX_HALF_WIDTH + 0.1, y0=lo - 0.5, y1=hi + 0.5,
+                          fillcolor="#f8f9fa", line_width=0, layer="below")
+        fig.add_annotation(x=left + 0.05, y=(lo + hi) / 2, text=f"<b>{html.escape(level)}</b>", showarrow=False,
+                           xanchor="left", font={"size": 12, "color": "#5f6368"})
     normal: list[Any] = [[], []]
     lit: list[Any] = [[], []]
     for n in nodes:
         for p in n["parents"]:
-            if p not in pos:
+            if p not in by_id:
                 continue
             target = lit if (n["status"] == "worse" and by_id[p]["status"] == "worse") else normal
-            target[0] += [n["x"], pos[p][0], None]
-            target[1] += [n["y"], pos[p][1], None]
+            pts = _route(n, by_id[p])
+            target[0] += [x for x, _ in pts] + [None]
+            target[1] += [y for _, y in pts] + [None]
     fig.add_trace(go.Scatter(x=normal[0], y=normal[1], mode="lines", hoverinfo="skip",
-                             line={"color": "#c4c7c5", "width": 1.5}, showlegend=False))
+                             line={"color": "#9aa0a6", "width": 1.5}, showlegend=False))
     if lit[0]:
         fig.add_trace(go.Scatter(x=lit[0], y=lit[1], mode="lines", hoverinfo="skip", name="broken path",
                                  line={"color": STATUS_COLOURS["worse"][1], "width": 4}, showlegend=False))
@@ -94,21 +137,20 @@ def tree_figure(nodes: list[dict], levels: list[str], selected: str | None = Non
     ))
     for n in nodes:
         fill, border = STATUS_COLOURS.get(n["status"], STATUS_COLOURS["n/a"])
-        width = 2
+        width, dash = 2, "dash" if n["status"] == "no data" else "solid"
         if n.get("broken"):
             border, width = BROKEN_BORDER, 4
         if n["id"] == selected:  # blue: selection, not a status colour
             border, width = SELECTED_BORDER, max(width, 3)
+        fig.add_shape(type="rect", x0=n["x"] - BOX_HALF_WIDTH, x1=n["x"] + BOX_HALF_WIDTH,
+                      y0=n["y"] - BOX_HALF_HEIGHT, y1=n["y"] + BOX_HALF_HEIGHT, fillcolor=fill,
+                      line={"color": border, "width": width, "dash": dash}, layer="above")
         fig.add_annotation(x=n["x"], y=n["y"], text=_box_text(n), showarrow=False, align="center",
-                           bgcolor=fill, bordercolor=border, borderwidth=width, borderpad=6,
-                           font={"size": 12, "color": "#202124"})
-    xs = [n["x"] for n in nodes] or [0]
-    for i, level in enumerate(levels):
-        fig.add_annotation(x=min(xs) - 0.95, y=i, text=f"<b>{level}</b>", showarrow=False,
-                           xanchor="left", font={"size": 12, "color": "#5f6368"})
-    fig.update_xaxes(visible=False, range=[min(xs) - 1.0, max(xs) + 0.6], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[len(levels) - 0.45, -0.55], fixedrange=True)
-    fig.update_layout(height=max(300, height_per_level * len(levels) + 40),
+                           font={"size": 10, "color": "#202124"})
+    n_rows = int(max((n["y"] for n in nodes), default=len(levels) - 1)) + 1
+    fig.update_xaxes(visible=False, range=[left, max(xs) + BOX_HALF_WIDTH + 0.1], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[n_rows - 0.5, -0.5], fixedrange=True)
+    fig.update_layout(height=max(300, int(height_per_level * 1.0) * n_rows + 20),
                       margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       plot_bgcolor="white", paper_bgcolor="white", dragmode=False, clickmode="event+select")
     return fig

@@ -9,6 +9,7 @@ and closed right after, so `python -m dashboard ingest` can write while the app 
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +19,17 @@ import duckdb
 import streamlit as st
 
 from dashboard.paths import default_db
-from dashboard.store.connection import connect
+from dashboard.store.connection import StoreBusy, connect
 
-BUSY_RETRY_SECONDS = 5.0
+# A load holds the file for its whole transaction (a 10M-row file: ~15-30 s): a page waits that long
+# for it to commit, then reads the new data.
+BUSY_RETRY_SECONDS = 90.0
+UPLOADS_ENV = "DASHBOARD_ALLOW_UPLOADS"  # set by `serve --allow-uploads`
+
+
+def uploads_allowed() -> bool:
+    """Loading (and --replace) from the browser is off unless the server was started to allow it."""
+    return os.environ.get(UPLOADS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def db_path() -> Path:
@@ -41,16 +50,18 @@ def data_version() -> tuple:
 
 @contextmanager
 def connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection; waits briefly if a load is writing the file."""
+    """A read-only connection, held for one service call; waits (bounded) while a load is writing."""
     deadline = time.monotonic() + BUSY_RETRY_SECONDS
     while True:
         try:
             con = connect(db_path(), read_only=True)
             break
-        except duckdb.IOException:
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
             if time.monotonic() > deadline:
-                raise RuntimeError("the database is being written by a load; try again in a moment") from None
-            time.sleep(0.2)
+                raise StoreBusy("a load is still writing the database") from None
+            time.sleep(0.1)
     try:
         yield con
     finally:
@@ -63,9 +74,15 @@ def release() -> None:
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """fn(con, *args, **kwargs), cached per (function, arguments, database, data version)."""
-    return _cached(fn.__module__, fn.__qualname__, str(db_path()), data_version(), args,
-                   tuple(sorted(kwargs.items())))
+    """fn(con, *args, **kwargs), cached per (function, arguments, database, data version). When a load
+    keeps the database locked past the wait, the page says so and stops (no traceback)."""
+    try:
+        return _cached(fn.__module__, fn.__qualname__, str(db_path()), data_version(), args,
+                       tuple(sorted(kwargs.items())))
+    except StoreBusy:
+        st.info(f"A load is still being written to the database after {BUSY_RETRY_SECONDS:.0f} s; this page "
+                "shows the new data once it commits. Reload the page in a moment.", icon=":material/hourglass:")
+        st.stop()
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

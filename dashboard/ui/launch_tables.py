@@ -19,7 +19,8 @@ _CELL = {"improving": "background-color: #e6f4ea; color: #1e5e22",
          "worsening": "background-color: #fdecea; color: #8c1d18",
          "pass": "background-color: #e6f4ea; color: #1e5e22",
          "BREACHED": "background-color: #fdecea; color: #8c1d18; font-weight: 600",
-         "at risk": "background-color: #fef7e0; color: #7a4f01"}
+         "at risk": "background-color: #fef7e0; color: #7a4f01",
+         "investigate": "background-color: #fef7e0; color: #7a4f01; font-weight: 600"}
 
 
 def style(frame: pd.DataFrame):
@@ -41,6 +42,29 @@ def _interval(lo: float | None, hi: float | None, pct: bool) -> str:
     return fmt.interval(lo, hi, fmt.change if pct else fmt.number)
 
 
+def status_text(r: dict) -> str:
+    """The scorecard's status word; harm seen but not confirmed reads "investigate"."""
+    if r.get("harm") == "investigate":
+        return "investigate · " + ("worse, not confirmed" if r["status"] == "worse" else "worse at raw p only")
+    return STATUS_ICONS.get(r["status"], r["status"])
+
+
+def relative_interval_text(r: dict) -> str:
+    """Fieller's interval; "not estimable" when it is unbounded (control mean not clearly non-zero)."""
+    if r["relative_lift"] is not None and r["relative_ci_low"] is None and r.get("p_value") is not None:
+        return "not estimable"
+    text = _interval(r["relative_ci_low"], r["relative_ci_high"], pct=True)
+    return text + (" · noisy control" if r.get("noisy_control") else "")
+
+
+def noisy_controls(rows: list[dict]) -> list[str]:
+    """Sentences for metrics whose control mean's standard error is over 10% of the mean."""
+    return [f"{r['name']}: the control mean's standard error is {fmt.percent(r['control_relative_se'])} of "
+            "the mean (over 10%), so its relative lift is uncertain: the interval is Fieller's, wide and "
+            "asymmetric. Read the absolute lift." for r in rows
+            if r.get("noisy_control") and r.get("control_relative_se") is not None]
+
+
 def scorecard(rows: list[dict]) -> pd.DataFrame:
     """One line per metric: control, treatment, absolute and relative lift with intervals."""
     out = []
@@ -48,9 +72,9 @@ def scorecard(rows: list[dict]) -> pd.DataFrame:
         unit = r.get("unit", "")
         out.append({
             "metric": ("★ " if r.get("primary") else "") + r["name"],
-            "status": STATUS_ICONS.get(r["status"], r["status"]),
+            "status": status_text(r),
             "relative lift": _pct(r["relative_lift"]),
-            "relative CI": _interval(r["relative_ci_low"], r["relative_ci_high"], pct=True),
+            "relative CI": relative_interval_text(r),
             "control": fmt_value(r["control_mean"], unit),
             "treatment": fmt_value(r["treatment_mean"], unit),
             "lift": fmt_delta(r["lift"], unit),

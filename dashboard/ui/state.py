@@ -8,11 +8,31 @@ pasted link opens the same view.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterable
 
 import streamlit as st
 
+from dashboard.ui.text import md
+
 _W = "_w."
+MAX_ABS_NUMBER = 1e12  # a URL number beyond this is a typo or an attack, never a setting
+
+
+def _usable(value: Any) -> bool:
+    """Numbers from a URL must be finite and of a sane size (nan, inf, 1e308 crash the maths)."""
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) <= MAX_ABS_NUMBER
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) <= MAX_ABS_NUMBER
+    return True
+
+
+def _notice(key: str, raw: str, default: Any) -> None:
+    """Say (briefly, as literal text) that a URL value was ignored."""
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    st.toast(f"Ignored {md(key)}={md(shown)} from the link: not a usable value; showing {md(default)} instead.",
+             icon=":material/link_off:")
 
 
 def widget_key(key: str) -> str:
@@ -28,15 +48,25 @@ def persist(key: str, default: Any, parse: Callable[[str], Any] = str,
         if raw is not None:
             try:
                 value = parse(raw)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
+                value = None
+            if value is None or not _usable(value) or (valid is not None and not _safe(valid, value)):
+                _notice(key, raw, default)
                 value = default
         st.session_state[key] = value
-    if valid is not None and not valid(st.session_state[key]):
+    if (valid is not None and not _safe(valid, st.session_state[key])) or not _usable(st.session_state[key]):
         st.session_state[key] = default
     wk = widget_key(key)
     if wk not in st.session_state:
         st.session_state[wk] = st.session_state[key]
     return st.session_state[key]
+
+
+def _safe(valid: Callable[[Any], bool], value: Any) -> bool:
+    try:
+        return bool(valid(value))
+    except (TypeError, ValueError, ArithmeticError):
+        return False
 
 
 def on_change(key: str) -> Callable[[], None]:

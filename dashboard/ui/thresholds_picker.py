@@ -8,7 +8,7 @@ from dashboard.services import thresholds as svc
 from dashboard.ui import state
 
 SURE_KEY = "thr.sure"
-MODES = {False: "Best estimate", True: "Guaranteed (95% lower bound)"}
+MODES = {False: "Best estimate", True: "Guaranteed"}
 
 
 def persist_mode() -> bool:
@@ -26,7 +26,7 @@ def precision_inputs(cols, by: str) -> None:
                       "Best estimate: the precision observed on these rows. Picking on the same rows it "
                       "reports on, the true precision is below the floor in about half of "
                       "picks. Guaranteed: the 95% Wilson lower bound of precision must reach the floor; the "
-                      "true precision is below it in at most 5% of picks (benchmarks/calib/thresholds.py)."))
+                      "true precision is below it in at most 5% of picks (benchmarks/calib/thresholds.py). It costs recall."))
 
 
 def pick_statement(floor: float, guaranteed: bool) -> str:

@@ -31,14 +31,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(db: Path, name: str = "server"):
+def running_server(db: Path, name: str = "server", extra_args: tuple[str, ...] = ()):
     """`python -m dashboard serve` on a free port, from an unrelated working directory; yields the URL."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"{name}-{port}.log", "w")
     # own process group, so stopping it stops everything it started
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port)],
+        [sys.executable, "-m", "dashboard", "serve", "--db", str(db), "--port", str(port), *extra_args],
         cwd="/", stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # any working directory must do
     )
     url = f"http://127.0.0.1:{port}"

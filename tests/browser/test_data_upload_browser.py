@@ -26,7 +26,7 @@ def small_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def small_server(small_db):
-    with running_server(small_db, "upload-server") as url:
+    with running_server(small_db, "upload-server", ("--allow-uploads",)) as url:
         yield url
 
 

@@ -46,6 +46,18 @@ def test_launch_review_says_do_not_ship_and_lights_the_tree(page, launch_server)
     screenshot(page, "launch-review-X1")
 
 
+def test_hold_investigate_with_its_reason_and_a_noisy_control_warning(page, launch_server):
+    open_page(page, launch_server, "launch?exp=X4", "Hold: investigate")
+    alert = page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "Investigate: Revenue per user (business) looks worse" in alert
+    assert "a roll back needs q < 0.01" in alert
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "complaints: the control mean's standard error is" in body  # not in the tree: its id
+    _, revenue = _tree_box(page, "Revenue per user")
+    assert "inconclusive" in revenue  # the tree says what the scorecard says, not the raw p
+    screenshot(page, "launch-review-X4-investigate")
+
+
 def test_switching_experiment_in_the_sidebar(page, launch_server):
     open_page(page, launch_server, "launch?exp=X1", "Roll back")
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()

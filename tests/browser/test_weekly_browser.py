@@ -71,7 +71,8 @@ def test_alert_links_land_on_their_subject_in_the_browser(page, server):
             assert "2026-11-16..2026-11-22" in body
             screenshot(page, f"tree-from-alert-{subject.replace(' ', '_')}")
         if "Thresholds" in label:
-            assert "thr.from=2026-11-16" in page.url and ("device%3Dandroid" in page.url or "device=android" in page.url)
+            assert "thr.week=2026-W47" in page.url and "thr.view=drift" in page.url
+            assert "Score drift of fraud-v3, device = android" in body
             screenshot(page, "thresholds-from-drift-alert")
 
 
