@@ -16,6 +16,7 @@ from dashboard.metrics import weekly as wk
 from dashboard.services import thresholds_drift as drift_svc
 from dashboard.ui import state
 from dashboard.ui.db import call
+from dashboard.ui.text import md
 
 VIEW_KEY, WEEK_KEY, BFROM_KEY, BTO_KEY = "thr.view", "thr.week", "thr.bfrom", "thr.bto"
 VIEWS = {"threshold": "Operating threshold", "drift": "Score drift by week"}
@@ -32,10 +33,10 @@ def choose_view() -> str:
 
 def draw(model: str, segment_column: str, segment_value: str, threshold: float | None) -> None:
     where = f"{segment_column} = {segment_value}" if segment_column else "all traffic"
-    st.subheader(f"Score drift of {model}, {where}")
+    st.subheader(md(f"Score drift of {model}, {where}"))  # model and segment names are data
     first = call(drift_svc.drift, model, segment_column, segment_value, None, threshold)
     if not first["available"]:
-        st.info(f"No drift view: {first['reason']}.")
+        st.info(md(f"No drift view: {first['reason']}."))
         state.sync_url(URL_KEYS)
         return
     if not first["weeks"]:
