@@ -25,6 +25,7 @@ st.caption("Predict positive when `score >= threshold`. The slider snaps to the 
            "scores (ties included), not from bins, where the raw rows are loaded; from the bins, and marked "
            "(binned), where only summaries are.")
 
+drift_ui.apply_link()  # before any widget: a drift alert's link sets model, segment, view and week
 opts = call(svc.options)
 models = opts["models"]
 if not models:

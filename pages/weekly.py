@@ -71,7 +71,8 @@ if not review["alerts"]:
 for i, a in enumerate(review["alerts"]):
     box = st.error if a["severity"] == "high" else st.warning
     box(f"**{md(a['kind'])}: {md(a['title'])}**  \n{md(a['detail'])}")
-    st.page_link(str(PAGES_DIR / a["page"]), label=f"Explained on: {md(a['link_label'])}", icon=":material/arrow_forward:")
+    st.page_link(str(PAGES_DIR / a["page"]), label=f"Explained on: {md(a['link_label'])}", icon=":material/arrow_forward:",
+                 query_params=a.get("query"))  # the alert's context (model, segment, week), where it has one
 
 st.subheader("Decisions of the week")
 if not review["decisions"]:

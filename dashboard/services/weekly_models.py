@@ -26,6 +26,7 @@ import numpy as np
 from dashboard.metrics import classification as clf
 from dashboard.metrics import weekly as wk
 from dashboard.metrics.binning import N_BINS
+from dashboard.services import thresholds_links
 from dashboard.store import catalog
 
 COARSE = 100
@@ -167,7 +168,8 @@ def model_alerts(con: duckdb.DuckDBPyConnection, start: date, end: date,
         alerts += _quality(model, col, val, this, before)
     baseline = baseline or DriftBaseline()
     for (model, col, val), d in score_drift(con, start, end, baseline).items():
-        alerts += _drift(model, col, val, d, baseline)
+        link = thresholds_links.drift_link(model, col, val, wk.week_label(start))  # opens the drift view
+        alerts += [dict(a, query=link) for a in _drift(model, col, val, d, baseline)]
     return sorted(alerts, key=lambda a: (a["severity"] != "high", -a.get("size", 0)))
 
 
