@@ -28,7 +28,8 @@ def test_data_page_shows_tables_and_last_refusal(app_env, tmp_path):
         ingest_file(app_env, "results", bad)
     at = run_page("data.py")
     tables = at.table[0].value
-    assert {"predictions", "rankings", "experiments", "experiment_results", "daily_metrics"} <= set(tables["table"])
+    names = {t.split(" (")[0] for t in tables["table (kind)"]}
+    assert {"predictions", "rankings", "experiments", "experiment_results", "daily_metrics"} <= names
     assert all(r and r != "0" for r in tables["rows"])
     errors = " ".join(e.value for e in at.error)
     assert "bad_results.csv" in errors

@@ -22,7 +22,8 @@ def _home_alias(home):
 
 
 def main() -> None:
-    st.set_page_config(page_title="Offline → online", page_icon=":material/insights:", layout="wide")
+    # an emoji favicon is drawn in the browser; a :material: one is fetched from fonts.gstatic.com
+    st.set_page_config(page_title="Offline → online", page_icon="📈", layout="wide")
     sections: dict[str, list] = {}
     for script, title, icon, section, url in available_pages():
         home = script == "home.py"
