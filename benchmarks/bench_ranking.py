@@ -14,21 +14,32 @@ Times (median of repeats):
 - scikit-learn ndcg_score(k=10) on the same matrix (NDCG only; sklearn averages over ties);
 - pandas from the same raw tables ours reads (string ids, separate judgements): join, sort, rank,
   NDCG@10, MRR, recall@10 (the dense baseline is handed pre-aligned integer matrices instead);
-- a re-split: means by another segment and k read from the cached per-query table.
+- a re-split: means by another segment and k read from the cached per-query table;
+- the per-query table's size and build time with the default cutoffs (1, 3, 5, 10, 20, 100, 1000)
+  against the old five (1, 3, 5, 10, 20), at every relevance level of grades 0-4;
+- `--trec`: the same lists as TREC files (run `qid Q0 docno rank score tag`, qrels `qid 0 docno
+  rel`), ours (`ingest` qrels + run into a new database, then the first `report ranking`, and a
+  re-split) beside pytrec_eval (parse both files + evaluate the same measures per query).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
 from dashboard.store import ranking_logged
-from dashboard.store.ranking_summary import build_ranking_summary, build_sql, segment_column
+from dashboard.store.ranking_summary import (DEFAULT_CUTOFFS, DEFAULT_LEVELS, build_ranking_summary, build_sql,
+                                             segment_column)
+
+OLD_CUTOFFS = (1, 3, 5, 10, 20)
 
 
 def timed(fn, repeat):
@@ -132,13 +143,112 @@ def check_logged(con, logged):
     assert np.allclose(a, b, rtol=0, atol=1e-9), (a, b)
 
 
+def table_size(con) -> tuple[int, int, float]:
+    """(rows, columns, MB of the per-query table written alone to a DuckDB file)."""
+    rows = con.execute("SELECT count(*) FROM ranking_query_metrics").fetchone()[0]
+    cols = len(con.execute("SELECT * FROM ranking_query_metrics LIMIT 0").description)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.duckdb"
+        con.execute(f"ATTACH '{path}' AS sized")
+        con.execute("CREATE TABLE sized.t AS SELECT * FROM ranking_query_metrics")
+        con.execute("DETACH sized")
+        return rows, cols, path.stat().st_size / 1e6
+
+
+def cutoff_cost(con, repeat: int) -> list[tuple[str, float, int, int, float]]:
+    """Build time and table size: the old five cutoffs vs the default seven, levels of grades 0-4."""
+    out = []
+    for name, ks, lv in (("old: k 1,3,5,10,20, level 1", OLD_CUTOFFS, (1,)),
+                         ("k 1,3,5,10,20,100,1000, level 1", DEFAULT_CUTOFFS, (1,)),
+                         ("default: k 1,3,5,10,20,100,1000, levels 1 and 2", DEFAULT_CUTOFFS, DEFAULT_LEVELS),
+                         ("k 1,3,5,10,20,100,1000, levels 1-4 (DASHBOARD_RANKING_LEVELS=1,2,3,4)", DEFAULT_CUTOFFS,
+                          (1, 2, 3, 4))):
+        sql = build_sql(["locale", "tier"], k_values=ks, levels=lv)
+        seconds = timed(lambda: con.execute(sql), repeat)
+        out.append((name, seconds, *table_size(con)))
+    return out
+
+
+def write_trec(rel, score, item, path: Path) -> tuple[Path, Path]:
+    q, m = rel.shape
+    qid = np.repeat(np.arange(q), m).astype(str)
+    docs = np.char.add("d", item.ravel().astype(str))
+    rank = np.tile(np.arange(1, m + 1), q).astype(str)
+    lines = np.char.add(np.char.add(np.char.add(np.char.add(qid, " Q0 "), docs), " "), rank)
+    lines = np.char.add(np.char.add(lines, " "), np.char.add(score.ravel().astype(str), " a"))
+    (path / "run.trec").write_text("\n".join(lines.tolist()) + "\n")
+    qlines = np.char.add(np.char.add(np.char.add(np.char.add(qid, " 0 "), docs), " "), rel.ravel().astype(str))
+    (path / "qrels.trec").write_text("\n".join(qlines.tolist()) + "\n")
+    return path / "run.trec", path / "qrels.trec"
+
+
+PYTREC_MEASURES = {"ndcg_cut", "P", "recall", "map_cut", "recip_rank", "map", "Rprec"}
+
+
+def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
+    """Ours from TREC files (ingest + first report + a re-split) beside pytrec_eval (parse + evaluate)."""
+    import pytrec_eval
+
+    from dashboard.services import ranking as svc
+    from dashboard.store.connection import connect
+    from dashboard.store.ingest import ingest_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        run_file, qrels_file = write_trec(rel, score, item, tmp)
+        rows = []
+
+        def ours():
+            db = tmp / f"b{time.perf_counter_ns()}.duckdb"
+            t0 = time.perf_counter()
+            ingest_file(db, "qrels", qrels_file)
+            t1 = time.perf_counter()
+            ingest_file(db, "run", run_file)
+            t2 = time.perf_counter()
+            con = connect(db, read_only=True)
+            svc.segment_table(con, "a", 10, "linear")
+            t3 = time.perf_counter()
+            resplit = timed(lambda: svc.segment_table(con, "a", 100, "linear", level=2), 5)
+            con.close()
+            os.remove(db)
+            return t1 - t0, t2 - t1, t3 - t2, resplit
+
+        parts = [ours() for _ in range(repeat)]
+        qrels_s, run_s, report_s, resplit_s = (statistics.median(p[i] for p in parts) for i in range(4))
+
+        def pytrec(measures):
+            with open(qrels_file) as f:
+                qrels = pytrec_eval.parse_qrel(f)
+            with open(run_file) as f:
+                run = pytrec_eval.parse_run(f)
+            return pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
+
+        t_py = timed(lambda: pytrec(PYTREC_MEASURES), repeat)
+        t_py3 = timed(lambda: pytrec({"ndcg_cut_10", "recip_rank", "recall_10"}), repeat)
+        rows.append((f"ours: ingest qrels {qrels_s:.2f} s + run {run_s:.2f} s + first report {report_s:.2f} s",
+                     qrels_s + run_s + report_s))
+        rows.append(("pytrec_eval: parse both files + evaluate ndcg_cut, P, recall, map_cut (k 5..1000), "
+                     "recip_rank, map, Rprec", t_py))
+        rows.append(("pytrec_eval: parse + evaluate ndcg_cut_10, recip_rank, recall_10 only", t_py3))
+        rows.append(("ours: a re-split (k = 100, relevance level 2, from the stored table)", resplit_s))
+        return rows
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--queries", type=int, default=1_000_000)
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--trec", action="store_true", help="only the TREC files: ours vs pytrec_eval")
     args = parser.parse_args()
     q, m = args.queries, args.items
+    if args.trec:
+        rel, score, item = make(q, m)
+        print(f"| work ({q:,} queries x {m} items, TREC files) | time |")
+        print("|---|---|")
+        for name, seconds in trec_vs_pytrec(rel, score, item, args.repeat):
+            print(f"| {name} | {seconds * 1e3:.0f} ms |" if seconds < 1 else f"| {name} | {seconds:.2f} s |")
+        return
     rel, score, item = make(q, m)
     qid = np.repeat(np.arange(q), m)
     con = duckdb.connect()
@@ -154,7 +264,9 @@ def main():
                                 "tier": rng.choice(["free", "plus", "power"], q)}))
     con.execute("CREATE TABLE queries AS SELECT * FROM s")
 
-    t_ours = timed(lambda: con.execute(build_sql(["locale", "tier"])), args.repeat)
+    sizes = cutoff_cost(con, args.repeat)
+    t_ours = sizes[2][1]
+    con.execute(build_sql(["locale", "tier"], k_values=DEFAULT_CUTOFFS, levels=DEFAULT_LEVELS))
     logged = logged_store(con, rel, score, item)
     t_logged = timed(lambda: build_ranking_summary(logged), args.repeat)
     t_three = timed(lambda: three_metrics_by_segment(logged), args.repeat)
@@ -180,7 +292,7 @@ def main():
     t_split = timed(lambda: resplit("locale", 5), args.repeat * 3)
     t_split2 = timed(lambda: resplit("tier", 20), args.repeat * 3)
     rows_out = [
-        ("ours, scored run + qrels: per-query table (77 metrics, join + sort)", t_ours),
+        ("ours, scored run + qrels: per-query table (default cutoffs and levels, join + sort)", t_ours),
         ("ours, logged ranking (position + relevance per row): the same table, one GROUP BY", t_logged),
         ("logged rows: NDCG@10, MRR, recall@10 by segment only (one GROUP BY, not stored)", t_three),
         ("dense numpy: NDCG@10, MRR, recall@10 on a pre-aligned integer matrix", t_numpy),
@@ -192,6 +304,11 @@ def main():
     for name, seconds in rows_out:
         print(f"| {name} | {seconds:.2f} s | {seconds / t_numpy:.2f}x |")
     print(f"| re-split by another segment and k, from the per-query table | {t_split * 1e3:.0f} / {t_split2 * 1e3:.0f} ms | |")
+    print()
+    print("| per-query table (scored run + qrels) | build | rows | columns | size on disk |")
+    print("|---|---|---|---|---|")
+    for name, seconds, rows, cols, mb in sizes:
+        print(f"| {name} | {seconds:.2f} s | {rows:,} | {cols} | {mb:.0f} MB |")
 
 
 if __name__ == "__main__":

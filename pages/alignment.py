@@ -129,21 +129,27 @@ if logged:
 history = call(svc.history_view, target)
 st.subheader(f"Which proxy does the history support for {Tm}?")
 board = history["leaderboard"]
-ranked = [r for r in board if not r["problem"]]
-if ranked:
-    st.plotly_chart(leaderboard_figure(ranked, T), width="stretch")
+for kind, heading in (("offline", "Offline proxies"), ("online", "Online proxies")):
+    ranked = [r for r in board if not r["problem"] and r["kind"] == kind]
+    if not ranked:
+        continue
+    st.markdown(f"**{heading}** ({len(ranked)})")
+    st.plotly_chart(leaderboard_figure(ranked, T), width="stretch", key=f"board-{kind}")
     st.dataframe(pd.DataFrame([{
         "proxy": label(r["proxy"]), "experiments": r["n_experiments"],
-        "r (expected direction)": round(r["aligned_pearson"], 3), "r 95% CI": interval(r["pearson_ci"]),
-        "noise-corrected r": corrected(r["corrected_correlation"]),
+        "r (expected direction)": round(r["aligned_pearson"], 3),
+        "r 95% CI": interval(r["aligned_pearson_ci"]),
+        "noise-corrected r (expected direction)": corrected(r["aligned_corrected"]),
+        "corrected 95% CI": interval(r["aligned_corrected_ci"]),
         "sign agreement": None if r["sign_agreement"] is None else f"{r['sign_agreement']:.0%}",
         "leave-one-out Q²": None if r["loo_q2"] is None else round(r["loo_q2"], 2),
         "proxy won, target lost": r["broken"],
     } for r in ranked]), hide_index=True, width="stretch")
-    st.caption("Ranked by correlation in the direction the metric tree expects (a lower-is-better proxy should "
-               "move against a higher-is-better target). Leave-one-out Q²: 1 − (error predicting each experiment "
-               "from the others)² / spread of the target; below 0 the proxy predicts worse than the average lift. "
-               "Proxies with fewer experiments have wider intervals: compare intervals, not only points.")
+st.caption("Offline and online proxies are ranked apart: two online metrics measured on the same users share "
+           "estimation noise, which inflates their naive correlation. Every r and interval is in the direction the "
+           "metric tree expects (a lower-is-better proxy should move against a higher-is-better target). "
+           "Leave-one-out Q²: 1 − (error predicting each experiment from the others)² / spread of the target; below 0 "
+           "the proxy predicts worse than the average lift.")
 for r in board:
     if r["problem"]:
         st.caption(f"{md(label(r['proxy']))}: {md(r['problem'])}")
@@ -153,11 +159,10 @@ if edges:
     st.subheader("Metric tree: how strongly each child's lift tracked its parent's")
     st.dataframe(pd.DataFrame([{
         "child": e["child"], "parent": e["parent"], "experiments": e["n_experiments"],
-        "r (expected direction)": round(e["aligned_pearson"], 3), "r 95% CI": interval(e["pearson_ci"]),
-        "noise-corrected r": corrected(e["corrected_correlation"]),
-        "strength": ("strong" if e["pearson_ci"][0] > 0.3 and e["aligned_pearson"] > 0 else
-                     "supported" if e["aligned_pearson"] > 0 and e["pearson_ci"][0] > 0 else
-                     "not supported by the history"),
+        "r (expected direction)": round(e["aligned_pearson"], 3), "r 95% CI": interval(e["aligned_pearson_ci"]),
+        "noise-corrected r (expected direction)": corrected(e["aligned_corrected"]),
+        "corrected 95% CI": interval(e["aligned_corrected_ci"]),
+        "strength": e["strength"],
     } for e in edges]), hide_index=True, width="stretch")
     missing = [e for e in history["edges"] if e["problem"]]
     if missing:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard.services import overview
 from dashboard.store.ingest import ingest_file, last_refusal
 from dashboard.store.readers import InputError
@@ -23,15 +24,14 @@ tables = call(overview.tables)
 if tables:
     frame = pd.DataFrame(
         {
-            "kind": t.kind, "table": t.table, "rows": t.rows,
-            "from": t.first or "", "to": t.last or "",
+            "table (kind)": t.table if t.table == t.kind else f"{t.table} ({t.kind})", "rows": fmt.count(t.rows),
+            "dates": f"{t.first} to {t.last}" if t.first else "",
             "models": ", ".join(t.models), "segments": ", ".join(t.segments),
-            "files loaded": t.files, "last loaded": t.last_loaded or "",
+            "files": t.files, "last loaded": str(t.last_loaded or "")[:16],
         }
         for t in tables
     )
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"rows": st.column_config.NumberColumn(format="localized")})
+    st.table(frame, hide_index=True)  # a static table wraps: every model and segment name is shown whole
 summaries = call(overview.summary_tables)
 if not tables:
     st.info("Only summaries are loaded: `python -m dashboard summarize` built them where the raw logs live "
@@ -41,7 +41,8 @@ if summaries:
     st.subheader("Summary tables")
     st.caption("Built at load time, or by `summarize` on the engine that holds the raw logs, so that a slider "
                "move never scans raw rows.")
-    st.dataframe(pd.DataFrame(summaries), hide_index=True)
+    st.dataframe(pd.DataFrame(summaries), hide_index=True,
+                 column_config={"rows": st.column_config.NumberColumn(format="localized")})
 
 segmented = [t for t in tables if t.segments]
 if segmented:

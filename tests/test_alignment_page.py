@@ -16,9 +16,10 @@ def test_default_view_draws_scatter_broken_list_leaderboard_and_edges(app_env):
     assert any(h.startswith("Where the proxy broke") for h in headers)
     broken = at.dataframe[0].value
     assert "E045" in set(broken.experiment)
-    board = at.dataframe[1].value
-    assert board.proxy.iloc[0] == "task_success (online)"
-    assert len(at.get("plotly_chart")) == 2
+    offline, online = at.dataframe[1].value, at.dataframe[2].value  # ranked apart
+    assert all("(offline)" in p for p in offline.proxy) and all("(online)" in p for p in online.proxy)
+    assert online.proxy.iloc[0] == "task_success (online)"
+    assert len(at.get("plotly_chart")) == 3
     assert any("how strongly each child" in h for h in headers)
 
 

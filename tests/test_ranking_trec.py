@@ -19,6 +19,7 @@ import pytrec_eval
 from dashboard.services import ranking as svc
 from dashboard.store.connection import connect
 from dashboard.store.ingest import ingest_file
+from dashboard.store.ranking_summary import LEVELS_ENV
 from dashboard.store.readers import InputError
 
 KS = (1, 5, 10, 20, 100, 1000)
@@ -59,8 +60,10 @@ def trec(tmp_path_factory):
     path = tmp_path_factory.mktemp("trec")
     run_file, qrels_file = write_collection(path)
     db = path / "r.duckdb"
-    ingest_file(db, "qrels", qrels_file)
-    ingest_file(db, "run", run_file)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(LEVELS_ENV, "2,3")  # levels 1, 2 and 3 (1 is always stored)
+        ingest_file(db, "qrels", qrels_file)
+        ingest_file(db, "run", run_file)
     with open(qrels_file) as f:  # pytrec_eval's parser takes no comments (trec_eval's does)
         qrels = pytrec_eval.parse_qrel(line for line in f if not line.lstrip().startswith("#"))
     with open(run_file) as f:
@@ -73,7 +76,7 @@ def trec(tmp_path_factory):
     con.close()
 
 
-@pytest.mark.parametrize("level", [1, 2])
+@pytest.mark.parametrize("level", [1, 2, 3])
 @pytest.mark.parametrize("model", ["bm25", "dense"])
 def test_every_measure_matches_pytrec_eval_at_long_cutoffs(trec, model, level):
     _, con, qrels, runs = trec
@@ -147,7 +150,7 @@ def test_many_bad_lines_are_counted_past_the_first_twenty(tmp_path):
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])
-def test_logged_long_lists_match_pytrec_eval_past_the_bit_mask(tmp_path, level):
+def test_logged_long_lists_match_pytrec_eval_past_the_bit_mask(tmp_path, monkeypatch, level):
     """Logged rankings keep relevant positions <= 64 as bits; past them (lists of 400, R > 64,
     cutoffs 100 and 1000) a window fills AP, MAP@k and R-precision."""
     import pandas as pd
@@ -163,6 +166,7 @@ def test_logged_long_lists_match_pytrec_eval_past_the_bit_mask(tmp_path, level):
         rows += [("a", f"q{q}", f"d{i}", i + 1, int(r)) for i, r in enumerate(rel)]
     log = pd.DataFrame(rows, columns=["model", "query_id", "item_id", "position", "relevance"])
     log.to_csv(tmp_path / "log.csv", index=False)
+    monkeypatch.setenv(LEVELS_ENV, "1,2,3")
     ingest_file(tmp_path / "r.duckdb", "run", tmp_path / "log.csv")
     run, qrels = oracle_inputs(log, "a")
     expected = pytrec_eval.RelevanceEvaluator(qrels, MEASURES, relevance_level=level).evaluate(run)
@@ -176,5 +180,35 @@ def test_logged_long_lists_match_pytrec_eval_past_the_bit_mask(tmp_path, level):
                     assert got[qid][ours] == pytest.approx(e[f"{m}_{k}"], abs=1e-9), (qid, m, k)
                 assert (got[qid]["mrr"], got[qid]["map"], got[qid]["rprec"]) == pytest.approx(
                     (e["recip_rank"], e["map"], e["Rprec"]), abs=1e-9), qid
+    finally:
+        con.close()
+
+
+def test_levels_not_stored_are_refused_or_read_from_an_equivalent_level(tmp_path):
+    """Default levels 1 and 2. With grades 1 and 3 only, -l 3 counts what -l 2 counts (read from it);
+    -l 4 counts nothing (every binary measure 0, as pytrec_eval); with a grade 3 and a grade 2,
+    -l 3 is not stored and the error says how to store it."""
+    (tmp_path / "run.trec").write_text("q1 Q0 a 1 3 t\nq1 Q0 b 2 2 t\nq1 Q0 c 3 1 t\n")
+    (tmp_path / "qrels.trec").write_text("q1 0 a 1\nq1 0 b 3\nq1 0 c 0\n")
+    ingest_file(tmp_path / "r.duckdb", "qrels", tmp_path / "qrels.trec")
+    ingest_file(tmp_path / "r.duckdb", "run", tmp_path / "run.trec")
+    run, qrels = {"q1": {"a": 3.0, "b": 2.0, "c": 1.0}}, {"q1": {"a": 1, "b": 3, "c": 0}}
+    con = connect(tmp_path / "r.duckdb", read_only=True)
+    try:
+        for level in (3, 4):
+            e = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank", "map", "P_5"}, relevance_level=level).evaluate(run)
+            row = svc.overall_summary(con, "t", 5, level=level)
+            assert (row["mrr"], row["map"], row["precision"]) == pytest.approx(
+                (e["q1"]["recip_rank"], e["q1"]["map"], e["q1"]["P_5"]), abs=1e-12)
+        assert svc.overall_summary(con, "t", 5, level=3)["mrr"] == 0.5
+    finally:
+        con.close()
+    (tmp_path / "qrels2.trec").write_text("q1 0 a 2\nq1 0 b 3\n")
+    ingest_file(tmp_path / "r2.duckdb", "qrels", tmp_path / "qrels2.trec")
+    ingest_file(tmp_path / "r2.duckdb", "run", tmp_path / "run.trec")
+    con = connect(tmp_path / "r2.duckdb", read_only=True)
+    try:
+        with pytest.raises(ValueError, match=f"relevance level 3 is not summarised .*{LEVELS_ENV}=1,2,3"):
+            svc.overall_summary(con, "t", 5, level=3)
     finally:
         con.close()

@@ -16,12 +16,12 @@ HOSTILE = "![x](http://198.51.100.7/beacon.png) [link](http://198.51.100.7/) **b
 
 
 def unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
 
 
 def test_md_escapes_everything_that_starts_markup_and_keeps_the_characters():
     out = md(HOSTILE)
-    unescaped = re.compile(r"(?<!\\)([\[\]*$`]|<(?=[a-z])|&(?=[a-z])|:(?=//))")
+    unescaped = re.compile(r"(?<!\\)([\[\]*$`]|<(?=[a-z])|&(?=[a-z])|:(?=[a-z/]))")
     assert not unescaped.findall(out), out
     assert unescape(out) == HOSTILE
     assert md("user_tier=power, p < 0.001, 2026-W47: ok") == "user_tier=power, p < 0.001, 2026-W47: ok"

@@ -84,8 +84,8 @@ def test_an_alerts_link_opens_the_drift_view_on_its_model_segment_and_week(app_e
     expected = drift_svc.drift(demo_con, "fraud-v3", "device", "android")
     row = expected["rows"][expected["weeks"].index(week)]
     shown = {m.label: m.value for m in at.metric}
-    assert shown["PSI against the baseline"] == fmt.number(row["psi_baseline"], 3)
-    assert shown[f"Predictions in {week}"] == f"{row['rows']:,}"
+    assert shown["PSI vs baseline"] == fmt.number(row["psi_baseline"], 3)
+    assert shown["Predictions"] == f"{row['rows']:,}"
     for key, value in params.items():
         assert at.query_params[key] in (value, [value])
     assert not at.slider  # the threshold view is not drawn under it

@@ -16,7 +16,8 @@ from dashboard.demo.company import write_demo_files
 from dashboard.store.ingest import ingest_files
 
 # Load order: segments and judgements before runs, so the ranking summary is built on full data.
-LOAD_ORDER = ("predictions", "queries", "qrels", "run", "experiments", "results", "offline", "daily", "events", "models")
+LOAD_ORDER = ("predictions", "queries", "qrels", "run", "experiments", "results", "covariances", "offline", "daily", "events",
+              "models")
 
 
 def build_demo_db(db_path: Path | str, seed: int = 7, scale: float = 1.0) -> dict:

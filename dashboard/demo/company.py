@@ -21,6 +21,7 @@ import pandas as pd
 END = date(2026, 11, 22)  # a Sunday: ISO week 2026-W47 is the last complete week
 PREDICTION_WEEKS = 8
 DAILY_DAYS = 730
+NOISE_STREAM = 38  # the users' noise in experiments: a stream of its own (see _experiments)
 
 COUNTRIES = (["US", "GB", "DE", "FR", "BR", "IN", "MX", "JP"], [.35, .12, .12, .08, .10, .10, .07, .06])
 DEVICES = (["ios", "android", "web"], [.38, .42, .20])
@@ -46,9 +47,10 @@ def write_demo_files(out_dir: Path, seed: int = 7, scale: float = 1.0) -> dict[s
     files: dict[str, list[Path]] = {}
     files["predictions"] = _predictions(rng, out_dir, max(3000, int(400_000 * scale)))
     files.update(_rankings(rng, out_dir, max(1500, int(100_000 * scale))))
-    experiments, results, offline = _experiments(rng)
+    experiments, results, offline, covariances = _experiments(rng, np.random.default_rng([seed, NOISE_STREAM]))
     files["experiments"] = [_csv(experiments, out_dir / "experiments.csv")]
     files["results"] = [_csv(results, out_dir / "results.csv")]
+    files["covariances"] = [_csv(covariances, out_dir / "covariances.csv")]
     files["offline"] = [_csv(offline, out_dir / "offline.csv")]
     daily, events = _daily(rng, experiments, results)
     files["daily"] = [_csv(daily, out_dir / "daily.csv")]
@@ -225,11 +227,13 @@ PLANTED_LIFTS = {
 POWER_EFFECT = {"E045": {"retention_7d": -0.045, "task_success": -0.03, "session_length": -0.02}}
 
 
-def _experiments(rng):
+def _experiments(rng, noise_rng):
+    """`noise_rng` draws the users' correlated noise; `rng` makes the same draws as before it
+    existed, so the other planted stories (daily series, offline results) stay as they were."""
     rows = _experiment_rows(rng)
     n_exp = len(rows)
     lifts = _true_lifts(rng, n_exp)
-    results, offline, exps = [], [], []
+    results, offline, exps, covariances = [], [], [], []
     for i, row in enumerate(rows):
         eid = row["experiment_id"]
         truth = {m: PLANTED_LIFTS.get(eid, {}).get(m, lifts[m][i]) for m in ONLINE}
@@ -237,18 +241,21 @@ def _experiments(rng):
         ratio = 0.485 / 0.515 if eid == "E027" else 1 + rng.normal(0, 0.002)
         n_treatment = int(n_control * ratio)
         tiers = TIERS if eid in SEGMENTED else (["all"], [1.0])
-        observed = {}
-        for metric, (mean, sd, binary) in ONLINE.items():
-            stats = []
-            for tier, share in zip(*tiers):
-                effect = POWER_EFFECT.get(eid, {}).get(metric) if tier == "power" else None
-                lift = truth[metric] if effect is None else effect
-                if eid in POWER_EFFECT and tier != "power" and metric in POWER_EFFECT[eid]:
-                    lift = truth[metric] * 0.8  # so the power users pull the total to the planted value
-                for variant, n_v, l in (("control", n_control, 0.0), ("treatment", n_treatment, lift)):
-                    n_seg = max(50, int(n_v * share))
-                    stats.append((tier, variant, *_suff_stats(rng, n_seg, mean * (1 + l), sd, binary)))
-            observed[metric] = _append_results(results, eid, metric, stats, segmented=eid in SEGMENTED)
+        stats: dict[str, list] = {m: [] for m in ONLINE}
+        for tier, share in zip(*tiers):
+            for variant, n_v in (("control", n_control), ("treatment", n_treatment)):
+                n_seg = max(50, int(n_v * share))
+                means = {m: ONLINE[m][0] * (1 + _segment_lift(eid, tier, m, truth, variant)) for m in ONLINE}
+                per_metric, cross = _joint_stats(noise_rng, n_seg, means)
+                for m in ONLINE:
+                    stats[m].append((tier, variant, *per_metric[m]))
+                covariances += [dict(experiment_id=eid, variant=variant, metric_a=a, metric_b=b, sum_ab=v,
+                                     user_tier=tier) for (a, b), v in cross.items()]
+        for metric in ONLINE:
+            _append_results(results, eid, metric, stats[metric], segmented=eid in SEGMENTED)
+            for tier, variant, n_seg, *_ in stats[metric]:
+                _burn_draws(rng, n_seg, ONLINE[metric][0] * (1 + _segment_lift(eid, tier, metric, truth, variant)),
+                            *ONLINE[metric][1:])
         offline += _offline_rows(rng, row, truth)
         exps.append(row)
     experiments = pd.DataFrame({
@@ -259,18 +266,89 @@ def _experiments(rng):
         "decision": [_decision(r["experiment_id"], results) for r in exps],
         "description": [f"{r['treatment']} vs {r['control']}" for r in exps],
     })
-    return experiments, pd.DataFrame(results), pd.DataFrame(offline)
+    return experiments, pd.DataFrame(results), pd.DataFrame(offline), _covariance_rows(covariances, SEGMENTED)
 
 
-def _suff_stats(rng, n: int, mean: float, sd: float | None, binary: bool) -> tuple[int, float, float]:
+def _segment_lift(eid: str, tier: str, metric: str, truth: dict, variant: str) -> float:
+    if variant == "control":
+        return 0.0
+    effect = POWER_EFFECT.get(eid, {}).get(metric) if tier == "power" else None
+    if effect is not None:
+        return effect
+    if eid in POWER_EFFECT and tier != "power" and metric in POWER_EFFECT[eid]:
+        return truth[metric] * 0.8  # so the power users pull the total to the planted value
+    return truth[metric]
+
+
+# correlation of the metrics across users (pairs not listed: 0) (a user who succeeds at tasks also tends to come back):
+# two online metrics measured on the same users have correlated estimation noise
+UNIT_CORRELATION = {
+    ("ctr", "task_success"): 0.30, ("ctr", "session_length"): 0.30, ("ctr", "retention_7d"): 0.20,
+    ("ctr", "revenue_per_user"): 0.10, ("task_success", "session_length"): 0.25,
+    ("task_success", "retention_7d"): 0.45, ("task_success", "revenue_per_user"): 0.15,
+    ("task_success", "latency_ms"): -0.10, ("session_length", "retention_7d"): 0.35,
+    ("session_length", "revenue_per_user"): 0.20, ("retention_7d", "revenue_per_user"): 0.25,
+}
+
+
+def _unit_correlation() -> np.ndarray:
+    names = list(ONLINE)
+    r = np.eye(len(names))
+    for (a, b), v in UNIT_CORRELATION.items():
+        r[names.index(a), names.index(b)] = r[names.index(b), names.index(a)] = v
+    return r
+
+
+def _joint_stats(rng, n: int, means: dict[str, float]) -> tuple[dict, dict]:
+    """Sufficient statistics of every metric over the same n users, and the cross-products
+    sum_ab of each pair, consistent with one draw of correlated per-user values."""
+    names = list(ONLINE)
+    corr = _unit_correlation()
+    sds = []
+    for m in names:
+        _, sd, binary = ONLINE[m]
+        p = min(max(means[m], 1e-4), 1 - 1e-4)
+        sds.append(np.sqrt(p * (1 - p)) if binary else sd)
+    sds = np.array(sds)
+    noise = rng.multivariate_normal(np.zeros(len(names)), corr * np.outer(sds, sds) / n)
+    per_metric, sample_sd, totals = {}, {}, {}
+    for i, m in enumerate(names):
+        _, sd, binary = ONLINE[m]
+        if binary:
+            total = float(np.clip(np.round((means[m] + noise[i]) * n), 0, n))
+            per_metric[m] = (n, total, total)  # 0/1 values: sum of squares equals the sum
+            p_hat = total / n
+            sample_sd[m] = np.sqrt(p_hat * (1 - p_hat) * n / (n - 1))
+        else:
+            total = (means[m] + noise[i]) * n
+            var = sd ** 2 * rng.chisquare(n - 1) / (n - 1)
+            per_metric[m] = (n, total, var * (n - 1) + total ** 2 / n)
+            sample_sd[m] = np.sqrt(var)
+        totals[m] = total
+    cross = {}
+    for i, a in enumerate(names):
+        for j, b in enumerate(names[i + 1:], start=i + 1):
+            cov = corr[i, j] * sample_sd[a] * sample_sd[b]  # a valid correlation matrix times sds: PSD
+            cross[(a, b)] = cov * (n - 1) + totals[a] * totals[b] / n
+    return per_metric, cross
+
+
+def _burn_draws(rng, n: int, mean: float, sd: float | None, binary: bool) -> None:
+    """The draws the independent per-metric generator made, in its order: keeps `rng` where it was."""
     if binary:
-        p = min(max(mean, 1e-4), 1 - 1e-4)
-        total = float(rng.binomial(n, p))
-        return n, total, total  # 0/1 values: sum of squares equals the sum
-    sample_mean = mean + rng.normal(0, sd / np.sqrt(n))
-    sample_var = sd ** 2 * rng.chisquare(n - 1) / (n - 1)
-    total = sample_mean * n
-    return n, total, sample_var * (n - 1) + total ** 2 / n
+        rng.binomial(n, min(max(mean, 1e-4), 1 - 1e-4))
+    else:
+        rng.normal(0, sd / np.sqrt(n))
+        rng.chisquare(n - 1)
+
+
+def _covariance_rows(rows: list[dict], segmented: set[str]) -> pd.DataFrame:
+    """Per tier where the experiment is segmented, and the overall sums (sum_ab adds over users)."""
+    frame = pd.DataFrame(rows)
+    keys = ["experiment_id", "variant", "metric_a", "metric_b"]
+    overall = frame.groupby(keys, as_index=False, sort=False)["sum_ab"].sum().assign(user_tier=None)
+    by_tier = frame[frame.experiment_id.isin(segmented)]
+    return pd.concat([by_tier, overall], ignore_index=True)
 
 
 def _append_results(results: list, eid: str, metric: str, stats: list, segmented: bool) -> dict:

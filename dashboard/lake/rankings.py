@@ -15,8 +15,8 @@ from dashboard.lake import store
 from dashboard.lake.engines import Source
 from dashboard.lake.summarize import Outcome, _require, _segments, new_partitions
 from dashboard.store.catalog import table_columns, table_exists
-from dashboard.store.ranking_summary import (SEGMENT_PREFIX, cutoffs, levels_for, stored_cutoffs,
-                                             stored_levels)
+from dashboard.store.ranking_summary import (SEGMENT_PREFIX, configured_levels, cutoffs, stored_cutoffs,
+                                             stored_grades, stored_levels, write_grades)
 from dashboard.store.readers import InputError
 from dashboard.store.sqlutil import finish_pending, ident
 
@@ -42,11 +42,11 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
         out.notes.append("a logged ranking is judged by its own rows: --qrels was not used")
         qrels = None
     store.ensure_tables(con)
-    k_values, levels = cutoffs(con), levels_for(_grades(src.table if logged else qrels.table, logged))
+    k_values, levels = cutoffs(con), configured_levels(con)
     changed = [what for what, differs in (
         ("query segment columns", _stored_segments(con) not in (None, set(segments))),
         ("cutoffs", bool(stored_cutoffs(con)) and stored_cutoffs(con) != k_values),
-        ("relevance levels (grades)", bool(stored_levels(con)) and stored_levels(con) != levels)) if differs]
+        ("relevance levels", bool(stored_levels(con)) and stored_levels(con) != levels)) if differs]
     if changed:
         out.notes.append(f"{' and '.join(changed)} changed: the per-query table is rebuilt; "
                          "re-summarise any other ranking source")
@@ -80,6 +80,8 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
         if cover is not None:
             store.delete_models(con, "ranking_coverage", models)
             store.insert_arrow(con, "ranking_coverage", cover)
+        write_grades(con, set(_grades(src.table if logged else qrels.table)) | set(
+            (stored_grades(con) or ()) if done else ()))
         store.register_segments(con, "queries", segments)
         store.record_partitions(con, "rankings", source_key, {k: counts[k] for k in new})
         out.rows_read = sum(counts[k] for k in new)
@@ -89,7 +91,7 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
     return out
 
 
-def _grades(t, logged: bool) -> list[int]:
+def _grades(t) -> list[int]:
     """Positive grades of the judgements (qrels, or a logged ranking's own rows): the levels stored."""
     rel = t.relevance.cast("int64")
     rows = t.filter(rel >= 1).select(g=rel).distinct().to_pyarrow().column("g").to_pylist()

@@ -15,15 +15,18 @@ where known. Conventions (oracles in tests/test_alignment_metrics.py):
   new experiment, intercept + slope * x0 +- t(n-2) * s * sqrt(1 + 1/n + (x0 - mean x)^2 / Sxx).
 - Leave-one-out prediction error: each experiment predicted from the fit on the others (exact
   closed form e_i / (1 - h_ii)).
-- Noise-corrected correlation (errors in variables, method of moments): every observed lift is
-  the true lift plus estimation noise of known variance se_i^2, independent across experiments.
-  So var(observed) = var(true) + mean(se^2) and, with independent noise in the two metrics,
-  cov(observed) = cov(true). The corrected correlation is
-      cov(x, y) / sqrt((var x - mean se_x^2) (var y - mean se_y^2)),
-  with a percentile bootstrap interval over experiments. When the two metrics are measured on
-  the same users their noise is correlated (Bibaut et al., KDD 2024); pass `noise_correlation`
-  if known, otherwise this assumes 0. Undefined (None, with the reason) when the noise is as
-  large as the observed spread: the history cannot tell signal from noise then.
+- Noise-corrected correlation (errors in variables): every observed pair of lifts is the true
+  pair plus estimation noise of known covariance S_i (squared standard errors; the noise
+  covariance of two metrics measured on the same users, Bibaut et al., KDD 2024), independent
+  across experiments. The true lifts' covariance is fitted by REML and the correlation's
+  interval is its profile likelihood (dashboard.metrics.alignment_reml); the plug-in ratio
+      (cov(x, y) - mean cov_noise) / sqrt((var x - mean se_x^2) (var y - mean se_y^2))
+  is biased and clips at +-1 with few experiments. Not given below MIN_CORRECTED experiments,
+  and undefined (None, with the reason) when the noise is as large as the observed spread.
+- Noise covariance of two relative lifts (delta method, as each lift's own variance): with
+  L = m_t / |m_c| - sign(m_c) for metrics a and b and per-variant covariances of the means
+  cov_v(a, b) = s_ab / n_v,
+      cov(L_a, L_b) = cov_t(a, b) / (|m_c,a| |m_c,b|) + m_t,a m_t,b cov_c(a, b) / (m_c,a m_c,b |m_c,a| |m_c,b|).
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from dashboard.metrics import alignment_reml as reml
+
 MIN_EXPERIMENTS = 3
 SHORT_HISTORY = 8  # fewer experiments than this: intervals are wide, say so
-BOOTSTRAP_RESAMPLES = 2000
 
 
 class AlignmentError(ValueError):
@@ -181,56 +185,51 @@ def leave_one_out_errors(x, y) -> np.ndarray:
         return np.where(leverage < 1 - 1e-12, resid / (1 - leverage), np.nan)
 
 
-def _corrected_moments(x: np.ndarray, y: np.ndarray, var_x: np.ndarray, var_y: np.ndarray,
-                       noise_cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(signal cov, signal var x, signal var y) along the last axis (so it vectorises over
-    bootstrap resamples)."""
-    n = x.shape[-1]
-    xc = x - x.mean(axis=-1, keepdims=True)
-    yc = y - y.mean(axis=-1, keepdims=True)
-    cov = (xc * yc).sum(axis=-1) / (n - 1) - noise_cov.mean(axis=-1)
-    vx = (xc * xc).sum(axis=-1) / (n - 1) - var_x.mean(axis=-1)
-    vy = (yc * yc).sum(axis=-1) / (n - 1) - var_y.mean(axis=-1)
-    return cov, vx, vy
+MIN_CORRECTED = 20  # below this the corrected interval's coverage is not shown to hold (benchmarks/calib)
 
 
-def noise_corrected(x, y, se_x=None, se_y=None, noise_correlation: float = 0.0,
-                    confidence: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
-                    seed: int = 0) -> Corrected:
-    """Correlation of the true lifts, removing each experiment's estimation noise (see module doc).
+def noise_corrected(x, y, se_x=None, se_y=None, noise_cov=None, noise_correlation: float = 0.0,
+                    confidence: float = 0.95, min_experiments: int = MIN_CORRECTED) -> Corrected:
+    """Correlation of the true lifts, removing each experiment's estimation noise (see module doc):
+    a bivariate random-effects model with known noise, fitted by REML (dashboard.metrics.alignment_reml).
 
     se_x / se_y: standard errors per experiment; None (or NaN entries) means no noise known
-    (an offline metric typed in from a fixed evaluation set).
+    (an offline metric typed in from a fixed evaluation set). noise_cov: per experiment, the
+    covariance of the two lifts' estimation noise (two metrics measured on the same units);
+    otherwise noise_correlation * se_x * se_y (0: different data, e.g. offline vs online).
     """
     x, y = check_points(x, y)
-    var_x = _noise_var(se_x, x.size)
-    var_y = _noise_var(se_y, x.size)
-    noise_cov = noise_correlation * np.sqrt(var_x * var_y)
-    cov, vx, vy = _corrected_moments(x, y, var_x, var_y, noise_cov)
-    notes = []
+    if x.size < min_experiments:
+        return Corrected(None, None, None, None, None, None,
+                         (f"not available below {min_experiments} experiments (this history has {x.size}): "
+                          "with fewer, its interval does not hold its stated coverage",))
+    var_x, var_y = _noise_var(se_x, x.size), _noise_var(se_y, x.size)
+    if noise_cov is None:
+        noise_cov = noise_correlation * np.sqrt(var_x * var_y)
+    noise_cov = np.asarray(noise_cov, dtype=np.float64)
+    if noise_cov.shape != x.shape or not np.isfinite(noise_cov).all():
+        raise AlignmentError("need one finite noise covariance per experiment")
     obs_vx, obs_vy = float(x.var(ddof=1)), float(y.var(ddof=1))
-    rel_x, rel_y = max(vx, 0.0) / obs_vx, max(vy, 0.0) / obs_vy
-    if vx <= 0 or vy <= 0:
-        which = " and ".join(n for n, v in (("the proxy", vx), ("the target", vy)) if v <= 0)
-        notes.append(f"estimation noise is as large as the spread of {which} across experiments: "
+    rel_x = max(0.0, 1 - var_x.mean() / obs_vx)
+    rel_y = max(0.0, 1 - var_y.mean() / obs_vy)
+    f = reml.fit(x, y, var_x, var_y, noise_cov, confidence)
+    notes = []
+    flat = [n for n, sd, v, rel in (("the proxy", f.sd_x, obs_vx, rel_x), ("the target", f.sd_y, obs_vy, rel_y))
+            if sd * sd < 1e-4 * v or rel == 0]
+    if flat:
+        notes.append(f"estimation noise is as large as the spread of {' and '.join(flat)} across experiments: "
                      "the true correlation cannot be separated from noise")
         return Corrected(None, None, None, None, rel_x, rel_y, tuple(notes))
-    estimate = float(np.clip(cov / math.sqrt(vx * vy), -1, 1))
-    slope = float(cov / vx)
+    return Corrected(f.estimate, f.ci_low, f.ci_high, f.slope, rel_x, rel_y, tuple(notes))
 
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, x.size, size=(resamples, x.size))
-    b_cov, b_vx, b_vy = _corrected_moments(x[idx], y[idx], var_x[idx], var_y[idx], noise_cov[idx])
-    ok = (b_vx > 0) & (b_vy > 0)
-    boot = np.clip(b_cov[ok] / np.sqrt(b_vx[ok] * b_vy[ok]), -1, 1)
-    dropped = 1 - ok.mean()
-    if dropped > 0.05:
-        notes.append(f"in {dropped:.0%} of bootstrap resamples the noise exceeded the spread; "
-                     "the interval is unreliable")
-    if boot.size < 20:
-        return Corrected(estimate, None, None, slope, rel_x, rel_y, tuple(notes))
-    lo, hi = np.quantile(boot, [0.5 - confidence / 2, 0.5 + confidence / 2])
-    return Corrected(estimate, float(lo), float(hi), slope, rel_x, rel_y, tuple(notes))
+
+def relative_lift_covariance(control_a: float, treatment_a: float, control_b: float, treatment_b: float,
+                             cov_control: float, cov_treatment: float, n_control: int, n_treatment: int) -> float:
+    """Delta-method covariance of two relative lifts measured on the same units (module doc);
+    cov_control / cov_treatment: unit-level covariance s_ab of the two metrics in each variant."""
+    scale = abs(control_a) * abs(control_b)
+    return (cov_treatment / n_treatment / scale
+            + treatment_a * treatment_b * cov_control / n_control / (control_a * control_b * scale))
 
 
 def _noise_var(se, n: int) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 
 from dashboard.metrics import alignment as al
 from dashboard.services import tree as tree_svc
+from dashboard.store.covariances import noise_covariance
 from dashboard.services.alignment_lifts import (LiftPoint, MetricRef, experiment_info, lifts, metric_options,
                                                 resolve)
 
@@ -66,7 +67,7 @@ def alignment(con: duckdb.DuckDBPyConnection, x: MetricRef, y: MetricRef, confid
     pear, spear = al.pearson(xv, yv, confidence), al.spearman(xv, yv, confidence)
     signs = al.sign_agreement(xv, yv, confidence)
     line = al.fit_line(xv, yv)
-    corrected = al.noise_corrected(xv, yv, se_x, se_y, confidence=confidence)
+    corrected = _corrected(con, x, y, pts, xv, yv, se_x, se_y, confidence)
     loo = al.leave_one_out_errors(xv, yv)
     sx, sy = direction(tree, x), direction(tree, y)
     info = experiment_info(con)
@@ -90,12 +91,41 @@ def alignment(con: duckdb.DuckDBPyConnection, x: MetricRef, y: MetricRef, confid
         "reliability": {"offline": corrected.reliability_x, "online": corrected.reliability_y},
         "corrected_notes": list(corrected.notes),
         "loo_rmse": _rmse(loo), "loo_q2": _q2(loo, yv),
+        "noise_covariance": ("from covariances" if x.source == y.source == "online" else
+                             "0 (different data)"),
+        "proxy_kind": x.source,
         "noise_known": {"offline": int(np.isfinite(se_x).sum()), "online": int(np.isfinite(se_y).sum())},
         "warnings": al.history_warnings(xv),
         "broken": [r["experiment_id"] for r in experiments if r["broken"]],
         "band": {"x": grid.tolist(), "fit": fit.tolist(), "low": lo.tolist(), "high": hi.tolist()},
         "experiments": experiments,
     }
+
+
+NO_COVARIANCES = "not available: load covariances"
+
+
+def _corrected(con, x: MetricRef, y: MetricRef, pts, xv, yv, se_x, se_y, confidence: float) -> al.Corrected:
+    """Two online metrics share their users' noise: its covariance comes from `covariances`, and
+    without it no corrected value is given (independence would overstate the correlation).
+    An offline metric is measured on other data: noise covariance 0."""
+    if not (x.source == y.source == "online"):
+        return al.noise_corrected(xv, yv, se_x, se_y, noise_cov=np.zeros(len(pts)), confidence=confidence)
+    unit_cov = noise_covariance(con, x.name, y.name)
+    cov, missing = [], []
+    for p, q in pts:
+        v = unit_cov.get(p.experiment_id, {})
+        if "control" not in v or "treatment" not in v or p.n_control is None:
+            missing.append(p.experiment_id)
+            continue
+        cov.append(al.relative_lift_covariance(p.control_value, p.treatment_value, q.control_value, q.treatment_value,
+                                               v["control"], v["treatment"], p.n_control, p.n_treatment))
+    if missing:
+        which = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        note = (f"{NO_COVARIANCES} of {x.name} and {y.name} (two online metrics measured on the same users "
+                f"share noise; missing for {which})")
+        return al.Corrected(None, None, None, None, None, None, (note,))
+    return al.noise_corrected(xv, yv, se_x, se_y, noise_cov=np.array(cov), confidence=confidence)
 
 
 def _experiment_row(p: LiftPoint, q: LiftPoint, info: dict, loo_error: float, sx: int, sy: int) -> dict:
@@ -157,16 +187,45 @@ def leaderboard(con: duckdb.DuckDBPyConnection, target: MetricRef, confidence: f
                 continue
             expected = r["directions"]["offline"] * r["directions"]["online"]
             rows.append({
-                "proxy": ref.spec, "n_experiments": r["n_experiments"],
-                "aligned_pearson": expected * r["pearson"],
+                "proxy": ref.spec, "kind": ref.source, "n_experiments": r["n_experiments"],
+                "expected_sign": expected, **aligned(r, expected),
                 "pearson": r["pearson"], "pearson_ci": r["pearson_ci"],
                 "corrected_correlation": r["corrected_correlation"], "corrected_ci": r["corrected_ci"],
+                "corrected_notes": r["corrected_notes"],
                 "sign_agreement": r["sign_agreement"], "sign_agreement_ci": r["sign_agreement_ci"],
                 "loo_rmse": r["loo_rmse"], "loo_q2": r["loo_q2"], "broken": len(r["broken"]),
                 "problem": None,
             })
-    ranked = sorted((r for r in rows if not r["problem"]), key=lambda r: -r["aligned_pearson"])
+    # offline and online proxies are ranked apart: two online metrics share their users' noise, an
+    # offline metric does not, so their correlations are not on an equal footing
+    ranked = sorted((r for r in rows if not r["problem"]),
+                    key=lambda r: (r["kind"] != "offline", -r["aligned_pearson"]))
     return ranked + [r for r in rows if r["problem"]]
+
+
+def aligned(r: dict, expected: int) -> dict:
+    """Correlations and intervals turned to the expected direction (+1: the proxy moving in its good
+    direction goes with the target moving in its good one), every one of them the same way."""
+    def turn(pair):
+        lo, hi = pair
+        return [None, None] if lo is None else sorted([expected * lo, expected * hi])
+    c = r["corrected_correlation"]
+    return {"aligned_pearson": expected * r["pearson"], "aligned_pearson_ci": turn(r["pearson_ci"]),
+            "aligned_corrected": None if c is None else expected * c,
+            "aligned_corrected_ci": turn(r["corrected_ci"])}
+
+
+def strength(row: dict) -> str:
+    """Verdict on an edge or proxy from its interval in the expected direction: the noise-corrected
+    one where available (the naive one is attenuated by noise, or inflated by shared noise)."""
+    lo, hi = row["aligned_corrected_ci"] if row.get("aligned_corrected") is not None else row["aligned_pearson_ci"]
+    if lo > 0.3:
+        return "strong"
+    if lo > 0:
+        return "supported"
+    if hi < 0:
+        return "moves against"
+    return "not supported by the history"
 
 
 def tree_edges(con: duckdb.DuckDBPyConnection, confidence: float = 0.95, memo: dict | None = None) -> list[dict]:
@@ -200,10 +259,11 @@ def tree_edges(con: duckdb.DuckDBPyConnection, confidence: float = 0.95, memo: d
                 edges.append({**row, "n_experiments": 0, "problem": str(exc)})
                 continue
             expected = child.sign * parent.sign
-            edges.append({**row, "n_experiments": r["n_experiments"], "pearson": r["pearson"],
-                          "pearson_ci": r["pearson_ci"], "aligned_pearson": expected * r["pearson"],
-                          "corrected_correlation": r["corrected_correlation"],
-                          "sign_agreement": r["sign_agreement"], "problem": None})
+            edge = {**row, "n_experiments": r["n_experiments"], "pearson": r["pearson"],
+                    "pearson_ci": r["pearson_ci"], "expected_sign": expected, **aligned(r, expected),
+                    "corrected_correlation": r["corrected_correlation"], "corrected_ci": r["corrected_ci"],
+                    "corrected_notes": r["corrected_notes"], "sign_agreement": r["sign_agreement"], "problem": None}
+            edges.append({**edge, "strength": strength(edge)})
     return edges
 
 

@@ -56,6 +56,8 @@ class LiftPoint:
     typed_lift: float | None = None  # the offline_results value when logs replaced it
     disagreement: float | None = None
     disagreement_note: str = ""
+    n_control: int | None = None  # units per variant (online lifts): for the noise covariance of two metrics
+    n_treatment: int | None = None
 
 
 def metric_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -118,7 +120,8 @@ def online_lifts(con: duckdb.DuckDBPyConnection, metric: str, confidence: float 
         if c.relative_lift is None:
             continue
         out[eid] = LiftPoint(eid, c.relative_lift, c.relative_se, c.relative_ci_low, c.relative_ci_high,
-                             "online statistics", c.control_mean, c.treatment_mean)
+                             "online statistics", c.control_mean, c.treatment_mean,
+                             n_control=v["control"].n, n_treatment=v["treatment"].n)
     return out
 
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from dashboard.metrics import ranking as rk
 from dashboard.store import catalog
-from dashboard.store.ranking_summary import (K_VALUES, MAX_LEVELS, level_suffix, segment_column, stored_cutoffs,
-                                             stored_levels)
+from dashboard.store.ranking_summary import (K_VALUES, LEVELS_ENV, level_suffix, segment_column, stored_cutoffs,
+                                             stored_grades, stored_levels)
 from dashboard.store.sqlutil import ident
 
 GAINS = ("linear", "exp")
@@ -41,19 +41,24 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def _level_column(con, level: int) -> str | None:
-    """Suffix of the stored level that `-l level` reads: the smallest stored level >= it (grades
-    between two stored levels do not exist, see ranking_summary.levels_for); None when no grade
-    reaches it (nothing is relevant: binary measures are 0)."""
-    if not isinstance(level, int) or level < 1:
+    """Suffix of the stored level that `-l level` reads: that level, or one counting the same grades
+    as relevant (with grades 1 and 3, level 3 reads level 2); None when no grade reaches `level`
+    (nothing is relevant: every binary measure is 0, as trec_eval gives)."""
+    if isinstance(level, bool) or not isinstance(level, int) or level < 1:
         raise ValueError(f"relevance level must be a whole number >= 1 (trec_eval -l), not {level!r}")
     stored = stored_levels(con) or (1,)
-    at_or_above = [lv for lv in stored if lv >= level]
-    if at_or_above:
-        return level_suffix(at_or_above[0])
-    if len(stored) >= MAX_LEVELS:
-        raise ValueError(f"relevance level {level} is above the {MAX_LEVELS} levels stored "
-                         f"({', '.join(map(str, stored))}); the judgements have more grades than are summarised")
-    return None
+    if level in stored:
+        return level_suffix(level)
+    grades = stored_grades(con)
+    if grades is not None:
+        relevant = {g for g in grades if g >= level}
+        if not relevant:
+            return None
+        for s in stored:
+            if {g for g in grades if g >= s} == relevant:
+                return level_suffix(s)
+    raise ValueError(f"relevance level {level} is not summarised (stored: {', '.join(map(str, stored))}); set "
+                     f"{LEVELS_ENV}={','.join(map(str, sorted({*stored, level})))} and load the run again")
 
 
 def _columns(con, k: int, gain: str, level: int = 1) -> dict[str, str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.store import summaries
+from dashboard.store import covariances, summaries
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.connection import connect_for_write
 from dashboard.store.encoding import as_utf8, not_utf8
@@ -94,7 +94,7 @@ def ingest_files(
                     if wrong:
                         raise InputError([wrong]) from None
                     raise
-                staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace))
+                staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace, staged))
             results = _write_all(con, staged, replace)
         finally:
             con.close()
@@ -187,7 +187,8 @@ class _Staged:
     fingerprint: tuple = ()  # Parquet read in place: (size, mtime) at validation
 
 
-def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str, replace: bool) -> _Staged:
+def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str, replace: bool,
+           earlier: list[_Staged] = ()) -> _Staged:
     """Stage the file and validate it; raises InputError with every problem.
 
     CSV and TREC rows are copied into a temp table. Parquet is staged as a temp view over the file:
@@ -220,9 +221,20 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
         problems = check_run_form(con, name, row_label, columns, replace)
     if not problems:
         problems = _check_conflicts(con, kind, path, columns, segments, replace)
+    if not problems and kind.name == "covariances":
+        problems = _check_covariances(con, stage, name, row_label, segments, earlier)
     if problems:
         raise InputError(problems)
     return _Staged(kind, path, stage, columns, segments, source.fingerprint)
+
+
+def _check_covariances(con, stage: str, name: str, row_label: str, segments: list[str],
+                       earlier: list[_Staged]) -> list[str]:
+    """Against the results stored or staged before it in this load."""
+    staged_results = [f"SELECT {_typed_select(e.kind, e.columns, e.segments)} FROM {e.stage}"
+                      for e in earlier if e.kind.name == "results"]
+    covariances.prepare_results(con, staged_results, table_exists(con, "experiment_results"))
+    return covariances.check(con, stage, name, row_label, segments)
 
 
 def _without_empty_optional(con, kind: Kind, columns: list[str]) -> list[str]:

@@ -18,8 +18,10 @@ Table `ranking_query_metrics`, one row per model x query:
   per relevance level L (trec_eval `-l L`: grade >= L is relevant) the binary measures
   recall_K, hit_K, precision_K, map_K (trec_eval `map_cut_K`), rr (`recip_rank` over the whole
   list), ap (`map`), rprec (`Rprec`), n_relevant, with the suffix `_lL` for L > 1 (level 1 keeps the
-  bare names). Levels stored: 1 and every positive grade of the judgements (at most MAX_LEVELS), so
-  any level maps to the smallest stored level at or above it. Then n_retrieved and each query
+  bare names). Levels stored: ${LEVELS_ENV} (default 1 and 2, trec_eval's usual `-l 2` for graded
+  judgements), plus any already stored; the positive grades of the judgements go to
+  `ranking_grades`, so a level between two grades reads the stored level that counts the same
+  items (with grades 1 and 3, `-l 3` reads level 2). Then n_retrieved and each query
   segment column copied as `segment_<name>` (a re-split by segment is a GROUP BY over this table,
   ~8x faster than joining `queries` at 1M queries).
   A judged query that a scored model did not retrieve gets a row of zeros with n_retrieved = 0:
@@ -41,7 +43,9 @@ DEFAULT_CUTOFFS = (1, 3, 5, 10, 20, 100, 1000)
 K_VALUES = DEFAULT_CUTOFFS  # the default configuration; a database's own: stored_cutoffs(con)
 MAX_CUTOFF = 1000
 CUTOFFS_ENV = "DASHBOARD_RANKING_CUTOFFS"
-MAX_LEVELS = 5
+DEFAULT_LEVELS = (1, 2)
+LEVELS_ENV = "DASHBOARD_RANKING_LEVELS"
+MAX_LEVEL = 127  # trec_eval reads grades from -127 to 127
 SEGMENT_PREFIX = "segment_"
 BINARY_PER_K = ("recall", "hit", "precision", "map")
 BINARY_PER_QUERY = ("rr", "ap", "rprec", "n_relevant")
@@ -59,16 +63,40 @@ def level_suffix(level: int) -> str:
     return "" if level == 1 else f"_l{int(level)}"
 
 
-def parse_cutoffs(text: str) -> tuple[int, ...]:
-    """'1,5,10,100' -> (1, 5, 10, 100); each a whole number 1..MAX_CUTOFF."""
+def parse_cutoffs(text: str, env: str = CUTOFFS_ENV, top: int = MAX_CUTOFF) -> tuple[int, ...]:
+    """'1,5,10,100' -> (1, 5, 10, 100); each a whole number 1..top."""
     out = set()
     for part in filter(None, (p.strip() for p in text.split(","))):
-        if not part.isdigit() or not 1 <= int(part) <= MAX_CUTOFF:
-            raise ValueError(f"{CUTOFFS_ENV}: cutoff {part!r} is not a whole number from 1 to {MAX_CUTOFF}")
+        if not part.isdigit() or not 1 <= int(part) <= top:
+            raise ValueError(f"{env}: {part!r} is not a whole number from 1 to {top}")
         out.add(int(part))
     if not out:
-        raise ValueError(f"{CUTOFFS_ENV}: no cutoff given (e.g. 1,3,5,10,20,100,1000)")
+        raise ValueError(f"{env}: nothing given (e.g. {'1,3,5,10,20,100,1000' if env == CUTOFFS_ENV else '1,2'})")
     return tuple(sorted(out))
+
+
+def configured_levels(con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, ...]:
+    """Relevance levels to build: ${LEVELS_ENV} when set (1 always added), else the defaults plus
+    any the database already stores."""
+    if os.environ.get(LEVELS_ENV):
+        return tuple(sorted({1} | set(parse_cutoffs(os.environ[LEVELS_ENV], LEVELS_ENV, MAX_LEVEL))))
+    stored = stored_levels(con) if con is not None else ()
+    return tuple(sorted(set(DEFAULT_LEVELS) | set(stored)))
+
+
+def stored_grades(con: duckdb.DuckDBPyConnection) -> tuple[int, ...] | None:
+    """Positive grades of the judgements the table was built from; None for a table built before
+    they were recorded."""
+    if not table_exists(con, "ranking_grades"):
+        return None
+    return tuple(int(r[0]) for r in con.execute("SELECT grade FROM ranking_grades ORDER BY 1").fetchall())
+
+
+def write_grades(con: duckdb.DuckDBPyConnection, grades) -> None:
+    con.execute("CREATE OR REPLACE TABLE ranking_grades (grade INTEGER)")
+    positive = sorted({int(g) for g in grades if g >= 1})
+    if positive:
+        con.executemany("INSERT INTO ranking_grades VALUES (?)", [[g] for g in positive])
 
 
 def cutoffs(con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, ...]:
@@ -93,11 +121,6 @@ def stored_levels(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
         return ()
     found = (re.fullmatch(r"n_relevant_l(\d+)", c) for c in table_columns(con, "ranking_query_metrics"))
     return tuple(sorted({1} | {int(m.group(1)) for m in found if m}))
-
-
-def levels_for(grades: list[int]) -> tuple[int, ...]:
-    """1 and every positive grade, lowest first, at most MAX_LEVELS."""
-    return tuple(sorted({1} | {int(g) for g in grades if g >= 1}))[:MAX_LEVELS]
 
 
 def metric_columns(k_values: tuple[int, ...] = K_VALUES, levels: tuple[int, ...] = (1,)) -> list[str]:
@@ -257,9 +280,10 @@ def build_ranking_summary(con: duckdb.DuckDBPyConnection) -> None:
     grades = list(logged_grades or [])
     if scored:
         grades += [int(r[0]) for r in con.execute("SELECT DISTINCT relevance FROM qrels WHERE relevance >= 1").fetchall()]
-    k_values, levels = cutoffs(con), levels_for(grades)
+    k_values, levels = cutoffs(con), configured_levels(con)
     con.execute(build_sql(segments, scored=scored, positioned=positioned, logged_grades=logged_grades,
                           k_values=k_values, levels=levels))
+    write_grades(con, grades)
     if mixed:
         ranking_logged.fill_long_lists(con, k_values, levels)
 

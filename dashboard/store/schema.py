@@ -165,6 +165,23 @@ RESULTS = Kind(
     example="results.csv",
 )
 
+COVARIANCES = Kind(
+    name="covariances",
+    table="experiment_covariances",
+    columns=(
+        Column("experiment_id", "string"),
+        Column("variant", "string", doc="control or treatment"),
+        Column("metric_a", "string", doc="a metric of `results` for this variant"),
+        Column("metric_b", "string", doc="another metric of `results`, measured on the same units"),
+        Column("sum_ab", "float", doc="sum over units of metric_a * metric_b"),
+    ),
+    key=("experiment_id", "variant", "metric_a", "metric_b"),
+    segments=True,
+    doc="Cross-products of two online metrics measured on the same units, per variant (n and each "
+    "metric's sum come from `results`): lets Online vs offline remove the noise two metrics share. "
+    "Segment columns optional, as in `results`; load after (or in the same command as) `results`.",
+)
+
 OFFLINE = Kind(
     name="offline",
     table="offline_results",
@@ -223,7 +240,7 @@ MODELS = Kind(
 
 KINDS: dict[str, Kind] = {
     k.name: k
-    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, OFFLINE, DAILY, EVENTS, MODELS)
+    for k in (PREDICTIONS, RUN, QRELS, QUERIES, EXPERIMENTS, RESULTS, COVARIANCES, OFFLINE, DAILY, EVENTS, MODELS)
 }
 
 # Bookkeeping tables, created with the store.

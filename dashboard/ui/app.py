@@ -13,13 +13,27 @@ from dashboard.ui.app_pages import available_pages
 from dashboard.ui.auth import require_login
 from dashboard.ui.db import db_path
 
+
+def _home_alias(home):
+    def go_home() -> None:
+        st.switch_page(home)
+
+    return go_home
+
+
 def main() -> None:
-    st.set_page_config(page_title="Offline → online", page_icon=":material/insights:", layout="wide")
+    # an emoji favicon is drawn in the browser; a :material: one is fetched from fonts.gstatic.com
+    st.set_page_config(page_title="Offline → online", page_icon="📈", layout="wide")
     sections: dict[str, list] = {}
     for script, title, icon, section, url in available_pages():
-        page = st.Page(str(PAGES_DIR / script), title=title, icon=icon, url_path=url,
-                       default=(script == "home.py"))
+        home = script == "home.py"
+        # the default page is served at "/" but reserves its own path, which the alias below takes
+        page = st.Page(str(PAGES_DIR / script), title=title, icon=icon, url_path="index" if home else url,
+                       default=home)
         sections.setdefault(section, []).append(page)
+        if home:  # "/home" opens Home too, not "Page not found"
+            sections[section].append(st.Page(_home_alias(page), title=title, icon=icon, url_path=url,
+                                             visibility="hidden"))
     nav = st.navigation(sections)
     require_login()
     if not db_path().exists():

@@ -71,8 +71,7 @@ def leaderboard_figure(rows: list[dict], target_label: str) -> go.Figure:
     rows = [r for r in rows if not r.get("problem")][::-1]
     fig = go.Figure()
     for r in rows:
-        sign = 1 if r["pearson"] == 0 else r["aligned_pearson"] / r["pearson"]
-        lo, hi = sorted(sign * v for v in r["pearson_ci"])
+        lo, hi = r["aligned_pearson_ci"]
         colour = GREEN if lo > 0 else (RED if hi < 0 else GREY)
         fig.add_scatter(x=[r["aligned_pearson"]], y=[r["proxy"]], mode="markers", showlegend=False,
                         marker=dict(color=colour, size=10),

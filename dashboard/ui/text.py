@@ -5,9 +5,10 @@ Streamlit renders markdown in st.markdown, st.caption, st.info/warning/error/suc
 st.subheader, st.metric labels, expander and tab labels and `help=` tooltips: a value holding
 `![x](http://host/beacon.png)` would make every viewer's browser fetch that address, `**x**`,
 `:red[x]` or `$x$` would restyle it. CommonMark lets any ASCII punctuation be escaped with a
-backslash, which also stops Streamlit's `:color[...]` directives, `$` maths and bare-URL links, so
-`md(value)` shows exactly the characters of `value`. Tables (st.dataframe) and widget options are
-plain text already and need nothing.
+backslash; `md(value)` escapes what could start markup (and `:` before a letter, for Streamlit's
+directives), so the characters of `value` are shown as written. Streamlit links bare `http://` and
+`www.` after escapes are read, so those get an invisible word joiner (U+2060). Tables (st.dataframe)
+and widget options are plain text already and need nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ _ALWAYS = re.compile(r"([\\`*\[\]~$|])")  # code, emphasis, links/images/directi
 _UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # intraword _ never emphasises
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")  # HTML and <autolinks>
 _ENTITY = re.compile(r"&(?=[A-Za-z#])")  # &lt; would show as <
-_URL = re.compile(r"(?<=[A-Za-z])(:)(?=//)|(?i:(?<=www)(\.))")  # bare http://... and www. become links
+_DIRECTIVE = re.compile(r":(?=[A-Za-z])")  # :red[x], :red alone, :material/icon:, :smile:
+# Streamlit turns bare http://... and www. into links after escapes are read: an invisible word joiner
+# (U+2060) inside the prefix keeps them text (the only character added to what is shown)
+_URL = re.compile(r"(?<=[A-Za-z]):(?=//)|(?i:(?<=www))\.")
+JOINER = "\u2060"
 _LEAD = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")  # a heading, quote or list when it starts a line
 _SPACE = re.compile(r"[\r\n\t\x0b\x0c]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -33,7 +38,8 @@ def md(value: Any) -> str:
     text = _UNDERSCORE.sub(r"\\_", text)
     text = _TAG.sub(r"\\<", text)
     text = _ENTITY.sub(r"\\&", text)
-    text = _URL.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text)
+    text = _URL.sub(lambda m: m.group(0) + JOINER if m.group(0) == ":" else JOINER + m.group(0), text)
+    text = _DIRECTIVE.sub(r"\\:", text)
     return _LEAD.sub(_lead, text)
 
 

@@ -16,6 +16,7 @@ from dashboard.metrics import weekly as wk
 from dashboard.services import thresholds_drift as drift_svc
 from dashboard.ui import state
 from dashboard.ui.db import call
+from dashboard.ui.text import md
 
 VIEW_KEY, WEEK_KEY, BFROM_KEY, BTO_KEY = "thr.view", "thr.week", "thr.bfrom", "thr.bto"
 VIEWS = {"threshold": "Operating threshold", "drift": "Score drift by week"}
@@ -32,10 +33,10 @@ def choose_view() -> str:
 
 def draw(model: str, segment_column: str, segment_value: str, threshold: float | None) -> None:
     where = f"{segment_column} = {segment_value}" if segment_column else "all traffic"
-    st.subheader(f"Score drift of {model}, {where}")
+    st.subheader(md(f"Score drift of {model}, {where}"))  # model and segment names are data
     first = call(drift_svc.drift, model, segment_column, segment_value, None, threshold)
     if not first["available"]:
-        st.info(f"No drift view: {first['reason']}.")
+        st.info(md(f"No drift view: {first['reason']}."))
         state.sync_url(URL_KEYS)
         return
     if not first["weeks"]:
@@ -47,7 +48,7 @@ def draw(model: str, segment_column: str, segment_value: str, threshold: float |
     week = state.persist(WEEK_KEY, first["default_week"], valid=lambda v: v in first["weeks"])
     b_from = state.persist(BFROM_KEY, b_default[0], date.fromisoformat, valid=lambda v: _in(v, d0, d1))
     b_to = state.persist(BTO_KEY, b_default[1], date.fromisoformat, valid=lambda v: _in(v, d0, d1))
-    cols = st.columns([3, 1, 1])
+    cols = st.columns([2, 1, 1])
     if len(first["weeks"]) > 1:
         cols[0].select_slider("Week", first["weeks"], key=state.widget_key(WEEK_KEY), on_change=state.on_change(WEEK_KEY))
     cols[1].date_input("Baseline from", min_value=d0, max_value=d1, key=state.widget_key(BFROM_KEY),
@@ -84,11 +85,11 @@ def _psi_text(v: float | None) -> str:
 
 def _metrics(row: dict, threshold: float | None, b_from: date, b_to: date) -> None:
     m = st.columns(4)
-    m[0].metric("PSI against the week before", "n/a" if row["psi_last"] is None else fmt.number(row["psi_last"], 3),
+    m[0].metric("PSI vs week before", "n/a" if row["psi_last"] is None else fmt.number(row["psi_last"], 3),
                 help=_psi_text(row["psi_last"]))
-    m[1].metric("PSI against the baseline", "n/a" if row["psi_baseline"] is None else fmt.number(row["psi_baseline"], 3),
+    m[1].metric("PSI vs baseline", "n/a" if row["psi_baseline"] is None else fmt.number(row["psi_baseline"], 3),
                 help=f"Baseline {b_from.isoformat()} to {b_to.isoformat()}: {_psi_text(row['psi_baseline'])}")
-    m[2].metric(f"Predictions in {row['week']}", fmt.count(row["rows"]))
+    m[2].metric("Predictions", fmt.count(row["rows"]), help=f"Scored in {row['week']}, labelled or not.")
     m[3].metric("Flagged" + ("" if threshold is None else f" at {threshold:.4f}"), fmt.percent(row["flagged_share"]),
                 help="Share of the week's predictions at or above the threshold: drift moves the alert volume.")
     st.caption(f"{row['week']}: {_psi_text(row['psi_last'])} against the week before, "
@@ -106,8 +107,8 @@ def psi_figure(rows: list[dict], week: str) -> go.Figure:
         fig.add_hline(y=level, line=dict(color="#f59e0b" if level < 0.2 else "#dc2626", dash="dot"),
                       annotation_text=label, annotation_position="top left")
     fig.add_vline(x=weeks.index(week), line=dict(color="black", width=1))
-    fig.update_layout(title="PSI by week", xaxis_title="ISO week", yaxis_title="PSI", height=360,
-                      margin=dict(l=60, r=20, t=50, b=45), legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(title="PSI by week", yaxis_title="PSI", height=380,
+                      margin=dict(l=60, r=20, t=50, b=60), legend=dict(orientation="h", y=-0.3))
     fig.update_xaxes(type="category")
     return fig
 
@@ -119,7 +120,7 @@ def groups_figure(result: dict, k: int) -> go.Figure:
     size = int(groups.max()) + 1
     edges = result["edges"]
     starts = [float(edges[np.flatnonzero(groups == g)[0]]) for g in range(size)]
-    labels = [f"≥ {s:.4f}" for s in starts]
+    labels = [f"≥ {fmt.number(s, 2)}" for s in starts]
     fig = go.Figure()
     series = [("baseline", base)]
     if k > 0:
@@ -131,10 +132,10 @@ def groups_figure(result: dict, k: int) -> go.Figure:
         share = np.bincount(groups, counts, size) / max(counts.sum(), 1)
         fig.add_bar(x=labels, y=share, name=name, marker_color=colour,
                     hovertemplate="scores %{x}: %{y:.1%}<extra>" + name + "</extra>")
-    fig.update_layout(title="Score distribution in tenths of the baseline", barmode="group", height=360,
+    fig.update_layout(title="Scores by tenth of the baseline", barmode="group", height=360,
                       xaxis_title="score group (baseline deciles)", yaxis_title="share of predictions",
                       yaxis_tickformat=".0%", margin=dict(l=60, r=20, t=50, b=45),
-                      legend=dict(orientation="h", y=-0.35))
+                      legend=dict(orientation="h", y=-0.4))
     return fig
 
 

@@ -6,9 +6,10 @@ import streamlit as st
 
 from dashboard.services import thresholds as svc
 from dashboard.ui import state
+from dashboard.ui.text import md
 
 SURE_KEY = "thr.sure"
-MODES = {False: "Best estimate", True: "Guaranteed (95% lower bound)"}
+MODES = {False: "Best estimate", True: "Guaranteed"}
 
 
 def persist_mode() -> bool:
@@ -19,14 +20,14 @@ def precision_inputs(cols, by: str) -> None:
     """Floor, 'in every segment' and the estimate the floor is judged on, in three columns."""
     cols[0].number_input("Precision at least", 0.0, 1.0, step=0.01, key=state.widget_key("thr.floor"))
     cols[1].checkbox("in every segment", key=state.widget_key("thr.every"), help=(
-        f"Segments of '{by or 'the breakdown column'}' with at least {svc.MIN_POSITIVES} positives must each "
+        f"Segments of '{md(by) or 'the breakdown column'}' with at least {svc.MIN_POSITIVES} positives must each "
         f"reach the floor, at thresholds where they flag at least {svc.MIN_FLAGGED} labelled rows."))
     cols[2].radio("Judged on", list(MODES), format_func=MODES.get, key=state.widget_key(SURE_KEY),
                   on_change=state.on_change(SURE_KEY), help=(
                       "Best estimate: the precision observed on these rows. Picking on the same rows it "
                       "reports on, the true precision is below the floor in about half of "
                       "picks. Guaranteed: the 95% Wilson lower bound of precision must reach the floor; the "
-                      "true precision is below it in at most 5% of picks (benchmarks/calib/thresholds.py)."))
+                      "true precision is below it in at most 5% of picks (benchmarks/calib/thresholds.py). It costs recall."))
 
 
 def pick_statement(floor: float, guaranteed: bool) -> str:

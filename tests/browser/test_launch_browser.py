@@ -6,7 +6,6 @@ offline NDCG win that lost retention and breached the latency guardrail.
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -24,22 +23,28 @@ def launch_server(tmp_path_factory):
 
 
 def _tree_box(page, name: str):
-    """The drawn box of a tree node (a plotly annotation)."""
+    """The text of a tree node (a plotly annotation; its first line is the bold name)."""
     page.wait_for_selector(".js-plotly-plot g.annotation")
     boxes = page.locator(".js-plotly-plot g.annotation")
     for i in range(boxes.count()):
         text = boxes.nth(i).locator("text").first.get_attribute("data-unformatted") or ""
-        # the box's name: its bold lines (a long name wraps over several)
-        if " ".join(re.findall(r"<b[^>]*>(.*?)</b>", text)) == html.escape(name):
+        if re.match(rf"<b[^>]*>{re.escape(name)}</b>", text):
             return boxes.nth(i), text
     raise AssertionError(f"no tree node {name!r} drawn")
 
 
-def _dark_red_borders(page) -> int:
-    """Boxes drawn with the dark-red border of what forced a roll back (plotly shapes)."""
-    paths = page.locator(".js-plotly-plot .shapelayer path")
-    return sum("stroke: rgb(127, 0, 0)" in (paths.nth(i).get_attribute("style") or "")
-               for i in range(paths.count()))
+def _border(page, name: str) -> str:
+    """The colour of a node's box (a plotly rect shape drawn at the layout's size around its text)."""
+    return page.evaluate("""name => {
+        for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+            const ann = (gd.layout.annotations || []).find(a => (a.text || '').match(/^<b[^>]*>([^<]*)<\\/b>/)?.[1] === name);
+            if (!ann) continue;
+            const box = (gd.layout.shapes || []).find(s => s.layer === 'above' && s.x0 < ann.x && ann.x < s.x1
+                                                         && s.y0 < ann.y && ann.y < s.y1);
+            if (box) return box.line.color;
+        }
+        return null;
+    }""", name)
 
 
 def test_launch_review_says_do_not_ship_and_lights_the_tree(page, launch_server):
@@ -48,9 +53,9 @@ def test_launch_review_says_do_not_ship_and_lights_the_tree(page, launch_server)
     assert "Guardrail breached: Latency +13.8% against a limit of 10%" in alert
     assert "7-day retention (business) got significantly worse" in alert
     assert "Offline-online trap" in alert
-    _, text = _tree_box(page, "Latency")
+    latency, text = _tree_box(page, "Latency")
     assert "BROKE" in text
-    assert _dark_red_borders(page) == 2  # what forced the roll back: latency and retention
+    assert _border(page, "Latency") == "#7f0000"  # the dark-red border of what forced the roll back
     _, ndcg = _tree_box(page, "NDCG@10")
     assert "+8.0%" in ndcg and "improving" in ndcg
     screenshot(page, "launch-review-X1")
@@ -96,9 +101,9 @@ def test_demo_e045_do_not_ship_with_the_tree_lit(page, server):
     assert "7-day retention (business) got significantly worse" in alert
     assert "Offline-online trap" in alert and "ndcg@10" in alert
     for name in ("7-day retention", "Latency"):
-        _, text = _tree_box(page, name)
+        box, text = _tree_box(page, name)
         assert "BROKE" in text
-    assert _dark_red_borders(page) == 2
+        assert _border(page, name) == "#7f0000"
     _, ndcg = _tree_box(page, "NDCG@10")
     assert "improving" in ndcg
     screenshot(page, "launch-review-E045")

@@ -11,11 +11,23 @@ pytestmark = pytest.mark.browser
 
 
 def test_home_opens_and_links_to_pages(page, server):
-    open_page(page, server, "", "Do our model improvements turn into business value?")
+    open_page(page, server, "", "This week")
     screenshot(page, "home")
     page.get_by_role("link", name="Data").first.click()
     wait_idle(page, "Last refused load")
     assert "/data" in page.url
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_home_path_opens_home_on_this_week(page, server, width):
+    page.set_viewport_size({"width": width, "height": 1400})
+    open_page(page, server, "home", "Decisions waiting")
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Page not found" not in main and "This week" in main and "Alerts (" in main
+    screenshot(page, f"home-{width}")
+    page.get_by_role("link", name="Weekly review").last.click()  # the top moves lead to the review
+    wait_idle(page, "Alerts")
+    assert "/weekly" in page.url
 
 
 @pytest.mark.parametrize("script,title,url", [(p[0], p[1], p[4]) for p in available_pages()])

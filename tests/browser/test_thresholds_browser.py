@@ -33,5 +33,26 @@ def test_recall_at_95_precision_and_slider(page, server):
     page.keyboard.press("PageDown")  # a tenth of the range down: many more alerts
     wait_idle(page)
     assert metric_value(page, "Alerts per day") != alerts
-    assert re.match(r"^\$[\d,]+$", metric_value(page, "Money missed per day"))
+    assert re.match(r"^\$[\d,]+(\.\d\d)?$", metric_value(page, "Money missed per day"))
     screenshot(page, "thresholds-slider-moved")
+
+
+def test_opens_at_production_threshold_with_log_fpr_roc(page, server):
+    open_page(page, server, "thresholds?thr.model=fraud-v3", "production threshold of fraud-v3")
+    thumb = page.locator('[data-testid="stSlider"] input[type="range"]')
+    assert thumb.get_attribute("aria-valuetext") == "0.3500"
+    page.locator("text.gtitle", has_text="ROC (log FPR)").first.wait_for(timeout=20_000)  # plotly's SVG title
+    screenshot(page, "thresholds-production-log-roc")
+
+
+def test_drift_alert_link_opens_the_drift_view(page, server):
+    from dashboard.services.thresholds_drift import link_params
+    from urllib.parse import urlencode
+
+    open_page(page, server, "thresholds?" + urlencode(link_params("fraud-v3", "device", "android", "2026-W47")),
+              "Score drift of fraud-v3, device = android")
+    assert metric_value(page, "PSI vs baseline") not in ("", "n/a")
+    assert "thr.week=2026-W47" in page.url
+    page.locator("text.gtitle", has_text="PSI by week").first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+    screenshot(page, "thresholds-drift")
