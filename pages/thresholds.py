@@ -18,8 +18,10 @@ from dashboard.ui import thresholds_drift as drift_ui
 from dashboard.ui import thresholds_opening as opening
 from dashboard.ui import thresholds_picker as picker
 from dashboard.ui import thresholds_roc as roc_ui
+from dashboard.ui import threshold_input, thresholds_quality as quality_ui
 
 st.title("Thresholds")
+state.adopt_link(["thr.model", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.view", "thr.week"])  # Weekly alerts
 st.caption("Predict positive when `score >= threshold`. The slider snaps to the 10,000 bin edges of the "
            "model's score range; counts at an edge are exact. AP and ROC AUC are computed from the raw "
            "scores (ties included), not from bins, where the raw rows are loaded; from the bins, and marked "
@@ -134,114 +136,124 @@ with st.container(border=True):
     if mode == "precision":
         st.caption(picker.pick_statement(floor, sure))
 
-st.slider("Threshold", min_value=float(lo), max_value=float(counts.edges[-1]), step=float(width),
-          format="%.4f", key=state.widget_key("thr.t"), on_change=state.on_change("thr.t"))
-threshold = snap(st.session_state["thr.t"])
-opening.caption(model, declared, threshold, width)
-i = int(np.clip(round((threshold - lo) / width), 0, 10_000))
-log_fpr = roc_ui.persist(cum.positives, cum.negatives)
-state.sync_url(["thr.model", "thr.compare", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.t", "thr.mode",
-                "thr.floor", "thr.every", picker.SURE_KEY, "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare",
-                roc_ui.KEY])
 
-point = clf.operating_point(cum, i)
-exact = call(svc.exact_quality, model, flt)
-quality = exact.get("", {})
+@st.fragment
+def readouts() -> None:
+    """The slider, the box and everything that reads the threshold: a move reruns only this."""
+    threshold = snap(threshold_input.controls(counts))
+    opening.caption(model, declared, threshold, width)
+    i = int(np.clip(round((threshold - lo) / width), 0, 10_000))
+    log_fpr = roc_ui.persist(cum.positives, cum.negatives)
+    state.sync_url(["thr.model", "thr.compare", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.t", "thr.mode",
+                    "thr.floor", "thr.every", picker.SURE_KEY, "thr.cfp", "thr.cfn", "thr.value", "thr.budget", "thr.t_compare",
+                    roc_ui.KEY])
+
+    point = clf.operating_point(cum, i)
+
+    # ---- the operating point, as a PM reads it
+    reading = svc.business_reading(counts, i)
+    st.subheader(f"At threshold {threshold:.4f}, over {reading['days']} days")
+    m = st.columns(5)
+    m[0].metric("Alerts per day", f"{reading['alerts_per_day']:,.1f}",
+                help="Predictions at or above the threshold per day, labelled or not: the review team's load.")
+    m[1].metric("Legitimate blocked per day", f"{reading['legit_blocked_per_day']:,.1f}", help="False positives per day")
+    m[2].metric("Bad cases missed per day", f"{reading['bad_missed_per_day']:,.1f}", help="False negatives per day")
+    m[3].metric("Money caught per day", fmt.money(reading["value_caught_per_day"]),
+                help="Sum of `value` of true positives per day")
+    m[4].metric("Money missed per day", fmt.money(reading["value_missed_per_day"]),
+                help="Sum of `value` of positives below the threshold per day")
+    m = st.columns(6)
+    m[0].metric("Precision", fmt.percent(point["precision"]))
+    m[1].metric("Recall", fmt.percent(point["recall"]))
+    m[2].metric("F1", fmt.percent(point["f1"]))
+    m[3].metric("False-positive rate", fmt.percent(point["fpr"]))
+    quality, refine_quality = quality_ui.headline([m[4], m[5]], model, flt)
+    if point["predicted_positive_rate"] is not None:
+        st.caption(f"{fmt.percent(point['predicted_positive_rate'])} of labelled traffic is predicted positive; "
+                   f"{fmt.count(point['positives'])} positives and {fmt.count(point['negatives'])} negatives are labelled in this view.")
+    st.dataframe(pd.DataFrame({"predicted positive": [point["tp"], point["fp"]],
+                               "predicted negative": [point["fn"], point["tn"]]},
+                              index=["actual positive", "actual negative"]), width=420)
+
+    # ---- curves
+    exact_only = quality if quality.get("exact", True) else {}  # a binned value stays out of the legend
+    series = [{"name": model, "curve": svc.curves(counts), "point": point, "threshold": threshold,
+               "ap": exact_only.get("average_precision"), "auc": exact_only.get("roc_auc")}]
+    if compare and compare != model:
+        flt_other = flt if opts["model_dates"][compare][0] is not None else svc.undated(flt)
+        other = call(svc.counts, compare, flt_other, "")
+        t_other = state.persist("thr.t_compare", declared.get(compare, {}).get("threshold", threshold), float)
+        j = svc.threshold_index(other, t_other)
+        q_other = call(svc.quick_quality, compare, flt_other).get("", {})
+        q_other = q_other if q_other.get("exact", True) else {}
+        series.append({"name": compare, "curve": svc.curves(other), "point": clf.operating_point(svc.cumulative(other.overall), j),
+                       "threshold": float(other.edges[j]), "ap": q_other.get("average_precision"), "auc": q_other.get("roc_auc")})
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(pr_figure(series), width="stretch")
+    c2.plotly_chart(roc_figure(series, log_fpr), width="stretch")
+    roc_ui.toggle(c2)
+    if len(series) == 2:
+        st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
+                        key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
+        d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
+        if d["available"]:
+            st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
+                    f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
+                    f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")
+        else:
+            st.caption(f"Disagreement rate unavailable: {md(d['reason'])}.")
+
+    # ---- cost curve
+    if mode == "cost":
+        edges = counts.edges
+        if use_value:
+            y, label = clf.net_value(cum, cost_fp), "net value caught ($)"
+            best = clf.max_value_index(cum, cost_fp)
+        else:
+            y, label = clf.expected_cost(cum, cost_fp, cost_fn), "expected cost"
+            best = clf.min_cost_index(cum, cost_fp, cost_fn)
+        st.plotly_chart(cost_figure(edges, y, threshold, float(edges[best]), label), width="stretch")
+
+    # ---- per segment
+    if by and counts.segments:
+        st.subheader(f"The same threshold by {md(by)}")
+        st.caption(picker.small_caption())
+        seg_exact, seg_pending = quality_ui.quick(model, flt, by)
+        rows = []
+        for r in svc.segment_rows(counts, i):
+            pci, rci = r["precision_ci"], r["recall_ci"]
+            rows.append({
+                by: r["value"] + (" (small)" if r["small"] else ""),
+                "labelled": r["positives"] + r["negatives"], "positives": r["positives"],
+                "tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "tn": r["tn"],
+                "precision": r["precision"], "precision 95% CI": fmt.interval(pci[0], pci[1], fmt.percent),
+                "recall": r["recall"], "recall 95% CI": fmt.interval(rci[0], rci[1], fmt.percent),
+                "FPR": r["fpr"], "flagged": r["flagged"],
+                "AP": seg_exact.get(r["value"], {}).get("average_precision"),
+                "ROC AUC": seg_exact.get(r["value"], {}).get("roc_auc"),
+            })
+        frame = pd.DataFrame(rows)
+        overall_precision = point["precision"] or 0
+
+        def styled(frame):
+            return (frame.style.format({"precision": fmt.percent, "recall": fmt.percent, "FPR": fmt.percent,
+                                        **{c: fmt.score for c in frame.columns if c.startswith(("AP", "ROC AUC"))},
+                                        **{c: fmt.count for c in ("labelled", "positives", "tp", "fp", "fn", "tn",
+                                                                  "flagged")}}, na_rep="n/a")
+                    .apply(lambda col: ["background-color: #fee2e2" if v is not None and v < 0.6 * overall_precision
+                                        else "" for v in col], subset=["precision"]))
+        table_slot = st.empty()
+        shown = frame.rename(columns={"AP": "AP (binned)", "ROC AUC": "ROC AUC (binned)"}) if seg_pending else frame
+        table_slot.dataframe(styled(shown), hide_index=True, width="stretch")
+        st.caption("Red: precision below 60% of the overall precision at this threshold.")
+        if seg_pending:  # binned AP/AUC shown first (column names say so); exact values replace them
+            seg_exact = quality_ui.exact(model, flt, by)
+            values = [r["value"] for r in svc.segment_rows(counts, i)]
+            frame["AP"] = [seg_exact.get(v, {}).get("average_precision") for v in values]
+            frame["ROC AUC"] = [seg_exact.get(v, {}).get("roc_auc") for v in values]
+            table_slot.dataframe(styled(frame), hide_index=True, width="stretch")
+
+    refine_quality()
 
 
-# ---- the operating point, as a PM reads it
-reading = svc.business_reading(counts, i)
-st.subheader(f"At threshold {threshold:.4f}, over {reading['days']} days")
-m = st.columns(5)
-m[0].metric("Alerts per day", f"{reading['alerts_per_day']:,.1f}",
-            help="Predictions at or above the threshold per day, labelled or not: the review team's load.")
-m[1].metric("Legitimate blocked per day", f"{reading['legit_blocked_per_day']:,.1f}", help="False positives per day")
-m[2].metric("Bad cases missed per day", f"{reading['bad_missed_per_day']:,.1f}", help="False negatives per day")
-m[3].metric("Money caught per day", fmt.money(reading["value_caught_per_day"]),
-            help="Sum of `value` of true positives per day")
-m[4].metric("Money missed per day", fmt.money(reading["value_missed_per_day"]),
-            help="Sum of `value` of positives below the threshold per day")
-m = st.columns(6)
-m[0].metric("Precision", fmt.percent(point["precision"]))
-m[1].metric("Recall", fmt.percent(point["recall"]))
-m[2].metric("F1", fmt.percent(point["f1"]))
-m[3].metric("False-positive rate", fmt.percent(point["fpr"]))
-how = ("Exact, from the raw scores of the filtered rows." if quality.get("exact", True) else
-       "From the 10,000 score bins (each bin read as one tied score; typically within 0.0001 of exact): only "
-       "summaries of this model are loaded. The exact value needs its raw rows.")
-m[4].metric("Average precision" + ("" if quality.get("exact", True) else " (binned)"),
-            fmt.score(quality.get("average_precision")), help=how)
-m[5].metric("ROC AUC" + ("" if quality.get("exact", True) else " (binned)"),
-            fmt.score(quality.get("roc_auc")), help=how)
-if point["predicted_positive_rate"] is not None:
-    st.caption(f"{fmt.percent(point['predicted_positive_rate'])} of labelled traffic is predicted positive; "
-               f"{fmt.count(point['positives'])} positives and {fmt.count(point['negatives'])} negatives are labelled in this view.")
-st.dataframe(pd.DataFrame({"predicted positive": [point["tp"], point["fp"]],
-                           "predicted negative": [point["fn"], point["tn"]]},
-                          index=["actual positive", "actual negative"]), width=420)
-
-# ---- curves
-series = [{"name": model, "curve": svc.curves(counts), "point": point, "threshold": threshold,
-           "ap": quality.get("average_precision"), "auc": quality.get("roc_auc")}]
-if compare and compare != model:
-    flt_other = flt if opts["model_dates"][compare][0] is not None else svc.undated(flt)
-    other = call(svc.counts, compare, flt_other, "")
-    t_other = state.persist("thr.t_compare", declared.get(compare, {}).get("threshold", threshold), float)
-    j = svc.threshold_index(other, t_other)
-    q_other = call(svc.exact_quality, compare, flt_other).get("", {})
-    series.append({"name": compare, "curve": svc.curves(other), "point": clf.operating_point(svc.cumulative(other.overall), j),
-                   "threshold": float(other.edges[j]), "ap": q_other.get("average_precision"), "auc": q_other.get("roc_auc")})
-c1, c2 = st.columns(2)
-c1.plotly_chart(pr_figure(series), width="stretch")
-c2.plotly_chart(roc_figure(series, log_fpr), width="stretch")
-roc_ui.toggle(c2)
-if len(series) == 2:
-    st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
-                    key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
-    d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
-    if d["available"]:
-        st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
-                f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
-                f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")
-    else:
-        st.caption(f"Disagreement rate unavailable: {md(d['reason'])}.")
-
-# ---- cost curve
-if mode == "cost":
-    edges = counts.edges
-    if use_value:
-        y, label = clf.net_value(cum, cost_fp), "net value caught ($)"
-        best = clf.max_value_index(cum, cost_fp)
-    else:
-        y, label = clf.expected_cost(cum, cost_fp, cost_fn), "expected cost"
-        best = clf.min_cost_index(cum, cost_fp, cost_fn)
-    st.plotly_chart(cost_figure(edges, y, threshold, float(edges[best]), label), width="stretch")
-
-# ---- per segment
-if by and counts.segments:
-    st.subheader(f"The same threshold by {md(by)}")
-    st.caption(picker.small_caption())
-    seg_exact = call(svc.exact_quality, model, flt, by)
-    rows = []
-    for r in svc.segment_rows(counts, i):
-        pci, rci = r["precision_ci"], r["recall_ci"]
-        rows.append({
-            by: r["value"] + (" (small)" if r["small"] else ""),
-            "labelled": r["positives"] + r["negatives"], "positives": r["positives"],
-            "tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "tn": r["tn"],
-            "precision": r["precision"], "precision 95% CI": fmt.interval(pci[0], pci[1], fmt.percent),
-            "recall": r["recall"], "recall 95% CI": fmt.interval(rci[0], rci[1], fmt.percent),
-            "FPR": r["fpr"], "flagged": r["flagged"],
-            "AP": seg_exact.get(r["value"], {}).get("average_precision"),
-            "ROC AUC": seg_exact.get(r["value"], {}).get("roc_auc"),
-        })
-    frame = pd.DataFrame(rows)
-    overall_precision = point["precision"] or 0
-    st.dataframe(
-        frame.style.format({"precision": fmt.percent, "recall": fmt.percent, "FPR": fmt.percent, "AP": fmt.score,
-                            "ROC AUC": fmt.score, **{c: fmt.count for c in ("labelled", "positives", "tp", "fp",
-                                                                          "fn", "tn", "flagged")}}, na_rep="n/a")
-        .apply(lambda col: ["background-color: #fee2e2" if v is not None and v < 0.6 * overall_precision else ""
-                            for v in col], subset=["precision"]),
-        hide_index=True, width="stretch")
-    st.caption("Red: precision below 60% of the overall precision at this threshold.")
+readouts()

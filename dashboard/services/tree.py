@@ -349,19 +349,19 @@ def positioned(tree: MetricTree, states: list[NodeState], broken: Iterable[str] 
 
 
 def needs(node: MetricNode, note: str) -> str:
-    """Which data would fill a node that has none in this view."""
+    """Which data would fill a node that has none in this view (a short phrase for its box)."""
     data = node.data
     if note.startswith("not measured in this experiment"):
         if data.online:
-            return f"results of “{data.online}” in this experiment"
+            return f"needs “{data.online}” results of this experiment"
         if data.offline:
-            return f"offline “{data.offline}” of both models"
-        return "online or offline data (the tree declares daily data only)"
+            return f"needs offline “{data.offline}” of both models"
+        return "daily data only: not tested in experiments"
     if data.daily:
-        return f"daily “{data.daily}” in this period"
+        return f"needs daily “{data.daily}” in this period"
     if data.offline:
-        return "an experiment (offline metric)"
-    return "a data source in the tree file"
+        return "offline metric: shown in an experiment"
+    return "no data source in the tree file"
 
 
 # ---------------------------------------------------------------- experiment rows

@@ -8,6 +8,19 @@ import plotly.graph_objects as go
 COLOURS = ["#2563eb", "#f97316"]
 
 
+MAX_POINTS = 2000  # per drawn curve: the browser draws and ships a few thousand points, not 10,001
+
+
+def thin(curve: dict[str, np.ndarray], max_points: int = MAX_POINTS) -> dict[str, np.ndarray]:
+    """Every k-th point of a curve (its first and last kept), for drawing only: the numbers shown
+    beside the charts come from the full counts."""
+    n = len(next(iter(curve.values()), []))
+    if n <= max_points:
+        return curve
+    keep = np.unique(np.r_[np.linspace(0, n - 1, max_points).astype(int), n - 1])
+    return {k: np.asarray(v)[keep] for k, v in curve.items()}
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=380, margin=dict(l=50, r=20, t=50, b=45),
                       legend=dict(orientation="h", y=-0.22), hovermode="closest")
@@ -20,7 +33,7 @@ def pr_figure(series: list[dict]) -> go.Figure:
     """series: {name, curve (dict from services.curves), point (operating point), ap}."""
     fig = go.Figure()
     for k, s in enumerate(series):
-        c = s["curve"]
+        c = thin(s["curve"])
         fig.add_scatter(x=c["recall"], y=c["precision"], mode="lines", line=dict(color=COLOURS[k], shape="hv"),
                         name=f"{s['name']} (AP {s['ap']:.3f})" if s["ap"] is not None else s["name"],
                         customdata=c["threshold"], hovertemplate="t ≥ %{customdata:.4f}<br>recall %{x:.3f}<br>precision %{y:.3f}")
@@ -41,7 +54,7 @@ def roc_figure(series: list[dict], log_fpr: bool = False) -> go.Figure:
     fig.add_scatter(x=chance, y=chance, mode="lines", line=dict(color="#bbb", dash="dot"), showlegend=False,
                     hoverinfo="skip")
     for k, s in enumerate(series):
-        c = s["curve"]
+        c = thin(s["curve"])
         x, y = np.r_[c["fpr"], 0.0], np.r_[c["tpr"], 0.0]
         if log_fpr:  # FPR 0 has no place on a log axis
             x, y = x[x > 0], y[x > 0]

@@ -85,6 +85,13 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         st.stop()
 
 
+def call_kept(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """call(), also kept on disk across restarts and sessions: for results that are costly and
+    depend only on stored data (the key holds the data version, so a load invalidates them)."""
+    return _kept(fn.__module__, fn.__qualname__, str(db_path()), data_version(), args,
+                 tuple(sorted(kwargs.items())))
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached(module: str, qualname: str, path: str, version: tuple, args: tuple, kwargs: tuple) -> Any:
     fn: Any = importlib.import_module(module)
@@ -92,3 +99,8 @@ def _cached(module: str, qualname: str, path: str, version: tuple, args: tuple, 
         fn = getattr(fn, part)
     with connection() as con:
         return fn(con, *args, **dict(kwargs))
+
+
+@st.cache_data(show_spinner=False, max_entries=256, persist="disk")
+def _kept(module: str, qualname: str, path: str, version: tuple, args: tuple, kwargs: tuple) -> Any:
+    return _cached(module, qualname, path, version, args, kwargs)

@@ -44,7 +44,10 @@ def open_threshold(edges: np.ndarray, model: str, declared: dict, pick: Callable
         st.session_state[WHY_KEY] = (snap(value), why)
     st.session_state[OWNER_KEY] = model
     threshold = snap(state.persist("thr.t", snap(edges[len(edges) // 2]), float))
-    if st.session_state[state.widget_key("thr.t")] != threshold:
+    shown = st.session_state[state.widget_key("thr.t")]
+    # the slider's own value may differ from the edge by floating error of its step grid: writing
+    # the edge back would make the browser re-snap it and rerun, without end
+    if shown is None or abs(shown - threshold) > (edges[1] - edges[0]) / 2:
         state.set_value("thr.t", threshold)
     return threshold
 
