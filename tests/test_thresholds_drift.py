@@ -87,8 +87,7 @@ def test_an_alerts_link_opens_the_drift_view_on_its_model_segment_and_week(app_e
     assert shown["PSI vs baseline"] == fmt.number(row["psi_baseline"], 3)
     assert shown["Predictions"] == f"{row['rows']:,}"
     for key, value in params.items():
-        if key != "thr.link":  # applied once, then dropped from the URL
-            assert at.query_params[key] in (value, [value])
+        assert at.query_params[key] in (value, [value])
     assert not at.slider  # the threshold view is not drawn under it
 
 

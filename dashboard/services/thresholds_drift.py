@@ -16,13 +16,14 @@ import numpy as np
 from dashboard.metrics import score_drift
 from dashboard.metrics import weekly as wk
 from dashboard.metrics.binning import N_BINS, bin_edges
-from dashboard.services import thresholds_links
 from dashboard.services.weekly_models import DRIFT_BASELINE_DAYS, MIN_ROWS_PSI, DriftBaseline
 
 
 def link_params(model: str, segment_column: str, segment_value: str, week: str) -> dict[str, str]:
-    """URL parameters that open the drift view on this model, segment and week (see thresholds_links)."""
-    return thresholds_links.drift_link(model, segment_column, segment_value, week)
+    """URL parameters that open the drift view on this model, segment and ISO week (the Weekly
+    review's drift alerts link with them, through dashboard.ui.state.link_params)."""
+    return {"thr.model": model, "thr.focus": f"{segment_column}={segment_value}" if segment_column else "",
+            "thr.view": "drift", "thr.week": week}
 
 
 def drift(con: duckdb.DuckDBPyConnection, model: str, segment_column: str = "", segment_value: str = "",

@@ -26,7 +26,6 @@ import numpy as np
 from dashboard.metrics import classification as clf
 from dashboard.metrics import weekly as wk
 from dashboard.metrics.binning import N_BINS
-from dashboard.services import thresholds_links
 from dashboard.store import catalog
 
 COARSE = 100
@@ -168,8 +167,7 @@ def model_alerts(con: duckdb.DuckDBPyConnection, start: date, end: date,
         alerts += _quality(model, col, val, this, before)
     baseline = baseline or DriftBaseline()
     for (model, col, val), d in score_drift(con, start, end, baseline).items():
-        link = thresholds_links.drift_link(model, col, val, wk.week_label(start))  # opens the drift view
-        alerts += [dict(a, query=link) for a in _drift(model, col, val, d, baseline)]
+        alerts += _drift(model, col, val, d, baseline)
     return sorted(alerts, key=lambda a: (a["severity"] != "high", -a.get("size", 0)))
 
 
@@ -188,7 +186,8 @@ def _quality(model, col, val, this, before) -> list[dict]:
              "detail": f"ROC AUC {now:.3f} this week against {then:.3f} over the {BASELINE_WEEKS} weeks before "
                        f"(± {2 * se:.3f} at two standard errors; {int(this[0].sum()):,} positives, "
                        f"{int(this[1].sum()):,} negatives this week).",
-             "page": "thresholds.py", "link_label": "Thresholds", "size": drop}]
+             "size": drop, "model": model, "segment_column": col, "segment_value": val,
+             "subject": f"{model} · {_slice_name(col, val)}"}]
 
 
 def _drift(model, col, val, d: dict, baseline: DriftBaseline) -> list[dict]:
@@ -207,6 +206,6 @@ def _drift(model, col, val, d: dict, baseline: DriftBaseline) -> list[dict]:
              "detail": f"Population stability index against last week {text(d['last'])}, against the baseline "
                        f"({baseline.describe()}) {text(d['baseline'])}; < 0.1 stable, > 0.25 major; over ten "
                        f"quantile groups of the reference's scores; {d['n_this']:,} predictions this week.",
-             "page": "thresholds.py", "link_label": "Thresholds", "size": size,
-             "model": model, "segment_column": col, "segment_value": val,
+             "size": size, "model": model, "segment_column": col, "segment_value": val,
+             "subject": f"{model} · {_slice_name(col, val)}",
              "psi_last": d["last"], "psi_baseline": d["baseline"]}]

@@ -14,7 +14,6 @@ import streamlit as st
 from dashboard import format as fmt
 from dashboard.metrics import weekly as wk
 from dashboard.services import thresholds_drift as drift_svc
-from dashboard.services import thresholds_links
 from dashboard.ui import state
 from dashboard.ui.db import call
 from dashboard.ui.text import md
@@ -23,19 +22,6 @@ VIEW_KEY, WEEK_KEY, BFROM_KEY, BTO_KEY = "thr.view", "thr.week", "thr.bfrom", "t
 VIEWS = {"threshold": "Operating threshold", "drift": "Score drift by week"}
 URL_KEYS = ["thr.model", "thr.focus", VIEW_KEY, WEEK_KEY, BFROM_KEY, BTO_KEY]
 COLOURS = {"this": "#dc2626", "last": "#6b7280", "baseline": "#2563eb"}
-
-
-def apply_link() -> None:
-    """A link (e.g. a Weekly review drift alert) wins over what this session last showed: its values
-    are set once, before any widget is drawn (state.persist would otherwise keep the session's)."""
-    link = st.query_params.get(thresholds_links.LINK_KEY)
-    if not link or st.session_state.get("_thr.link_seen") == link:
-        return
-    st.session_state["_thr.link_seen"] = link
-    for key in ("thr.model", "thr.focus", VIEW_KEY, WEEK_KEY):
-        value = st.query_params.get(key)
-        if value is not None:
-            state.set_value(key, value)
 
 
 def choose_view() -> str:
