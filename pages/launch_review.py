@@ -13,6 +13,7 @@ from dashboard.ui.launch_tables import noisy_controls, offline_table, scorecard,
 from dashboard.ui.text import bullets, md, md_list
 
 st.title("Launch review")
+state.adopt_link(["exp"])  # e.g. a Weekly review alert
 
 experiments = call(svc.list_experiments)
 if not experiments:

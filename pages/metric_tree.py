@@ -14,6 +14,7 @@ from dashboard.ui.launch_tables import node_table, style
 from dashboard.ui.text import md
 
 st.title("Metric tree")
+state.adopt_link(["mode", "days", "week", "node", "exp"])
 tree_path = str(svc.default_tree_path())
 version = svc.tree_file_version(tree_path)  # edits of the file show without a restart
 

@@ -21,6 +21,7 @@ from dashboard.ui import thresholds_roc as roc_ui
 from dashboard.ui import threshold_input, thresholds_quality as quality_ui
 
 st.title("Thresholds")
+state.adopt_link(["thr.model", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.view", "thr.week"])  # Weekly alerts
 st.caption("Predict positive when `score >= threshold`. The slider snaps to the 10,000 bin edges of the "
            "model's score range; counts at an edge are exact. AP and ROC AUC are computed from the raw "
            "scores (ties included), not from bins, where the raw rows are loaded; from the bins, and marked "

@@ -4,8 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.export import figures
-from dashboard.export.format import pct, value
-from dashboard.format import change, interval
+from dashboard.export.format import pct
 from dashboard.metrics.week_verdict import ALERT_ALPHA, VERDICT_ALPHA
 from dashboard.paths import PAGES_DIR
 from dashboard.services import weekly as svc
@@ -13,7 +12,9 @@ from dashboard.ui import state
 from dashboard.ui.db import call
 from dashboard.ui.weekly_export import export_buttons
 from dashboard.ui.text import md
+from dashboard.ui.weekly_table import WIDTHS, styled
 
+state.adopt_link(["week", "week.metric"])
 weeks = call(svc.available_weeks)
 if not weeks:
     st.title("Weekly review")
@@ -32,10 +33,13 @@ with st.sidebar:
     chart_metric = state.persist("week.metric", names[0], valid=lambda v: v in names)
     st.selectbox("Chart", names, key=state.widget_key("week.metric"), on_change=state.on_change("week.metric"),
                  format_func=lambda m: next(r["name"] for r in metrics if r["metric"] == m))
+    export_buttons(review)
 state.sync_url(["week", "week.metric"])
 
 st.title(md(review["title"]))
-export_buttons(review)
+# a projector (1024 px) beside the sidebar: narrower side margins so the table and buttons fit
+st.html("<style>@media (max-width: 1200px) { [data-testid='stMainBlockContainer'] "
+        "{ padding-left: 1.5rem; padding-right: 1.5rem; } }</style>")
 
 moved = [r for r in metrics if r["status"] in ("worse", "better", "unusual")]
 st.markdown("**" + ("; ".join(f"{md(r['name'])} {md(pct(r['wow']))} ({r['status']})" for r in moved[:4])
@@ -50,39 +54,55 @@ st.caption(
     f"{false['alerts']:.2f} alerts a week by chance alone"
     + (f" (one false alert every {1 / false['alerts']:.0f} weeks)" if false["alerts"] else "")
     + ". Weekly value = mean of the daily values; ordered by how unusual.")
-table = pd.DataFrame([{
-    "metric": r["name"], "level": r["level"], "this week": value(r["value"], r.get("unit")),
-    "vs last week": pct(r["wow"]), "expected": pct(r["expected"]),
-    "usual range": interval(r["usual_low"], r["usual_high"], change),
-    "vs a year ago": pct(r["yoy"]),
-    "last 12 weeks": [v for v in r["sparkline"] if v is not None], "reading": r["status"],
-} for r in metrics])
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"last 12 weeks": st.column_config.LineChartColumn("last 12 weeks", width="medium")})
+st.dataframe(styled(metrics), hide_index=True, width="stretch", column_config={
+    "metric": st.column_config.TextColumn(width=WIDTHS["metric"], pinned=True),
+    "this week": st.column_config.TextColumn(width=WIDTHS["this week"]),
+    "vs last week": st.column_config.TextColumn(width=WIDTHS["vs last week"]),
+    "usual range": st.column_config.TextColumn(
+        width=WIDTHS["usual range"],
+        help="Where this week's change would fall 95% of the time if nothing unusual happened; centred on the change "
+             "the same week had a year ago (or on the usual weekly change without a year of history)"),
+    "vs a year ago": st.column_config.TextColumn(width=WIDTHS["vs a year ago"]),
+    "last 12 weeks": st.column_config.LineChartColumn("last 12 weeks", width=WIDTHS["last 12 weeks"]),
+    "reading": st.column_config.TextColumn(width=WIDTHS["reading"]),
+})
 
 row = next(r for r in metrics if r["metric"] == chart_metric)
 st.plotly_chart(figures.timeseries_figure(review, row), width="stretch")
 st.caption("Dotted lines: launches (shipped experiments) and other dated events from the `events` table; the "
            "shaded band is the reviewed week.")
 
-st.subheader(f"Alerts ({len(review['alerts'])})")
-if not review["alerts"]:
+groups = review["alert_groups"]
+st.subheader(f"Alerts ({len(groups)} subjects)")
+if not groups:
     st.success("No alerts this week.")
-for i, a in enumerate(review["alerts"]):
-    box = st.error if a["severity"] == "high" else st.warning
-    box(f"**{md(a['kind'])}: {md(a['title'])}**  \n{md(a['detail'])}")
-    st.page_link(str(PAGES_DIR / a["page"]), label=f"Explained on: {md(a['link_label'])}", icon=":material/arrow_forward:")
+BOXES = {"high": st.error, "medium": st.warning}
+for g in groups:
+    lines = [f"**{md(g['subject'])}**"]
+    lines += [f"- *{md(a['kind'])}*: {md(a['title'])}. {md(a['detail'])}" for a in g["alerts"]]
+    if g["decision"]:
+        d = g["decision"]
+        lines.append(f"- *decision waiting* ({md(d['status'])}, ended {d['end_date']}): recommendation "
+                     f"**{md(d['headline'])}**")
+    BOXES.get(g["severity"], st.info)("\n".join(lines))
+    link = g["link"]
+    st.page_link(str(PAGES_DIR / link["page"]), label=f"Open {md(g['subject'])} on {link['label']}",
+                 icon=":material/arrow_forward:", query_params=state.link_params(link["params"]))
 
 st.subheader("Decisions of the week")
-if not review["decisions"]:
-    st.caption("No experiment ended this week or awaits a decision.")
+pending = review["pending_decisions"]
+merged = [g["subject"] for g in groups if g["decision"]]
+if merged:
+    st.caption("Also waiting, shown with its alert above: " + "; ".join(md(m) for m in merged) + ".")
+if not pending:
+    st.caption("No other experiment ended this week or awaits a decision.")
 
 
 def _open_launch(experiment_id: str) -> None:
     state.set_value("exp", experiment_id)
 
 
-for d in review["decisions"]:
+for d in pending:
     with st.container(border=True):
         st.markdown(f"**{md(d['experiment_id'])} · {md(d['name'])}** — ended {d['end_date']} ({md(d['status'])}).  \n"
                     f"Recommendation: **{md(d['headline'])}**")
@@ -90,7 +110,7 @@ for d in review["decisions"]:
             st.markdown(f"- {md(reason)}")
         if st.button("Open in Launch review", key=f"open-{d['experiment_id']}", on_click=_open_launch,
                      args=(d["experiment_id"],)):
-            st.switch_page(str(PAGES_DIR / "launch_review.py"))
+            st.switch_page(str(PAGES_DIR / "launch_review.py"), query_params=state.link_params({"exp": d["experiment_id"]}))
 
 if review["annotations"]:
     with st.expander(f"Launches and events, last 12 weeks ({len(review['annotations'])})"):

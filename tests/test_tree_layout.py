@@ -118,3 +118,14 @@ nodes:
     pos = layout(tree)
     assert pos["under_left"][0] < pos["under_right"][0]
     assert draw(tree).crossings == 0
+
+
+def test_nodes_without_data_say_which_data_would_fill_them():
+    from dashboard.services.tree import needs
+
+    tree = load_tree(REPO / "data" / "metric_tree.yaml").tree
+    assert needs(tree.node("ndcg_10"), "no daily series") == "offline metric: shown in an experiment"
+    assert needs(tree.node("ndcg_10"), "not measured in this experiment") == "needs offline “ndcg@10” of both models"
+    assert needs(tree.node("ctr"), "not measured in this experiment") == "needs “ctr” results of this experiment"
+    assert needs(tree.node("dau"), "not measured in this experiment") == "daily data only: not tested in experiments"
+    assert needs(tree.node("dau"), "no daily series") == "needs daily “dau” in this period"

@@ -97,11 +97,25 @@ def test_demo_alerts_unusual_moves_proxy_and_drift(demo_con):
     assert any(k == "unusual move" and "retention" in t for k, t in kinds)
     assert any(k == "score drift" and "fraud-v3" in t and "device=android" in t for k, t in kinds)
     assert not any(k == "score drift" and "fraud-v2" in t for k, t in kinds)  # v2 did not drift
-    assert all(a["page"] in ("metric_tree.py", "alignment.py", "thresholds.py") for a in r["alerts"])
+    assert all(a["link"]["page"] in ("metric_tree.py", "launch_review.py", "thresholds.py") for a in r["alerts"])
     decisions = {d["experiment_id"]: d for d in r["decisions"]}
     assert decisions["E045"]["status"] == "awaiting a decision"
     assert decisions["E045"]["recommendation"] == "roll back"
     assert any(a["title"].startswith("Search ranker v3 ramped") for a in r["annotations"])
+
+
+def test_alerts_grouped_by_subject_with_duplicates_merged(demo_con):
+    r = svc.week_review(demo_con, "2026-W47")
+    subjects = [g["subject"] for g in r["alert_groups"]]
+    assert len(subjects) == len(set(subjects))
+    assert sum(len(g["alerts"]) for g in r["alert_groups"]) == len(r["alerts"])
+    latency = [g for g in r["alert_groups"] if g["subject"] == "Latency"]
+    assert len(latency) == 1 and [a["kind"] for a in latency[0]["alerts"]] == ["unusual move"]
+    e045 = next(g for g in r["alert_groups"] if g["subject"].startswith("E045"))
+    assert e045["decision"]["experiment_id"] == "E045" and e045["decision"]["recommendation"] == "roll back"
+    assert "E045" not in {d["experiment_id"] for d in r["pending_decisions"]}  # one item, not two
+    ranks = [{"high": 0, "medium": 1}[g["severity"]] for g in r["alert_groups"]]
+    assert ranks == sorted(ranks)
 
 
 def test_an_earlier_week_is_quiet(demo_con):

@@ -26,9 +26,11 @@ def review(demo_db):
     finally:
         con.close()
     # a model and a segment as users name them, in an alert as the drift check writes it
-    r["alerts"].insert(0, {**r["alerts"][0], "title": f"{EMOJI_MODEL}: score distribution shifted for "
-                                                      f"region = {JAPANESE} (PSI 0.31)",
-                           "detail": f"{EMOJI_MODEL} in {JAPANESE}: population stability index 0.31."})
+    alert = {**r["alerts"][0], "title": f"{EMOJI_MODEL}: score distribution shifted for region = {JAPANESE} (PSI 0.31)",
+             "detail": f"{EMOJI_MODEL} in {JAPANESE}: population stability index 0.31."}
+    r["alerts"].insert(0, alert)
+    r["alert_groups"].insert(0, {**r["alert_groups"][0], "subject": f"{EMOJI_MODEL} · region={JAPANESE}",
+                                 "alerts": [alert], "decision": None})  # the export draws alerts by subject
     return r
 
 

@@ -13,7 +13,8 @@ def test_opens_on_last_week_with_retention_first_and_alerts_linked(app_env):
     errors = " ".join(e.value for e in at.error)
     assert "Latency" in errors and "E045" in errors and "guardrail" not in errors
     assert "alerts a week by chance alone" in " ".join(c.value for c in at.caption)
-    assert any(b.label == "Open in Launch review" for b in at.button)
+    links = [p.proto.label for p in at.get("page_link")]
+    assert "Open E045 · Search ranker v3 (LambdaMART, NDCG-tuned) on Launch review" in links
 
 
 def test_week_picker_and_url_state(app_env):
@@ -26,7 +27,10 @@ def test_week_picker_and_url_state(app_env):
 
 
 def test_decision_button_opens_launch_review_on_the_experiment(app_env):
-    at = run_page("weekly.py")
-    next(b for b in at.button if b.key == "open-E045").click().run()
+    at = run_page("weekly.py", {"week": "2026-W43"})
+    buttons = [b for b in at.button if b.key and b.key.startswith("open-E")]
+    assert buttons, "a week with a decision waiting and no alert about it"
+    eid = buttons[0].key.removeprefix("open-")
+    buttons[0].click().run()
     assert not at.exception
-    assert at.session_state["exp"] == "E045"
+    assert at.session_state["exp"] == eid

@@ -74,13 +74,11 @@ def render_html(review: dict) -> str:
         f"<td class='{r['status']}'>{pct(r['wow'])}</td><td>{pct(r['yoy'])}</td><td>{pct(r['expected'])}</td>"
         f"<td>{figures.sparkline_svg(r['sparkline'], figures.status_colour(r['status']))}</td>"
         f"<td class='{r['status']}'>{e(r['status'])}</td></tr>" for r in review["metrics"])
-    alerts = "".join(
-        f"<div class='alert {a['severity']}'><b>{e(a['title'])}</b><br>{e(a['detail'])} "
-        f"<i>(in the app: {e(a['link_label'])})</i></div>" for a in review["alerts"]) or "<p>No alerts.</p>"
+    alerts = "".join(_html_group(g) for g in review["alert_groups"]) or "<p>No alerts.</p>"
     decisions = "".join(
         f"<tr><td>{e(d['experiment_id'])}</td><td>{e(d['name'])}</td><td>{d['end_date']}</td>"
         f"<td>{e(d['status'])}</td><td><b>{e(d['headline'])}</b><br>{'<br>'.join(e(x) for x in d['reasons'])}</td></tr>"
-        for d in review["decisions"])
+        for d in review["pending_decisions"])
     events = "".join(f"<tr><td>{a['date']}</td><td>{e(a['category'])}</td><td>{e(a['title'])}</td>"
                      f"<td>{e(a['description'])}</td></tr>" for a in review["annotations"])
     return f"""<!DOCTYPE html>
@@ -99,6 +97,18 @@ in 5% of weeks; {review.get('expected_false', {}).get('verdicts', 0):.1f} of thi
 <h2>Decisions</h2>{('<table><tr><th>experiment</th><th>name</th><th>ended</th><th>status</th><th>recommendation</th></tr>' + decisions + '</table>') if decisions else '<p>No experiment ended or awaits a decision.</p>'}
 <h2>Launches and events</h2><table><tr><th>date</th><th>kind</th><th>title</th><th>note</th></tr>{events}</table>
 </body></html>"""
+
+
+def _html_group(g: dict) -> str:
+    """One subject's alerts (and its experiment's pending decision) in one box."""
+    e = html.escape
+    items = "".join(f"<li><b>{e(a['kind'])}</b>: {e(a['title'])}. {e(a['detail'])}</li>" for a in g["alerts"])
+    d = g.get("decision")
+    if d:
+        items += (f"<li><b>decision waiting</b> ({e(d['status'])}, ended {d['end_date']}): {e(d['headline'])}<br>"
+                  + "<br>".join(e(x) for x in d["reasons"]) + "</li>")
+    return (f"<div class='alert {g['severity']}'><b>{e(g['subject'])}</b><ul>{items}</ul>"
+            f"<i>(in the app: {e(g['link']['label'])})</i></div>")
 
 
 # --- PDF -----------------------------------------------------------------------------------
@@ -214,23 +224,36 @@ def _pdf_sparkline(pdf, values, x, y, w, h, colour) -> None:
 
 def _pdf_alerts(pdf, review: dict) -> None:
     _pdf_heading(pdf, "Alerts")
-    if not review["alerts"]:
+    if not review["alert_groups"]:
         pdf.cell(0, 6, "No alerts.", new_x="LMARGIN", new_y="NEXT")
-    for a in review["alerts"]:
-        pdf.set_font(pdf.family, "B", 9)
-        pdf.set_text_color(*((220, 38, 38) if a["severity"] == "high" else (217, 119, 6)))
-        pdf.multi_cell(0, 5, pdf.t(f"[{a['kind']}] {a['title']}"), new_x="LMARGIN", new_y="NEXT")
+    for g in review["alert_groups"]:
+        pdf.set_font(pdf.family, "B", 10)
+        pdf.set_text_color(*((220, 38, 38) if g["severity"] == "high" else (217, 119, 6)))
+        pdf.multi_cell(0, 5.5, pdf.t(f"{g['subject']} (in the app: {g['link']['label']})"),
+                       new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0)
-        pdf.set_font(pdf.family, "", 9)
-        pdf.multi_cell(0, 4.5, pdf.t(f"{a['detail']} (in the app: {a['link_label']})"), new_x="LMARGIN", new_y="NEXT")
+        for a in g["alerts"]:
+            pdf.set_font(pdf.family, "B", 9)
+            pdf.multi_cell(0, 4.5, pdf.t(f"[{a['kind']}] {a['title']}"), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(pdf.family, "", 9)
+            pdf.multi_cell(0, 4.5, pdf.t(a["detail"]), new_x="LMARGIN", new_y="NEXT")
+        d = g.get("decision")
+        if d:
+            pdf.set_font(pdf.family, "B", 9)
+            pdf.multi_cell(0, 4.5, pdf.t(f"[decision waiting] {d['headline']} ({d['status']}, ended {d['end_date']})"),
+                           new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(pdf.family, "", 9)
+            for reason in d["reasons"]:
+                pdf.multi_cell(0, 4.5, pdf.t(f"- {reason}"), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
 
 def _pdf_decisions(pdf, review: dict) -> None:
     _pdf_heading(pdf, "Decisions")
-    if not review["decisions"]:
-        pdf.cell(0, 6, "No experiment ended or awaits a decision.", new_x="LMARGIN", new_y="NEXT")
-    for d in review["decisions"]:
+    if not review["pending_decisions"]:
+        pdf.cell(0, 6, "No other experiment ended or awaits a decision (see the alerts).", new_x="LMARGIN",
+                 new_y="NEXT")
+    for d in review["pending_decisions"]:
         pdf.set_font(pdf.family, "B", 10)
         pdf.multi_cell(0, 5.5, pdf.t(f"{d['experiment_id']} {d['name']} (ended {d['end_date']}, {d['status']}): "
                                       f"{d['headline']}"), new_x="LMARGIN", new_y="NEXT")

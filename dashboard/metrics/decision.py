@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Mapping, Sequence
 
 from dashboard import format as fmt
+from dashboard.metrics.cuped import CupedResult
 from dashboard.metrics.experiments import Comparison, SRMResult, benjamini_hochberg
 
 Verdict = Literal["ship", "hold", "roll back"]
@@ -136,6 +137,8 @@ class MetricInput:
     max_relative_change: float | None = None  # guardrail bounds (worse direction), see tree.Guardrail
     max_absolute_change: float | None = None
     q_value: float | None = None  # BH-adjusted p among the scorecard's metrics
+    # with pre-period statistics: the CUPED result; comparison is then its adjusted comparison
+    cuped: CupedResult | None = None
 
     @property
     def sign(self) -> int:
@@ -394,7 +397,7 @@ def _harm_text(m: MetricInput, h: Harm, rules: DecisionRules) -> str:
     if not rules.correct_harm:
         return head + " (unadjusted p-value: correct_harm is off)."
     return (f"{head}; the harm survives the correction for the {h.family_size} metric(s) that can "
-            f"force a roll back (BH {fmt.p_is(h.q_value, 'q')} < {rules.rollback_alpha:g}).")
+            f"force a roll back (BH {fmt.p_is(h.q_value, 'q')}, below the roll-back level {rules.rollback_alpha:g}).")
 
 
 def _investigate_text(m: MetricInput, h: Harm, rules: DecisionRules) -> str:

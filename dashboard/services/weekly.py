@@ -18,6 +18,7 @@ from dashboard.metrics import week_verdict as wv
 from dashboard.metrics import weekly as wk
 from dashboard.services import tree as tree_svc
 from dashboard.services import week_verdicts as verdicts
+from dashboard.services import weekly_alerts
 from dashboard.services.experiments import experiment_report
 from dashboard.services.weekly_models import DriftBaseline, model_alerts
 from dashboard.store import catalog
@@ -102,8 +103,9 @@ def _proxy_alerts(con, end: date) -> list[dict]:
         r = experiment_report(con, eid)
         if r.get("offline_online_trap"):
             detail = next((x for x in r["reasons"] if x.startswith("Offline-online trap")), r["headline"])
+            name = (r.get("experiment") or {}).get("name") or ""
             out.append({"kind": "proxy broke", "severity": "high", "title": f"{eid}: offline win, business loss",
-                        "detail": detail, "page": "alignment.py", "link_label": "Online vs offline"})
+                        "detail": detail, "experiment_id": eid, "subject": f"{eid} · {name}".rstrip(" ·")})
     return out
 
 
@@ -122,7 +124,7 @@ def _metric_alerts(rows: list[dict]) -> list[dict]:
                               f"{'in its bad direction ' if r['direction'] != 'not stated' else ''}comes "
                               f"by chance in fewer than {wv.ALERT_ALPHA:.0%} of weeks (t = {r['score']:+.1f} "
                               f"over {r['history_weeks']} past weeks).",
-                    "page": "metric_tree.py", "link_label": "Metric tree", "metric": r["metric"]})
+                    "metric": r["metric"], "subject": r["name"]})
     return out
 
 
@@ -141,12 +143,18 @@ def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
     starts, series = verdicts.weekly_values(con, end, verdicts.history_weeks(1))
     rows = _metric_rows(loaded.tree, starts, series)
     alerts = _metric_alerts(rows) + _proxy_alerts(con, end) + model_alerts(con, start, end, drift_baseline)
+    decisions = _decisions(con, start, end)
+    node_ids = {n.data.daily: n.id for n in (loaded.tree.nodes if loaded.tree else ()) if n.data.daily}
+    groups, pending = weekly_alerts.group_alerts(alerts, decisions, node_ids, week, start, end)
+    for g in groups:
+        for a in g["alerts"]:
+            a["link"] = g["link"]
     return {
         "week": week, "start": start, "end": end, "previous_week": wk.week_label(start - timedelta(days=7)),
         "title": f"Weekly metric review {week} ({start:%d %b} – {end:%d %b %Y})",
-        "metrics": rows, "alerts": alerts, "expected_false": wv.expected_false(len(rows)),
+        "metrics": rows, "alerts": alerts, "alert_groups": groups, "expected_false": wv.expected_false(len(rows)),
         "annotations": _annotations(con, start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),
-        "decisions": _decisions(con, start, end),
+        "decisions": decisions, "pending_decisions": pending,
         "daily": _daily_window(con, [r["metric"] for r in rows], start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),
     }
 

@@ -186,7 +186,8 @@ def _quality(model, col, val, this, before) -> list[dict]:
              "detail": f"ROC AUC {now:.3f} this week against {then:.3f} over the {BASELINE_WEEKS} weeks before "
                        f"(± {2 * se:.3f} at two standard errors; {int(this[0].sum()):,} positives, "
                        f"{int(this[1].sum()):,} negatives this week).",
-             "page": "thresholds.py", "link_label": "Thresholds", "size": drop}]
+             "size": drop, "model": model, "segment_column": col, "segment_value": val,
+             "subject": f"{model} · {_slice_name(col, val)}"}]
 
 
 def _drift(model, col, val, d: dict, baseline: DriftBaseline) -> list[dict]:
@@ -205,6 +206,6 @@ def _drift(model, col, val, d: dict, baseline: DriftBaseline) -> list[dict]:
              "detail": f"Population stability index against last week {text(d['last'])}, against the baseline "
                        f"({baseline.describe()}) {text(d['baseline'])}; < 0.1 stable, > 0.25 major; over ten "
                        f"quantile groups of the reference's scores; {d['n_this']:,} predictions this week.",
-             "page": "thresholds.py", "link_label": "Thresholds", "size": size,
-             "model": model, "segment_column": col, "segment_value": val,
+             "size": size, "model": model, "segment_column": col, "segment_value": val,
+             "subject": f"{model} · {_slice_name(col, val)}",
              "psi_last": d["last"], "psi_baseline": d["baseline"]}]

@@ -70,7 +70,7 @@ def _box_text(node: dict) -> str:
     if node.get("status") == "no data":
         lines.append("<i>no data</i>")
         if node.get("needs"):
-            lines += [esc(x) for x in _wrap("needs " + node["needs"], 22)]
+            lines += [esc(x) for x in _wrap(node["needs"], 22)]
     else:
         lines.append(esc(fmt_value(node.get("value"), node.get("unit", ""))))
         change = fmt_change(node)
@@ -85,7 +85,7 @@ def _box_text(node: dict) -> str:
         tag = "BROKE: " + tag
     if node.get("guardrail"):
         tag += " · guardrail"
-    lines.append(esc(tag))
+    lines += [esc(x) for x in _wrap(tag, 18)]
     return "<br>".join(lines)
 
 

@@ -103,3 +103,24 @@ def parse_bool(raw: str) -> bool:
 
 def parse_list(raw: str) -> list[str]:
     return [v for v in raw.split(",") if v]
+
+
+LINK = "via"  # marker a cross-page link adds to its URL: the target page adopts the link's values
+
+
+def link_params(params: dict[str, object]) -> dict[str, str]:
+    """Query params of a link that opens a page on exactly this view (see adopt_link)."""
+    return {LINK: "link", **{k: str(v) for k, v in params.items() if v is not None}}
+
+
+def adopt_link(keys: Iterable[str]) -> None:
+    """Call first on a page a link may open: when the URL came from link_params, its values for
+    `keys` replace what the session remembers (persist then parses and validates them from the URL,
+    as for a pasted link), and the marker is dropped so later reruns keep the user's choices."""
+    if st.query_params.get(LINK) is None:
+        return
+    for key in keys:
+        if key in st.query_params:
+            st.session_state.pop(key, None)
+            st.session_state.pop(widget_key(key), None)
+    del st.query_params[LINK]
