@@ -14,7 +14,6 @@ from dashboard.ui import state
 from dashboard.ui.app_pages import page_links
 from dashboard.ui.db import call
 from dashboard.ui.text import md
-from dashboard.ui.text import md
 
 MOVES, ALERTS = 4, 5
 
@@ -65,7 +64,7 @@ else:
             else:
                 st.markdown(f"{mark} **{md(g['subject'])}**" + (f": {md(first['title'])}{more}" if first else ""))
             link = g["link"]
-            st.page_link(str(PAGES_DIR / link["page"]), label=f"Open on {link['label']}",
+            st.page_link(str(PAGES_DIR / link["page"]), label=f"Open on {md(link['label'])}",
                          icon=":material/arrow_forward:", query_params=state.link_params(link["params"]))
         if len(groups) > ALERTS:
             st.caption(f"{len(groups) - ALERTS} more on the Weekly review.")
