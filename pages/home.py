@@ -13,6 +13,7 @@ from dashboard.services import weekly as weekly_svc
 from dashboard.ui import state
 from dashboard.ui.app_pages import page_links
 from dashboard.ui.db import call
+from dashboard.ui.text import md
 
 MOVES, ALERTS = 4, 5
 
@@ -53,9 +54,9 @@ else:
             st.success("No alerts this week.")
         for a in alerts[:ALERTS]:
             mark = ":red[:material/error:]" if a["severity"] == "high" else ":orange[:material/warning:]"
-            st.markdown(f"{mark} **{a['kind']}**: {a['title']}")
+            st.markdown(f"{mark} **{md(a['kind'])}**: {md(a['title'])}")
             link = a.get("link") or {"page": a["page"], "label": a["link_label"], "params": {}}
-            st.page_link(str(PAGES_DIR / link["page"]), label=f"Explained on {link['label']}",
+            st.page_link(str(PAGES_DIR / link["page"]), label=f"Explained on {md(link['label'])}",
                          icon=":material/arrow_forward:",
                          query_params={k: str(v) for k, v in link.get("params", {}).items()} or None)
         if len(alerts) > ALERTS:
@@ -70,7 +71,7 @@ else:
             state.set_value("exp", experiment_id)
 
         for d in decisions:
-            st.markdown(f"**{d['experiment_id']} · {d['name']}** (ended {d['end_date']}): **{d['headline']}**")
+            st.markdown(f"**{md(d['experiment_id'])} · {md(d['name'])}** (ended {d['end_date']}): **{md(d['headline'])}**")
             if st.button("Open in Launch review", key=f"home-open-{d['experiment_id']}", on_click=_open,
                          args=(d["experiment_id"],), icon=":material/rocket_launch:"):
                 st.switch_page(str(PAGES_DIR / "launch_review.py"))

@@ -24,7 +24,7 @@ def test_quick_calibration_is_within_tolerance(rates):
         elif "A/A" in r.scenario:
             assert 0.025 <= r.rate <= 0.075, r
         else:
-            assert 0.92 <= r.rate <= 0.98, r
+            assert 0.925 <= r.rate <= 0.98, r  # the delta method measures 92.0% here
 
 
 def test_roll_back_on_raw_p_put_back_fails_the_target():

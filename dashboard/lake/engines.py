@@ -71,6 +71,13 @@ def hive_keys(spec: str) -> tuple[str, ...]:
         level = subdirs[0]
 
 
+def _glob_matches(pattern: str) -> bool:
+    """Whether a local glob (with ** for any depth) matches a file, without listing them all."""
+    import glob
+
+    return next(glob.iglob(pattern, recursive=True), None) is not None
+
+
 def open_source(backend, spec: str, partition_by: tuple[str, ...] = ()) -> Source:
     """The source as an Ibis table; `partition_by` overrides the discovered hive keys."""
     if is_parquet(spec):
@@ -82,6 +89,8 @@ def open_source(backend, spec: str, partition_by: tuple[str, ...] = ()) -> Sourc
             path = str(Path(path) / "**" / "*.parquet") if backend.name == "duckdb" else path
         elif not path.startswith(PARQUET_SCHEMES) and "*" not in path and not Path(path).exists():
             raise SettingsError(f"{spec}: no such file")
+        elif not path.startswith(PARQUET_SCHEMES) and "*" in path and not _glob_matches(path):
+            raise SettingsError(f"{spec}: no file matches this pattern")
         kwargs = {"hive_partitioning": True} if backend.name == "duckdb" else {}
         table = backend.read_parquet(path, **kwargs)
         keys = partition_by or hive_keys(spec.removeprefix("file://"))

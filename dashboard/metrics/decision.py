@@ -394,7 +394,7 @@ def _harm_text(m: MetricInput, h: Harm, rules: DecisionRules) -> str:
     if not rules.correct_harm:
         return head + " (unadjusted p-value: correct_harm is off)."
     return (f"{head}; the harm survives the correction for the {h.family_size} metric(s) that can "
-            f"force a roll back (BH {fmt.p_is(h.q_value, 'q')} < {rules.rollback_alpha:g}).")
+            f"force a roll back (BH {fmt.p_is(h.q_value, 'q')}, below the roll-back level {rules.rollback_alpha:g}).")
 
 
 def _investigate_text(m: MetricInput, h: Harm, rules: DecisionRules) -> str:
