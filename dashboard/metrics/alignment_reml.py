@@ -146,6 +146,12 @@ def fit(x, y, var_x, var_y, cov_xy, confidence: float = 0.95) -> RemlFit:
     z = np.arctanh(GRID)
     best = int(np.argmax(value))
     z_hat = _vertex(z, value, best)
+    if 0 < best < z.size - 1:  # refine the maximum on a fine local grid (9 points across two steps)
+        step = z[1] - z[0]
+        fine = np.linspace(z[best] - step, z[best] + step, 9)
+        fine_value, _, _ = profile(data, np.tanh(fine))
+        i = int(np.argmax(fine_value))
+        z_hat = _vertex(fine, fine_value, i) if 0 < i < fine.size - 1 else float(fine[i])
     deficit = value.max() - value - stats.chi2.ppf(confidence, 1) / 2
     low = _crossing(z, deficit, best, -1)
     high = _crossing(z, deficit, best, +1)
