@@ -58,7 +58,7 @@ else:
             link = a.get("link") or {"page": a["page"], "label": a["link_label"], "params": {}}
             st.page_link(str(PAGES_DIR / link["page"]), label=f"Explained on {md(link['label'])}",
                          icon=":material/arrow_forward:",
-                         query_params={k: str(v) for k, v in link.get("params", {}).items()} or None)
+                         query_params=state.link_params(link.get("params", {})))  # adopted over the session
         if len(alerts) > ALERTS:
             st.caption(f"{len(alerts) - ALERTS} more on the Weekly review.")
     with right:
