@@ -11,7 +11,12 @@ from dashboard.ui.db import call
 from dashboard.ui.text import md
 
 
+NAMES: dict[str, str] = {}  # spec or tree node id -> the tree's name (set from the service's options below)
+
+
 def label(spec: str) -> str:
+    if spec in NAMES:
+        return NAMES[spec]
     source, _, name = spec.partition(":")
     return f"{name} ({source})"
 
@@ -34,6 +39,7 @@ def interval(pair, style="{:+.2f}") -> str:
 st.title("Online vs offline")
 opts = call(svc.options)
 specs = opts["specs"]
+NAMES.update(opts.get("names", {}))
 if len(specs) < 2:
     st.info("This page needs past experiments with at least two metrics: load `experiments` and `results` "
             "(online sufficient statistics), and `offline` results or both models' logs, on the Data page.")
@@ -158,7 +164,8 @@ edges = [e for e in history["edges"] if not e["problem"]]
 if edges:
     st.subheader("Metric tree: how strongly each child's lift tracked its parent's")
     st.dataframe(pd.DataFrame([{
-        "child": e["child"], "parent": e["parent"], "experiments": e["n_experiments"],
+        "child": NAMES.get(e["child"], e["child"]), "parent": NAMES.get(e["parent"], e["parent"]),
+        "experiments": e["n_experiments"],
         "r (expected direction)": round(e["aligned_pearson"], 3), "r 95% CI": interval(e["aligned_pearson_ci"]),
         "noise-corrected r (expected direction)": corrected(e["aligned_corrected"]),
         "corrected 95% CI": interval(e["aligned_corrected_ci"]),
@@ -167,7 +174,8 @@ if edges:
     missing = [e for e in history["edges"] if e["problem"]]
     if missing:
         st.caption("Edges without experiment data on both ends: " +
-                   ", ".join(f"{e['child']} → {e['parent']}" for e in missing))
+                   ", ".join(f"{md(NAMES.get(e['child'], e['child']))} → {md(NAMES.get(e['parent'], e['parent']))}"
+                             for e in missing))
 
 with st.expander("How these numbers are computed"):
     st.markdown(

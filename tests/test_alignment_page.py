@@ -18,7 +18,7 @@ def test_default_view_draws_scatter_broken_list_leaderboard_and_edges(app_env):
     assert "E045" in set(broken.experiment)
     offline, online = at.dataframe[1].value, at.dataframe[2].value  # ranked apart
     assert all("(offline)" in p for p in offline.proxy) and all("(online)" in p for p in online.proxy)
-    assert online.proxy.iloc[0] == "task_success (online)"
+    assert online.proxy.iloc[0] == "Task success (online)"  # the tree's name, not its id
     assert len(at.get("plotly_chart")) == 3
     assert any("how strongly each child" in h for h in headers)
 
@@ -26,11 +26,11 @@ def test_default_view_draws_scatter_broken_list_leaderboard_and_edges(app_env):
 def test_good_and_bad_proxy_read_differently(app_env):
     at = run_page("alignment.py", {"align.proxy": "online:task_success", "align.target": "online:retention_7d"})
     text = " ".join(m.value for m in at.markdown)
-    assert "task_success (online) tracks retention_7d (online)" in text
+    assert "Task success (online) tracks 7-day retention (online)" in text
     at.selectbox(key="_w.align.proxy").set_value("online:ctr").run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "ctr (online) does not reliably track" in text
+    assert "Click-through rate (online) does not reliably track" in text
     assert at.query_params["align.proxy"] in ("online:ctr", ["online:ctr"])
     assert any("includes 0" in w.value for w in at.warning)  # the prediction is not trusted
 

@@ -310,7 +310,19 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
         target = next((s for s in specs if s.startswith("online:")), None)
     proxy = _most_covered_offline(con) or next((s for s in specs if s != target), None)
     return {"specs": specs, "default_proxy": proxy, "default_target": target,
-            "n_experiments": len(experiment_info(con))}
+            "n_experiments": len(experiment_info(con)), "names": display_names(con)}
+
+
+def display_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """What a reader is shown for a metric: each spec ('online:retention_7d') and tree node id
+    ('retention_7d') -> the tree's name ('7-day retention (online)', '7-day retention')."""
+    tree = _tree(con)
+    names: dict[str, str] = {}
+    for node in (tree.nodes if tree is not None else ()):
+        names[node.id] = node.name
+        for source, metric in node.data.items():
+            names.setdefault(f"{source}:{metric}", f"{node.name} ({source})")
+    return names
 
 
 def view(con: duckdb.DuckDBPyConnection, proxy: str, target: str, confidence: float = 0.95) -> dict:

@@ -13,13 +13,13 @@ def test_good_proxy_bad_proxy_and_broken_experiments(page, server):
     open_page(page, server, "alignment?align.proxy=online:task_success&align.target=online:retention_7d",
               "Which proxy does the history support")
     body = page.locator('[data-testid="stMain"]').inner_text()
-    assert "task_success (online) tracks retention_7d (online)" in body
+    assert "Task success (online) tracks 7-day retention (online)" in body
     page.locator(".js-plotly-plot").first.wait_for()
     screenshot(page, "alignment-task-success")
 
     open_page(page, server, "alignment?align.proxy=online:ctr&align.target=online:retention_7d", "Where the proxy broke")
     body = page.locator('[data-testid="stMain"]').inner_text()
-    assert "ctr (online) does not reliably track retention_7d (online)" in body
+    assert "Click-through rate (online) does not reliably track 7-day retention (online)" in body
     screenshot(page, "alignment-ctr")
 
     open_page(page, server, "alignment?align.proxy=offline:ndcg@10&align.target=online:retention_7d", "Where the proxy broke")
