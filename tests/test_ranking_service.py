@@ -102,3 +102,19 @@ def test_coverage_is_a_share_of_the_catalogue(demo_con):
     cov = svc.coverage(demo_con, "search-v2", 10, "frequency")
     assert set(cov) == {"head", "torso", "tail"}
     assert all(0 < v <= 1 for v in cov.values())
+
+
+def test_deltas_from_a_group_by_equal_the_per_query_computation():
+    """The page's re-split reads counts and sums (one GROUP BY); its t interval and p equal those
+    from the per-query values, also with no spread and under the minimum size."""
+    rng = np.random.default_rng(9)
+    cases = [(rng.random(n), rng.random(n)) for n in (2, 29, 30, 400)]
+    same = rng.random(50)
+    cases += [(same, same), (same + 0.25, same)]
+    for cand, base in cases:
+        d = cand - base
+        a = rk.paired_delta(cand, base)
+        b = rk.paired_delta_from_sums(len(d), cand.sum(), base.sum(), d.sum(), (d * d).sum())
+        for field in ("n", "mean_candidate", "mean_baseline", "delta", "ci_low", "ci_high", "p_value", "confidence"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert (x is None and y is None) or x == pytest.approx(y, rel=1e-9, abs=1e-12), (field, len(d))

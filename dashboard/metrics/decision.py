@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Mapping, Sequence
 
 from dashboard import format as fmt
+from dashboard.metrics.cuped import CupedResult
 from dashboard.metrics.experiments import Comparison, SRMResult, benjamini_hochberg
 
 Verdict = Literal["ship", "hold", "roll back"]
@@ -136,6 +137,8 @@ class MetricInput:
     max_relative_change: float | None = None  # guardrail bounds (worse direction), see tree.Guardrail
     max_absolute_change: float | None = None
     q_value: float | None = None  # BH-adjusted p among the scorecard's metrics
+    # with pre-period statistics: the CUPED result; comparison is then its adjusted comparison
+    cuped: CupedResult | None = None
 
     @property
     def sign(self) -> int:

@@ -95,6 +95,27 @@ def paired_delta(candidate: np.ndarray, baseline: np.ndarray, confidence: float 
                        confidence if shown else None)
 
 
+def paired_delta_from_sums(n: int, sum_candidate: float, sum_baseline: float, sum_diff: float, sum_sq_diff: float,
+                           confidence: float = 0.95, min_size: int = MIN_QUERIES) -> PairedDelta:
+    """`paired_delta` from sufficient statistics (a GROUP BY's count and sums): the same t interval
+    and p without the per-query values."""
+    if n == 0:
+        return PairedDelta(0, 0.0, 0.0, 0.0, None, None, None)
+    mean = sum_diff / n
+    if n < 2:
+        return PairedDelta(n, sum_candidate / n, sum_baseline / n, mean, None, None, None)
+    var = max(0.0, (sum_sq_diff - n * mean * mean) / (n - 1))
+    if var <= 1e-14 * max(1.0, mean * mean):  # no spread (rounding aside): the difference is exact
+        var, p = 0.0, (1.0 if abs(mean) <= 1e-12 else 0.0)
+    else:
+        p = float(2 * stats.t.sf(abs(mean) / np.sqrt(var / n), n - 1))
+    se = float(np.sqrt(var / n))
+    shown = n >= max(min_size, 2)
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    return PairedDelta(n, sum_candidate / n, sum_baseline / n, mean, mean - half if shown else None,
+                       mean + half if shown else None, p, se, confidence if shown else None)
+
+
 def _interval(d: PairedDelta, confidence: float) -> PairedDelta:
     """The same difference at another confidence level (t interval from its standard error)."""
     if d.se is None or d.ci_low is None:

@@ -117,7 +117,9 @@ def _metric_rows(inputs: list[MetricInput], decision: Decision, tree, rules: Dec
     guard = {g.metric: g for g in decision.guardrails}
     rows = []
     for m in inputs:
-        c = m.comparison
+        # the row's own numbers stay unadjusted; with CUPED the adjusted ones (which decide the
+        # status) are in "cuped"
+        c = m.cuped.unadjusted if m.cuped else m.comparison
         g = guard.get(m.metric)
         h = decision.harms.get(m.metric)
         node = tree.by_data("online", m.metric) if tree else None
@@ -140,6 +142,7 @@ def _metric_rows(inputs: list[MetricInput], decision: Decision, tree, rules: Dec
             "max_relative_change": m.max_relative_change,
             "max_absolute_change": m.max_absolute_change,
             "broken": m.metric in decision.broken,
+            "cuped": m.cuped.as_dict() if m.cuped else None,
             "note": c.note + ("" if node or tree is None else
                               ("; " if c.note else "") + "not in the metric tree: direction assumed higher"),
         })

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dashboard.metrics.cuped import cuped_compare, has_pre
 from dashboard.metrics.decision import Decision, DecisionRules, MetricInput, OfflineInput, decide
 from dashboard.metrics.experiments import SRMResult, SuffStats, benjamini_hochberg, compare, srm_test
 from dashboard.tree import MetricTree
@@ -40,7 +41,11 @@ def evaluate(stats: Stats, offline_raw: dict[str, tuple[float, float]], tree: Me
 def metric_inputs(stats: Stats, tree: MetricTree | None, rules: DecisionRules,
                   primary: str | None) -> list[MetricInput]:
     """Comparisons with what the tree says, and BH q-values over the non-primary metrics."""
-    comparisons = {m: compare(c, t, rules.alpha) for m, (c, t) in stats.items()}
+    adjusted = {m: cuped_compare(c, t, rules.alpha) for m, (c, t) in stats.items() if has_pre(c, t)}
+    adjusted = {m: r for m, r in adjusted.items() if r is not None}
+    # the decision (and BH) use the CUPED-adjusted comparison where the pre-period is loaded
+    comparisons = {m: adjusted[m].adjusted if m in adjusted else compare(c, t, rules.alpha)
+                   for m, (c, t) in stats.items()}
     tree_primary = tree.primary() if tree else None
     primary_metric = primary or (tree_primary.data.online if tree_primary else None)
     secondary = [m for m in comparisons if m != primary_metric]
@@ -58,6 +63,7 @@ def metric_inputs(stats: Stats, tree: MetricTree | None, rules: DecisionRules,
             max_relative_change=g.max_relative_change if g else None,
             max_absolute_change=g.max_absolute_change if g else None,
             q_value=q.get(metric),
+            cuped=adjusted.get(metric),
         ))
     levels = list(tree.levels) if tree else []
     inputs.sort(key=lambda m: (levels.index(m.level) if m.level in levels else len(levels),

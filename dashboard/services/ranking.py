@@ -78,11 +78,9 @@ def _columns(con, k: int, gain: str, level: int = 1) -> dict[str, str]:
     return out
 
 
-def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = "", *, level: int = 1,
-              all_queries: bool = False) -> dict[str, np.ndarray]:
-    """Per-query values of `model` (and `baseline`, paired by query) with segments. By default the
-    queries evaluated (judged and retrieved; both models when paired); `all_queries` (trec_eval -c):
-    every judged query, one a model did not retrieve counting 0."""
+def _query_from(con, model: str, k: int, gain: str, by: str, baseline: str, level: int,
+                all_queries: bool) -> tuple[dict[str, str], str, str, list]:
+    """(metric -> SQL for alias m / b, segment SQL, FROM ... WHERE ..., params) of the paired queries."""
     cols = _columns(con, k, gain, level)
     models = options(con)["models"]
     for m in filter(None, (model, baseline)):
@@ -91,18 +89,13 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
     if by and by not in catalog.segment_columns(con, "queries"):
         raise ValueError(f"unknown query segment {by!r}; queries have: "
                          f"{', '.join(catalog.segment_columns(con, 'queries')) or 'none (load a queries file)'}")
-    select = ", ".join(f"{c.format(a='m')} AS {name}" for name, c in cols.items())
-    sql = f"SELECT m.query_id, {select}, m.n_retrieved"
-    params: list = []
-    if baseline:
-        sql += ", " + ", ".join(f"{c.format(a='b')} AS base_{name}" for name, c in cols.items())
     # segments are copied into the per-query table at build time (no join); older files: join
     copied = bool(by) and segment_column(by) in catalog.table_columns(con, "ranking_query_metrics")
     segment = "''"
     if by:
         source = f"m.{ident(segment_column(by))}" if copied else f"q.{ident(by)}"
         segment = f"coalesce({source}, '(missing)')"
-    sql += f", {segment} AS segment FROM ranking_query_metrics m"
+    sql, params = " FROM ranking_query_metrics m", []
     if baseline:
         sql += " JOIN ranking_query_metrics b ON b.query_id = m.query_id AND b.model = ?"
         params.append(baseline)
@@ -112,18 +105,50 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
     params.append(model)
     if not all_queries:  # rows with n_retrieved = 0 are judged queries the model did not retrieve
         sql += " AND m.n_retrieved > 0" + (" AND b.n_retrieved > 0" if baseline else "")
-    sql += " ORDER BY m.query_id"
+    return cols, segment, sql, params
+
+
+def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = "", *, level: int = 1,
+              all_queries: bool = False) -> dict[str, np.ndarray]:
+    """Per-query values of `model` (and `baseline`, paired by query) with segments. By default the
+    queries evaluated (judged and retrieved; both models when paired); `all_queries` (trec_eval -c):
+    every judged query, one a model did not retrieve counting 0."""
+    cols, segment, source, params = _query_from(con, model, k, gain, by, baseline, level, all_queries)
+    select = ", ".join(f"{c.format(a='m')} AS {name}" for name, c in cols.items())
+    if baseline:
+        select += ", " + ", ".join(f"{c.format(a='b')} AS base_{name}" for name, c in cols.items())
+    sql = f"SELECT m.query_id, {select}, m.n_retrieved, {segment} AS segment{source} ORDER BY m.query_id"
     return con.execute(sql, params).fetchnumpy()
 
 
-def _row(data: dict, mask: np.ndarray, baseline: bool, min_size: int) -> dict:
-    row = {"n_queries": int(mask.sum())}
+def _sums(con, model: str, k: int, gain: str, by: str, baseline: str, level: int,
+          all_queries: bool) -> list[dict]:
+    """Per segment (one row '' without `by`): the count, sums of each measure and, with a baseline,
+    sums of the paired differences and their squares. One GROUP BY, so a re-split reads no rows
+    into Python; the t intervals need nothing else."""
+    cols, segment, source, params = _query_from(con, model, k, gain, by, baseline, level, all_queries)
+    parts = ["count(*) AS n", "max(m.n_retrieved) AS longest"]
+    for name, c in cols.items():
+        parts.append(f"sum({c.format(a='m')}) AS s_{name}")
+        if baseline:
+            d = f"({c.format(a='m')} - {c.format(a='b')})"
+            parts += [f"sum({c.format(a='b')}) AS b_{name}", f"sum({d}) AS d_{name}", f"sum({d} * {d}) AS dd_{name}"]
+    sql = f"SELECT {segment} AS segment, {', '.join(parts)}{source} GROUP BY 1 ORDER BY 1"
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _row(sums: dict, baseline: bool, min_size: int) -> dict:
+    n = int(sums["n"])
+    row = {"n_queries": n}
     for name in METRICS:
-        row[name] = float(data[name][mask].mean()) if mask.any() else None
+        row[name] = float(sums[f"s_{name}"]) / n if n else None
     row["no_relevant_in_top_k"] = 1 - row["hit"] if row["hit"] is not None else None
-    row["longest_list"] = int(data["n_retrieved"][mask].max()) if mask.any() else 0
+    row["longest_list"] = int(sums["longest"] or 0)
     if baseline:
-        deltas = {m: rk.paired_delta(data[m][mask], data[f"base_{m}"][mask], min_size=min_size) for m in METRICS}
+        deltas = {m: rk.paired_delta_from_sums(n, sums[f"s_{m}"], sums[f"b_{m}"], sums[f"d_{m}"], sums[f"dd_{m}"],
+                                               min_size=min_size) for m in METRICS}
         row["deltas"] = {m: _delta_dict(d) for m, d in deltas.items()}
         d = deltas["ndcg"]
         row.update(baseline_ndcg=d.mean_baseline, delta_ndcg=d.delta, ci_low=d.ci_low, ci_high=d.ci_high,
@@ -141,11 +166,11 @@ def overall_summary(con, model: str, k: int = 10, gain: str = "linear", baseline
                     level: int = 1, all_queries: bool = False, min_size: int = MIN_SEGMENT_QUERIES) -> dict:
     """All queries: means and the paired deltas (95% t intervals; none under `min_size` queries).
     `seed` is unused (t intervals need no resampling); kept for callers."""
-    data = per_query(con, model, k, gain, "", baseline, level=level, all_queries=all_queries)
-    n = len(data["query_id"])
-    if n == 0:
+    rows = _sums(con, model, k, gain, "", baseline, level, all_queries)
+    if not rows or not rows[0]["n"]:
         raise ValueError(f"no evaluated queries for {model}" + (f" and {baseline}" if baseline else ""))
-    row = _row(data, np.ones(n, bool), bool(baseline), min_size)
+    row = _row(rows[0], bool(baseline), min_size)
+    n = row["n_queries"]
     row.pop("_deltas", None)
     row["small"] = n < min_size
     return row
@@ -158,12 +183,10 @@ def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = 
     per measure, segments are BH-adjusted and their intervals FCR-adjusted to agree with the flag."""
     overall = dict(overall or overall_summary(con, model, k, gain, baseline, seed, level=level,
                                               all_queries=all_queries, min_size=min_size))
-    data = per_query(con, model, k, gain, by, baseline, level=level, all_queries=all_queries) if by else {}
     segments = []
     if by:
-        for value in np.unique(data["segment"]):
-            segments.append({"column": by, "value": str(value),
-                             **_row(data, data["segment"] == value, bool(baseline), min_size)})
+        for sums in _sums(con, model, k, gain, by, baseline, level, all_queries):
+            segments.append({"column": by, "value": str(sums["segment"]), **_row(sums, bool(baseline), min_size)})
     if baseline and segments:
         for metric in METRICS:
             flags = rk.flag_segments([s["_deltas"][metric] for s in segments],
@@ -202,24 +225,46 @@ def short_lists(opts: dict, models: list[str], k: int) -> dict[str, int]:
 def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
     """Share of the catalogue (items any loaded model retrieved) shown in `model`'s top k, per segment.
 
-    Reads the raw run once (cached by the app); the only figure here that needs raw rows. Without
-    them, the `ranking_coverage` summary that `summarize` builds; {} when neither is loaded.
+    Reads the raw run once for every stored cutoff (coverage_by_k); the only figure here that needs
+    raw rows. Without them, the `ranking_coverage` summary that `summarize` builds; {} when neither
+    is loaded.
     """
     _columns(con, k, "linear")
+    if not catalog.table_exists(con, "rankings"):
+        if by and by not in catalog.segment_columns(con, "queries"):
+            raise ValueError(f"unknown query segment {by!r}")
+        return _summarised_coverage(con, model, k, by)
+    return coverage_by_k(con, model, by).get(k, {})
+
+
+def coverage_by_k(con, model: str, by: str = "") -> dict[int, dict[str, float]]:
+    """coverage() at every stored cutoff from one pass over the raw run: each item's best rank per
+    segment, then a count per cutoff. (Ranking the run again for each k cost 3.5-5.3 s at the first
+    use of each k on the demo.)"""
     if by and by not in catalog.segment_columns(con, "queries"):
         raise ValueError(f"unknown query segment {by!r}")
+    k_values = stored_cutoffs(con) or K_VALUES
     if not catalog.table_exists(con, "rankings"):
-        return _summarised_coverage(con, model, k, by)
+        return {k: _summarised_coverage(con, model, k, by) for k in k_values}
     seg = f"coalesce(q.{ident(by)}, '(missing)')" if by else "''"
     join = "LEFT JOIN queries q ON q.query_id = r.query_id" if by else ""
+    counts = ", ".join(f"count(*) FILTER (WHERE best <= {int(k)})" for k in k_values)
     rows = con.execute(
         f"""WITH ranked AS (
               SELECT r.query_id, r.item_id, {seg} AS segment, {_rank(con, model)} AS rank
-              FROM rankings r {join} WHERE r.model = ?)
-            SELECT segment, count(DISTINCT item_id) FROM ranked WHERE rank <= ? GROUP BY segment""",
-        [model, k]).fetchall()
+              FROM rankings r {join} WHERE r.model = ?),
+            best AS (SELECT segment, item_id, min(rank) AS best FROM ranked GROUP BY segment, item_id)
+            SELECT segment, {counts} FROM best GROUP BY segment""",
+        [model]).fetchall()
     catalogue = con.execute("SELECT count(DISTINCT item_id) FROM rankings").fetchall()[0][0]
-    return {str(s): c / catalogue for s, c in rows} if catalogue else {}
+    if not catalogue:
+        return {k: {} for k in k_values}
+    out: dict[int, dict[str, float]] = {k: {} for k in k_values}
+    for segment, *per_k in rows:
+        for k, n in zip(k_values, per_k):
+            if n:
+                out[k][str(segment)] = n / catalogue
+    return out
 
 
 def _rank(con, model: str) -> str:

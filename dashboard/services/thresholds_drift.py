@@ -20,8 +20,8 @@ from dashboard.services.weekly_models import DRIFT_BASELINE_DAYS, MIN_ROWS_PSI, 
 
 
 def link_params(model: str, segment_column: str, segment_value: str, week: str) -> dict[str, str]:
-    """URL parameters that open the Thresholds drift view on this model, segment and week (for
-    alerts: `st.page_link("pages/thresholds.py", query_params=link_params(...))`)."""
+    """URL parameters that open the drift view on this model, segment and ISO week (the Weekly
+    review's drift alerts link with them, through dashboard.ui.state.link_params)."""
     return {"thr.model": model, "thr.focus": f"{segment_column}={segment_value}" if segment_column else "",
             "thr.view": "drift", "thr.week": week}
 

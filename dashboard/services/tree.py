@@ -20,12 +20,13 @@ from typing import Any, Iterable
 import duckdb
 
 from dashboard.metrics.decision import DecisionRules
+from dashboard.metrics.cuped import CupedStats
 from dashboard.metrics.experiments import Comparison, SuffStats
 from dashboard.metrics.weekly import last_complete_week
 from dashboard.paths import DATA_DIR
 from dashboard.services import week_verdicts
 from dashboard.services.launch_evidence import Evaluation, evaluate
-from dashboard.store.catalog import segment_columns, table_exists
+from dashboard.store.catalog import segment_columns, table_columns, table_exists
 from dashboard.store.sqlutil import ident
 from dashboard.tree import MetricTree, Problem, check_tree
 from dashboard.tree.layout import draw
@@ -375,8 +376,11 @@ def _overall_filter(con: duckdb.DuckDBPyConnection, table: str) -> str:
 def overall_stats(con: duckdb.DuckDBPyConnection, experiment_id: str) -> dict[str, tuple[SuffStats, SuffStats]]:
     """metric -> (control, treatment) sufficient statistics of the overall (unsegmented) rows."""
     try:
+        # a table from before CUPED has no pre-period columns until its next load
+        pre = ("sum(pre_sum), sum(pre_sum_sq), sum(sum_cross), count(pre_sum) = count(*)"
+               if "pre_sum" in table_columns(con, "experiment_results") else "NULL, NULL, NULL, false")
         return _pairs(con.execute(
-            f"""SELECT metric, lower(variant), sum(n), sum("sum"), sum(sum_sq) FROM experiment_results
+            f"""SELECT metric, lower(variant), sum(n), sum("sum"), sum(sum_sq), {pre} FROM experiment_results
                 WHERE experiment_id = ? AND {_overall_filter(con, 'experiment_results')}
                 GROUP BY ALL ORDER BY 1""",
             [experiment_id],
@@ -386,9 +390,14 @@ def overall_stats(con: duckdb.DuckDBPyConnection, experiment_id: str) -> dict[st
 
 
 def _pairs(rows) -> dict[str, tuple[SuffStats, SuffStats]]:
+    """CupedStats where the row carries pre-period statistics (evaluate then adjusts), else SuffStats."""
     out: dict[str, dict[str, SuffStats]] = {}
-    for metric, variant, n, s, ss in rows:
-        out.setdefault(metric, {})[variant] = SuffStats(int(n), float(s), float(ss))
+    for metric, variant, n, s, ss, *pre in rows:
+        if len(pre) == 4 and pre[3]:
+            stats = CupedStats(int(n), float(s), float(ss), *map(float, pre[:3]))
+        else:
+            stats = SuffStats(int(n), float(s), float(ss))
+        out.setdefault(metric, {})[variant] = stats
     empty = SuffStats(0, 0.0, 0.0)
     return {m: (v.get("control", empty), v.get("treatment", empty)) for m, v in out.items()}
 

@@ -153,10 +153,15 @@ def trec_select(con: duckdb.DuckDBPyConnection, path: Path, kind: str, scratch: 
     lines = _copy_text(con, path, "trec", scratch, header=False, delimiter="\x01", quotechar="", escapechar="",
                        columns={"line": "VARCHAR"})
     fields = _scratch_file(scratch)
-    stripped = r"regexp_replace(line, '^\s+|\s+$', '', 'g')"
-    split = (f"SELECT regexp_split_to_array({stripped}, '\\s+') AS f, file_row_number + 1 AS {ROW} "
-             f"FROM ({con.read_parquet(str(lines), file_row_number=True).sql_query()}) "
-             f"WHERE {stripped} <> '' AND NOT starts_with({stripped}, '#')")
+    # RE2's \s is [\t\n\f\r ]: trim those, and split on single spaces unless a line holds another
+    # separator (string_split is about 1.5x faster than the regular expression on every line)
+    space = [32, 9, 10, 12, 13]
+    trim_chars = " || ".join(f"chr({c})" for c in space)
+    other = " OR ".join(["contains(t, '  ')"] + [f"contains(t, chr({c}))" for c in space[1:]])
+    trimmed = (f"SELECT trim(line, {trim_chars}) AS t, file_row_number + 1 AS {ROW} "
+               f"FROM ({con.read_parquet(str(lines), file_row_number=True).sql_query()})")
+    split = (f"SELECT CASE WHEN {other} THEN regexp_split_to_array(t, '\\s+') ELSE string_split(t, ' ') END AS f, "
+             f"{ROW} FROM ({trimmed}) WHERE t <> '' AND NOT starts_with(t, '#')")
     named = ", ".join(f"f[{i}] AS {n}" for i, n in enumerate(names, start=1) if not n.startswith("_"))
     con.sql(f"SELECT {named}, {ROW}, len(f) AS n_fields FROM ({split})").write_parquet(str(fields))
     table = con.read_parquet(str(fields)).sql_query()

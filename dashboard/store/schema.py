@@ -157,6 +157,13 @@ RESULTS = Kind(
         Column("n", "count", doc="units (users) in the variant"),
         Column("sum", "float", doc="sum of the metric over units"),
         Column("sum_sq", "float", doc="sum of squares of the metric over units"),
+        # CUPED: all three or none (each needs the next, so one alone names the missing one)
+        Column("pre_sum", "float", required=False, nullable=True, needs="pre_sum_sq",
+               doc="sum over the same units of the metric in the pre-period (CUPED)"),
+        Column("pre_sum_sq", "float", required=False, nullable=True, needs="sum_cross",
+               doc="sum of squares of the pre-period metric (CUPED)"),
+        Column("sum_cross", "float", required=False, nullable=True, needs="pre_sum",
+               doc="sum over units of metric x pre-period metric (CUPED)"),
     ),
     key=("experiment_id", "variant", "metric"),
     segments=True,

@@ -271,6 +271,7 @@ def check_segment_values(con: duckdb.DuckDBPyConnection, file_name: str, row_lab
 # Rules between columns of one row: (column named, SQL predicate TRUE when bad, SQL of what was found,
 # what was expected). Values that fail their type are NULL here (TRY_CAST), so they are reported once.
 _N, _S, _Q = ("TRY_CAST(n AS DOUBLE)", "TRY_CAST(sum AS DOUBLE)", "TRY_CAST(sum_sq AS DOUBLE)")
+_PS, _PQ, _C = ("TRY_CAST(pre_sum AS DOUBLE)", "TRY_CAST(pre_sum_sq AS DOUBLE)", "TRY_CAST(sum_cross AS DOUBLE)")
 ROW_RULES: dict[str, list[tuple[str, str, str, str]]] = {
     "predictions": [
         ("weight", "TRY_CAST(weight AS DOUBLE) <= 0", "CAST(weight AS VARCHAR)",
@@ -284,6 +285,19 @@ ROW_RULES: dict[str, list[tuple[str, str, str, str]]] = {
         ("sum_sq", f"{_N} > 0 AND {_Q} - {_S} * {_S} / {_N} < -1e-9 * greatest(abs({_Q}), {_S} * {_S} / {_N}, 1)",
          "format('sum_sq={} with sum={}, n={}', sum_sq, sum, n)",
          "sum_sq >= sum^2 / n (a variance is never negative)"),
+        ("pre_sum", "(pre_sum IS NULL) <> (pre_sum_sq IS NULL) OR (pre_sum IS NULL) <> (sum_cross IS NULL)",
+         "format('pre_sum={}, pre_sum_sq={}, sum_cross={}', pre_sum, pre_sum_sq, sum_cross)",
+         "pre_sum, pre_sum_sq and sum_cross all given or all empty (CUPED needs the three)"),
+        ("pre_sum_sq", f"{_N} > 0 AND {_PQ} - {_PS} * {_PS} / {_N} < -1e-9 * greatest(abs({_PQ}), {_PS} * {_PS} / {_N}, 1)",
+         "format('pre_sum_sq={} with pre_sum={}, n={}', pre_sum_sq, pre_sum, n)",
+         "pre_sum_sq >= pre_sum^2 / n (a variance is never negative)"),
+        # the 2x2 covariance matrix of (metric, pre-period metric) is PSD: |cov|^2 <= var_y var_x
+        ("sum_cross", f"{_N} > 0 AND ({_Q} - {_S} * {_S} / {_N}) * ({_PQ} - {_PS} * {_PS} / {_N}) "
+         f"- ({_C} - {_S} * {_PS} / {_N}) ^ 2 < -1e-9 * greatest(abs({_Q}) * abs({_PQ}), 1)",
+         "format('sum_cross={} with sum={}, sum_sq={}, pre_sum={}, pre_sum_sq={}, n={}', sum_cross, sum, "
+         "sum_sq, pre_sum, pre_sum_sq, n)",
+         "a covariance no larger than the two variances allow: (sum_cross - sum*pre_sum/n)^2 <= "
+         "(sum_sq - sum^2/n)(pre_sum_sq - pre_sum^2/n), the same units measured in both periods"),
     ],
     "experiments": [
         ("end_date", "TRY_CAST(end_date AS DATE) < TRY_CAST(start_date AS DATE)",

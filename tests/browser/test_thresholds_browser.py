@@ -56,3 +56,20 @@ def test_drift_alert_link_opens_the_drift_view(page, server):
     page.locator("text.gtitle", has_text="PSI by week").first.wait_for(timeout=60_000)
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
     screenshot(page, "thresholds-drift")
+
+
+def test_weekly_drift_alert_lands_on_its_model_segment_and_week(page, server):
+    # the session last showed another model: the alert's link must still win
+    open_page(page, server, "thresholds?thr.model=fraud-v1", "At threshold")
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Weekly review").first.click()
+    wait_idle(page, "Alerts")
+    link = page.locator('a[href*="thr.view=drift"][href*="device%3Dandroid"]').first
+    href = link.get_attribute("href")
+    assert "thr.model=fraud-v3" in href
+    link.click()
+    wait_idle(page, "Score drift of fraud-v3, device = android")
+    week = re.search(r"thr\.week=([0-9]{4}-W[0-9]{2})", href).group(1)
+    assert f"thr.week={week}" in page.url and "thr.model=fraud-v3" in page.url
+    psi = float(metric_value(page, "PSI vs baseline"))
+    assert psi > 0.1  # the planted fraud-v3 android shift
+    screenshot(page, "thresholds-drift-from-weekly-alert")
