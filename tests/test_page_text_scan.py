@@ -18,7 +18,11 @@ from tests.visible_text import page_texts, problems
 TREE_IDS = {n.id for n in load_tree(DATA_DIR / "metric_tree.yaml").tree.nodes if "_" in n.id}
 
 
-@pytest.mark.parametrize("script", [p[0] for p in PAGES])
+PENDING: dict[str, str] = {}  # pages not yet clean, with the reason
+
+
+@pytest.mark.parametrize("script", [pytest.param(p[0], marks=pytest.mark.xfail(reason=PENDING[p[0]]))
+                                    if p[0] in PENDING else p[0] for p in PAGES])
 def test_page_shows_no_scientific_notation_or_raw_ids(app_env, script):
     at = run_page(script, timeout=120)
     texts = list(page_texts(at))
