@@ -101,6 +101,10 @@ if report.get("tree_nodes"):
 st.markdown("#### Scorecard")
 st.caption(f"Welch interval for the absolute lift, Fieller's interval for the relative lift "
            f"({1 - alpha:.0%} intervals; docs/statistics.md). {md(report['multiple_testing'])}")
+if any(m.get("cuped") for m in report["metrics"]):
+    st.caption("CUPED: where the results carry pre-period statistics, the status and the decision use the "
+               "lift adjusted for each user's pre-period metric (the CUPED columns, with the variance "
+               "reduction achieved); the other columns are unadjusted.")
 drawn = [m for m in report["metrics"] if not m.get("noisy_control")]
 st.plotly_chart(lift_figure(drawn, alpha), width="stretch",
                 config={"displayModeBar": False}, key="launch_lift")

@@ -209,3 +209,22 @@ def test_decision_uses_adjusted_numbers():
     assert ev_adj.inputs[0].comparison.p_value < 0.001
     assert ev_adj.inputs[0].cuped is not None and ev_plain.inputs[0].cuped is None
     assert ev_adj.decision.verdict != ev_plain.decision.verdict
+
+
+def test_scorecard_shows_adjusted_beside_unadjusted(tmp_path):
+    from dashboard.ui.launch_tables import scorecard
+
+    u = units(7)
+    results_frame(u).to_csv(tmp_path / "r.csv", index=False)
+    ingest_file(tmp_path / "x.duckdb", "results", tmp_path / "r.csv")
+    con = connect(tmp_path / "x.duckdb", read_only=True)
+    try:
+        rows = exp_service.experiment_report(con, "E1")["metrics"]
+    finally:
+        con.close()
+    table = scorecard(rows)
+    cols = list(table.columns)
+    assert cols[cols.index("relative CI") + 1:cols.index("relative CI") + 5] == [
+        "CUPED relative lift", "CUPED relative CI", "CUPED p-value", "variance reduction"]
+    assert table["variance reduction"][0].endswith("%") and "nan" not in table.to_string().lower()
+    assert "CUPED p-value" not in scorecard([{**rows[0], "cuped": None}]).columns
