@@ -8,44 +8,46 @@ from dashboard.services import alignment as svc
 from dashboard.ui import state
 from dashboard.ui.charts_alignment import leaderboard_figure, scatter_figure
 from dashboard.ui.db import call
-from dashboard.ui.text import md
 
 
-def label(spec: str) -> str:
-    source, _, name = spec.partition(":")
-    return f"{name} ({source})"
-
-
-def pct(v, digits=2) -> str:
-    return fmt.change(v)
-
-
-def corrected(v) -> str:
+def r_text(v) -> str:
     if v is None:
         return "n/a"
     return f"{v:.2f} (clipped)" if abs(v) >= 0.9999 else f"{v:.2f}"
 
 
-def interval(pair, style="{:+.2f}") -> str:
-    """'[a, b]' (dashboard/format.py): relative lifts when `style` is a percent, else correlations."""
-    return fmt.interval(*pair, fmt.change if "%" in style else (lambda v: f"{v:+.2f}"))
+def r_with_ci(v, pair) -> str:
+    """'0.62 [0.31, 0.80]' in one cell, so tables stay narrow."""
+    return "n/a" if v is None else f"{r_text(v)} {fmt.interval(pair[0], pair[1], lambda x: f'{x:+.2f}')}"
+
+
+def pct_ci(lo, hi) -> str:
+    return fmt.interval(lo, hi, fmt.change)
 
 
 st.title("Online vs offline")
 opts = call(svc.options)
-specs = opts["specs"]
+specs, names = opts["specs"], opts["names"]
 if len(specs) < 2:
     st.info("This page needs past experiments with at least two metrics: load `experiments` and `results` "
             "(online sufficient statistics), and `offline` results or both models' logs, on the Data page.")
     st.stop()
 
+
+def name(spec: str) -> str:
+    return names.get(spec, spec.partition(":")[2])
+
+
 with st.sidebar:
-    proxy = state.persist("align.proxy", opts["default_proxy"], valid=lambda v: v in specs)
-    st.selectbox("Proxy (x): offline or intermediate metric", specs, key=state.widget_key("align.proxy"),
-                 on_change=state.on_change("align.proxy"), format_func=label)
     target = state.persist("align.target", opts["default_target"], valid=lambda v: v in specs)
     st.selectbox("Target (y): business metric", specs, key=state.widget_key("align.target"),
-                 on_change=state.on_change("align.target"), format_func=label)
+                 on_change=state.on_change("align.target"), format_func=name)
+history = call(svc.history_view, target)
+with st.sidebar:
+    # opens on the proxy the history supports best, not on an arbitrary one
+    proxy = state.persist("align.proxy", history["best_proxy"] or opts["default_proxy"], valid=lambda v: v in specs)
+    st.selectbox("Proxy (x): offline or intermediate metric", specs, key=state.widget_key("align.proxy"),
+                 on_change=state.on_change("align.proxy"), format_func=name)
     candidate = state.persist("align.candidate", 0.05, float)
     st.number_input("Candidate's proxy lift (0.05 = +5%)", step=0.005, format="%.3f",
                     key=state.widget_key("align.candidate"), on_change=state.on_change("align.candidate"))
@@ -58,49 +60,50 @@ st.caption(f"One point per past experiment with both metrics ({opts['n_experimen
 
 result = call(svc.view, proxy, target)
 if "error" in result:
-    st.warning(f":material/info: {md(result['error'])}")
+    st.warning(f":material/info: {result['error']}")
     st.stop()
 for w in result["warnings"]:
-    st.warning(md(w))
+    st.warning(w)
 
-P, T = label(proxy), label(target)
-Pm, Tm = md(P), md(T)  # as literal text in markdown
+P, T = name(proxy), name(target)
+expected = result["directions"]["offline"] * result["directions"]["online"]
+al = svc.aligned(result, expected)
 cols = st.columns(5)
 cols[0].metric("Experiments", result["n_experiments"])
-cols[1].metric("Pearson r (naive)", f"{result['pearson']:.2f}", help="Correlation of the observed lifts; "
-               "estimation noise in each experiment pulls it towards 0.")
-cols[2].metric("Noise-corrected r", corrected(result["corrected_correlation"]),
-               help="Errors-in-variables: each experiment's own standard errors removed from the spread of lifts.")
-cols[3].metric("Spearman ρ", f"{result['spearman']:.2f}")
+cols[1].metric("Pearson r (naive)", r_text(al["aligned_pearson"]), help="Correlation of the observed lifts in the "
+               "direction the metric tree expects; estimation noise pulls it towards 0, and noise two online metrics "
+               "share pushes it up.")
+cols[2].metric("Noise-corrected r", r_text(al["aligned_corrected"]),
+               help="The true lifts' correlation, each experiment's own noise (and the noise two online metrics "
+                    "share) removed: REML with a profile-likelihood interval.")
+cols[3].metric("Spearman ρ", f"{expected * result['spearman']:.2f}")
 cols[4].metric("Sign agreement", "n/a" if result["sign_agreement"] is None else f"{result['sign_agreement']:.0%}")
 
-ci = interval(result["pearson_ci"])
-verdict = ("tracks" if result["pearson_ci"][0] > 0 else
-           "moves against" if result["pearson_ci"][1] < 0 else "does not reliably track")
+lo, hi = al["aligned_corrected_ci"] if al["aligned_corrected"] is not None else al["aligned_pearson_ci"]
+verdict = ("tracks" if lo > 0 else "moves against" if hi < 0 else "does not reliably track")
+direction = "" if expected > 0 else " (a lower-is-better metric: r is turned so that positive means it helps)"
 st.markdown(
-    f"**{Pm} {verdict} {Tm}** across {result['n_experiments']} experiments: naive Pearson r = "
-    f"{result['pearson']:.2f} {ci} (95%, Fisher z), Spearman ρ = {result['spearman']:.2f} "
-    f"{interval(result['spearman_ci'])}; noise-corrected r = "
-    + ("n/a" if result["corrected_correlation"] is None else
-       f"{result['corrected_correlation']:.2f} {interval(result['corrected_ci'])} (bootstrap over experiments)")
+    f"**{P} {verdict} {T}** across {result['n_experiments']} experiments{direction}: naive Pearson r = "
+    f"{r_with_ci(al['aligned_pearson'], al['aligned_pearson_ci'])} (95%, Fisher z); noise-corrected r = "
+    + (r_with_ci(al["aligned_corrected"], al["aligned_corrected_ci"]) + " (REML, profile likelihood)"
+       if al["aligned_corrected"] is not None else "not available")
     + f". When the proxy won, the target won in {result['offline_wins_online_wins']} of "
       f"{result['offline_wins']} experiments.")
 for note in result["corrected_notes"]:
-    st.caption(f"Noise correction: {md(note)}")
+    st.caption(f"Noise correction: {note}")
 
 st.plotly_chart(scatter_figure(result, P, T), width="stretch")
 
 broken = [r for r in result["experiments"] if r["broken"]]
 st.subheader(f"Where the proxy broke ({len(broken)})")
 if broken:
-    st.caption(f"{Pm} moved in its good direction while {Tm} moved in its bad one. *Significant*: the online "
+    st.caption(f"{P} moved in its good direction while {T} moved in its bad one. *Significant*: the online "
                f"interval excludes 0. Disagreement: where both models' logs are loaded, how much traffic the "
                f"models decide differently — a model can only move outcomes where it disagrees.")
     st.dataframe(pd.DataFrame([{
         "experiment": r["experiment_id"], "name": r["name"], "decision": r["decision"] or "undecided",
-        f"{P} lift": pct(r["offline_lift"]), "source": r["offline_source"],
-        f"{T} lift": pct(r["online_lift"]),
-        "online 95% CI": interval((r["online_ci_low"], r["online_ci_high"]), "{:+.2%}"),
+        "proxy lift": fmt.change(r["offline_lift"]), "source": r["offline_source"],
+        "target lift [95% CI]": f"{fmt.change(r['online_lift'])} {pct_ci(r['online_ci_low'], r['online_ci_high'])}",
         "significant": "yes" if r["online_loss_significant"] else "no",
         "disagreement": "" if r["disagreement"] is None else fmt.percent(r["disagreement"]),
     } for r in broken]), hide_index=True, width="stretch")
@@ -109,78 +112,81 @@ else:
 
 st.subheader("Prediction for a new candidate")
 pred = svc.predict(result, float(candidate))
-c1, c2 = st.columns([1, 2])
-c1.metric(f"Expected {Tm} lift", pct(pred["expected_online_lift"]),
-          help="From the fitted line; the interval is a 95% prediction interval for one new experiment.")
-c2.markdown(f"For a candidate whose **{Pm}** lift is **{pct(candidate)}**, past experiments predict a **{Tm}** lift "
-            f"of **{pct(pred['expected_online_lift'])}**, 95% prediction interval "
-            f"**{interval(pred['interval'], '{:+.2%}')}**.")
+band = pct_ci(*pred["interval"])
+if pred["proxy_validated"]:
+    c1, c2 = st.columns([1, 2])
+    c1.metric(f"Expected {T} lift", f"{fmt.change(pred['expected_online_lift'])}", help="From the fitted line.")
+    c1.caption(f"95% prediction interval {band}")
+    c2.markdown(f"For a candidate whose **{P}** lift is **{fmt.change(candidate)}**, past experiments predict a "
+                f"**{T}** lift of **{fmt.change(pred['expected_online_lift'])}**, 95% prediction interval **{band}** "
+                "(where one new experiment should land).")
+else:
+    # the proxy failed: no big number, the range says how little the proxy tells
+    st.markdown(f"Past experiments do not show that {P} predicts {T}, so a candidate's {P} lift of "
+                f"{fmt.change(candidate)} says little about its {T} lift: the fitted line gives "
+                f"{fmt.change(pred['expected_online_lift'])}, 95% prediction interval {band}.")
 for w in pred["warnings"]:
-    st.warning(md(w))
+    st.warning(w)
 logged = [r for r in result["experiments"] if r["offline_source"] == "logs"]
 if logged:
     st.caption("Computed from loaded logs (not typed in): " + "; ".join(
-        f"{r['experiment_id']} {pct(r['offline_lift'])} "
-        f"{interval((r['offline_ci_low'], r['offline_ci_high']), '{:+.2%}')}"
-        + ("" if r["offline_typed_lift"] is None else f" (typed: {pct(r['offline_typed_lift'])})")
+        f"{r['experiment_id']} {fmt.change(r['offline_lift'])} {pct_ci(r['offline_ci_low'], r['offline_ci_high'])}"
+        + ("" if r["offline_typed_lift"] is None else f" (typed: {fmt.change(r['offline_typed_lift'])})")
         + ("" if r["disagreement"] is None else f", disagreement {fmt.percent(r['disagreement'])}")
         for r in logged))
 
-history = call(svc.history_view, target)
-st.subheader(f"Which proxy does the history support for {Tm}?")
+st.subheader(f"Which proxy does the history support for {T}?")
 board = history["leaderboard"]
 for kind, heading in (("offline", "Offline proxies"), ("online", "Online proxies")):
     ranked = [r for r in board if not r["problem"] and r["kind"] == kind]
     if not ranked:
         continue
     st.markdown(f"**{heading}** ({len(ranked)})")
-    st.plotly_chart(leaderboard_figure(ranked, T), width="stretch", key=f"board-{kind}")
+    st.plotly_chart(leaderboard_figure(ranked, T, name), width="stretch", key=f"board-{kind}")
     st.dataframe(pd.DataFrame([{
-        "proxy": label(r["proxy"]), "experiments": r["n_experiments"],
-        "r (expected direction)": round(r["aligned_pearson"], 3),
-        "r 95% CI": interval(r["aligned_pearson_ci"]),
-        "noise-corrected r (expected direction)": corrected(r["aligned_corrected"]),
-        "corrected 95% CI": interval(r["aligned_corrected_ci"]),
-        "sign agreement": None if r["sign_agreement"] is None else f"{r['sign_agreement']:.0%}",
-        "leave-one-out Q²": None if r["loo_q2"] is None else round(r["loo_q2"], 2),
-        "proxy won, target lost": r["broken"],
+        "proxy": name(r["proxy"]), "n": r["n_experiments"],
+        "r [95% CI]": r_with_ci(r["aligned_pearson"], r["aligned_pearson_ci"]),
+        "corrected r [95% CI]": r_with_ci(r["aligned_corrected"], r["aligned_corrected_ci"]),
+        "verdict": svc.strength(r),
+        "same sign": None if r["sign_agreement"] is None else f"{r['sign_agreement']:.0%}",
+        "LOO Q²": None if r["loo_q2"] is None else round(r["loo_q2"], 2),
+        "broke": r["broken"],
     } for r in ranked]), hide_index=True, width="stretch")
 st.caption("Offline and online proxies are ranked apart: two online metrics measured on the same users share "
-           "estimation noise, which inflates their naive correlation. Every r and interval is in the direction the "
-           "metric tree expects (a lower-is-better proxy should move against a higher-is-better target). "
-           "Leave-one-out Q²: 1 − (error predicting each experiment from the others)² / spread of the target; below 0 "
-           "the proxy predicts worse than the average lift.")
+           "estimation noise, which inflates their naive correlation. n: experiments with both metrics; same sign: "
+           "share of experiments whose two lifts had the same sign; broke: the proxy won while the target lost. Every r and interval is in the direction the "
+           "metric tree expects (a lower-is-better proxy should move against a higher-is-better target); the verdict "
+           "reads the noise-corrected interval where there is one. LOO Q² (leave-one-out): 1 − (error predicting each "
+           "experiment from the others)² / spread of the target; below 0 the proxy predicts worse than the average.")
 for r in board:
     if r["problem"]:
-        st.caption(f"{md(label(r['proxy']))}: {md(r['problem'])}")
+        st.caption(f"{name(r['proxy'])}: {r['problem']}")
 
 edges = [e for e in history["edges"] if not e["problem"]]
 if edges:
     st.subheader("Metric tree: how strongly each child's lift tracked its parent's")
     st.dataframe(pd.DataFrame([{
-        "child": e["child"], "parent": e["parent"], "experiments": e["n_experiments"],
-        "r (expected direction)": round(e["aligned_pearson"], 3), "r 95% CI": interval(e["aligned_pearson_ci"]),
-        "noise-corrected r (expected direction)": corrected(e["aligned_corrected"]),
-        "corrected 95% CI": interval(e["aligned_corrected_ci"]),
-        "strength": e["strength"],
+        "child": name(e["child_metric"]), "parent": name(e["parent_metric"]), "n": e["n_experiments"],
+        "r [95% CI]": r_with_ci(e["aligned_pearson"], e["aligned_pearson_ci"]),
+        "corrected r [95% CI]": r_with_ci(e["aligned_corrected"], e["aligned_corrected_ci"]),
+        "verdict": e["strength"],
     } for e in edges]), hide_index=True, width="stretch")
     missing = [e for e in history["edges"] if e["problem"]]
     if missing:
         st.caption("Edges without experiment data on both ends: " +
-                   ", ".join(f"{e['child']} → {e['parent']}" for e in missing))
+                   ", ".join(f"{e['child_name']} → {e['parent_name']}" for e in missing))
 
 with st.expander("How these numbers are computed"):
     st.markdown(
-        "- **Naive correlation**: Pearson r of the observed lifts (scipy), interval by Fisher z; Spearman ρ with "
-        "the Bonett–Wright interval.\n"
-        "- **Noise-corrected correlation**: each observed lift is the true lift plus estimation noise whose "
-        "variance is the experiment's squared standard error. Subtracting the average noise variance from each "
-        "metric's spread (errors in variables, method of moments) removes the attenuation; the interval is a "
-        "bootstrap over experiments. It assumes the two metrics' noise is independent — true for offline vs "
-        "online, not quite for two online metrics measured on the same users (Bibaut et al., KDD 2024), where "
-        "shared noise inflates both the naive and the corrected value. *(clipped)*: the estimate reached ±1 — the "
-        "history is too noisy to pin it down; read its interval instead.\n"
+        "- **Naive correlation**: Pearson r of the observed lifts (scipy), interval by Fisher z; Spearman ρ.\n"
+        "- **Noise-corrected correlation**: each experiment's pair of lifts is the true pair plus estimation noise "
+        "whose covariance is known: each lift's squared standard error, and for two online metrics measured on "
+        "the same users the covariance of their noise (from the `covariances` file, delta method). A bivariate "
+        "random-effects model is fitted by REML and the interval is its profile likelihood (Bibaut et al., KDD "
+        "2024). Without covariances, two online metrics get no corrected value; with fewer than 20 experiments, "
+        "none either (its coverage is not shown to hold there). Offline vs online: noise covariance 0 (different "
+        "data). *(clipped)*: the estimate reached ±1.\n"
         "- **Fitted line and band**: least squares; the band is the 95% prediction interval for one new "
-        "experiment. **Sign agreement**: share of experiments with both lifts of the same sign (Wilson "
-        "interval).\n- The demo's experiment history is generated: no public dataset pairs offline with online "
+        "experiment. **Sign agreement**: share of experiments with both lifts of the same sign.\n"
+        "- The demo's experiment history is generated: no public dataset pairs offline with online "
         "lifts across many experiments.")

@@ -34,47 +34,52 @@ if review is None:
 else:
     st.title(f"This week: {review['week']}")
     st.caption(f"{review['start']:%a %d %b} to {review['end']:%a %d %b %Y}, the last complete week: its most unusual "
-               "moves, alerts and the decisions waiting, from the Weekly review, where each is explained.")
+               "moves (change vs the week before; reading against its usual range), alerts and the decisions "
+               "waiting, from the Weekly review, where each is explained.")
 
     # ---- top moves: the Weekly review's order (most unusual first)
-    cols = st.columns(MOVES)
-    for col, r in zip(cols, [r for r in review["metrics"] if r["value"] is not None][:MOVES]):
-        col.metric(r["name"], fmt.value(r["value"], r.get("unit")),
-                   f"{fmt.change(r['wow'])} vs last week · {r['status']}" if r["wow"] is not None else None,
-                   delta_color="normal" if r.get("direction", "higher") == "higher" else "inverse",
-                   border=True)
+    with st.container(horizontal=True, wrap=True):  # four cards in a row at 1440 px, two at 1024
+        for r in [r for r in review["metrics"] if r["value"] is not None][:MOVES]:
+            st.metric(md(r["name"]), fmt.value(r["value"], r.get("unit")),
+                      fmt.change(r["wow"]) if r["wow"] is not None else None,
+                      delta_description=r["status"],
+                      delta_color="normal" if r.get("direction", "higher") == "higher" else "inverse",
+                      border=True, width=220)
     st.page_link(str(PAGES_DIR / "weekly.py"), label="Every metric, charts and the export: **Weekly review**",
                  icon=":material/calendar_month:")
 
     left, right = st.columns(2, gap="large")
-    with left:
-        alerts = review["alerts"]
-        st.subheader(f"Alerts ({len(alerts)})")
-        if not alerts:
+    with left:  # the Weekly review's alert groups: one per subject, duplicates merged, with its link
+        groups = review["alert_groups"]
+        st.subheader(f"Alerts ({len(groups)} subjects)")
+        if not groups:
             st.success("No alerts this week.")
-        for a in alerts[:ALERTS]:
-            mark = ":red[:material/error:]" if a["severity"] == "high" else ":orange[:material/warning:]"
-            st.markdown(f"{mark} **{md(a['kind'])}**: {md(a['title'])}")
-            link = a.get("link") or {"page": a["page"], "label": a["link_label"], "params": {}}
-            st.page_link(str(PAGES_DIR / link["page"]), label=f"Explained on {md(link['label'])}",
-                         icon=":material/arrow_forward:",
-                         query_params={k: str(v) for k, v in link.get("params", {}).items()} or None)
-        if len(alerts) > ALERTS:
-            st.caption(f"{len(alerts) - ALERTS} more on the Weekly review.")
+        for g in groups[:ALERTS]:
+            mark = {"high": ":red[:material/error:]", "medium": ":orange[:material/warning:]"}.get(
+                g["severity"], ":blue[:material/info:]")
+            first = g["alerts"][0] if g["alerts"] else None
+            more = f" (+{len(g['alerts']) - 1} more)" if len(g["alerts"]) > 1 else ""
+            if first and first["title"].startswith(g["subject"]):  # "Latency +11.8% week over week"
+                st.markdown(f"{mark} **{md(first['title'])}**{more}")
+            else:
+                st.markdown(f"{mark} **{md(g['subject'])}**" + (f": {md(first['title'])}{more}" if first else ""))
+            link = g["link"]
+            st.page_link(str(PAGES_DIR / link["page"]), label=f"Open on {md(link['label'])}",
+                         icon=":material/arrow_forward:", query_params=state.link_params(link["params"]))
+        if len(groups) > ALERTS:
+            st.caption(f"{len(groups) - ALERTS} more on the Weekly review.")
     with right:
-        decisions = review["decisions"]
+        decisions = [g["decision"] for g in review["alert_groups"] if g["decision"]] + review["pending_decisions"]
         st.subheader(f"Decisions waiting ({len(decisions)})")
         if not decisions:
             st.caption("No experiment ended this week or awaits a decision.")
-
-        def _open(experiment_id: str) -> None:
-            state.set_value("exp", experiment_id)
-
         for d in decisions:
-            st.markdown(f"**{md(d['experiment_id'])} · {md(d['name'])}** (ended {d['end_date']}): **{md(d['headline'])}**")
-            if st.button("Open in Launch review", key=f"home-open-{d['experiment_id']}", on_click=_open,
-                         args=(d["experiment_id"],), icon=":material/rocket_launch:"):
-                st.switch_page(str(PAGES_DIR / "launch_review.py"))
+            st.markdown(f"**{md(d['experiment_id'])} · {md(d['name'])}** (ended {d['end_date']}): "
+                        f"**{md(d['headline'])}**")
+            if st.button("Open in Launch review", key=f"home-open-{d['experiment_id']}",
+                         icon=":material/rocket_launch:"):
+                st.switch_page(str(PAGES_DIR / "launch_review.py"),
+                               query_params=state.link_params({"exp": d["experiment_id"]}))
 
 with st.expander("Every page", expanded=review is None):
     page_links()

@@ -171,3 +171,48 @@ def test_binned_auc_lift_matches_sklearn_and_a_row_bootstrap():
             vals.append(roc_auc_score(y[i], s[i]))
         boot.append(vals[1] / vals[0] - 1)
     assert est.se == pytest.approx(np.std(boot, ddof=1), rel=0.2)
+
+
+def _two_online_metrics_db(tmp_path, with_covariances: bool, n_exp: int = 24):
+    """Two online metrics on the same users in each experiment; covariances optional."""
+    rng = np.random.default_rng(6)
+    exp = pd.DataFrame({"experiment_id": [f"X{i:02d}" for i in range(n_exp)], "name": "x",
+                        "start_date": "2026-01-01", "end_date": "2026-01-15",
+                        "control_model": "a", "treatment_model": "b"})
+    res, cov = [], []
+    for i in range(n_exp):
+        lift = rng.normal(0, 0.15)  # large against the noise: the correction has signal to find
+        for variant, shift in (("control", 0.0), ("treatment", lift)):
+            z = rng.normal(size=(800, 2))
+            a = 1 + shift + z[:, 0]
+            b = 2 + shift + 0.5 * z[:, 0] + z[:, 1]
+            eid = f"X{i:02d}"
+            res += [dict(experiment_id=eid, variant=variant, metric=m, n=800, sum=v.sum(), sum_sq=(v * v).sum())
+                    for m, v in (("a", a), ("b", b))]
+            cov.append(dict(experiment_id=eid, variant=variant, metric_a="a", metric_b="b", sum_ab=(a * b).sum()))
+    items = []
+    for name, frame in (("experiments", exp), ("results", pd.DataFrame(res)), ("covariances", pd.DataFrame(cov))):
+        if name == "covariances" and not with_covariances:
+            continue
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        items.append((name, tmp_path / f"{name}.csv"))
+    db = tmp_path / "two.duckdb"
+    ingest_files(db, items)
+    return db
+
+
+@pytest.mark.parametrize("with_covariances", [False, True])
+def test_two_online_metrics_need_covariances(tmp_path, with_covariances):
+    from dashboard.store.connection import connect
+    db = _two_online_metrics_db(tmp_path, with_covariances)
+    con = connect(db, read_only=True)
+    try:
+        r = svc.alignment(con, MetricRef("online", "a"), MetricRef("online", "b"))
+    finally:
+        con.close()
+    if with_covariances:
+        assert r["corrected_correlation"] is not None and r["corrected_ci"][0] is not None
+        assert r["noise_covariance"] == "from covariances"
+    else:  # never a number computed as if the shared noise were independent
+        assert r["corrected_correlation"] is None
+        assert r["corrected_notes"][0].startswith("not available: load covariances")

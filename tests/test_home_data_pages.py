@@ -19,10 +19,12 @@ def test_home_shows_this_week_top_moves_alerts_and_decisions(app_env):
     top = [r["name"] for r in review["metrics"] if r["value"] is not None][:4]
     assert [m.label for m in at.metric] == top  # the Weekly review's order, not recomputed
     headers = [h.value for h in at.subheader]
-    assert f"Alerts ({len(review['alerts'])})" in headers
-    assert f"Decisions waiting ({len(review['decisions'])})" in headers
+    groups = review["alert_groups"]
+    assert f"Alerts ({len(groups)} subjects)" in headers
+    waiting = sum(bool(g["decision"]) for g in groups) + len(review["pending_decisions"])
+    assert f"Decisions waiting ({waiting})" in headers
     links = [p.proto.label for p in at.get("page_link")]
-    assert any(label.startswith("Explained on") for label in links) == bool(review["alerts"])
+    assert sum(label.startswith("Open on") for label in links) == min(5, len(groups))
     assert any("Weekly review" in label for label in links)
 
 

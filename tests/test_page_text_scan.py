@@ -18,8 +18,7 @@ from tests.visible_text import page_texts, problems
 TREE_IDS = {n.id for n in load_tree(DATA_DIR / "metric_tree.yaml").tree.nodes if "_" in n.id}
 
 
-# Online vs offline still names metrics by id; human names there are issue 17 item 4 (another helper)
-PENDING = {"alignment.py": "metric ids on Online vs offline: issue 17 item 4"}
+PENDING: dict[str, str] = {}  # pages not yet clean, with the reason
 
 
 @pytest.mark.parametrize("script", [pytest.param(p[0], marks=pytest.mark.xfail(reason=PENDING[p[0]]))

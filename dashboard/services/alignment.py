@@ -156,6 +156,14 @@ def _q2(errors: np.ndarray, y: np.ndarray) -> float | None:
     return float(1 - (errors[ok] ** 2).sum() / total) if ok.sum() > 2 and total > 0 else None
 
 
+def validated(result: dict) -> bool:
+    """Whether the history shows the proxy tracking the target in the expected direction: the
+    noise-corrected interval where there is one, else the naive one, above 0."""
+    expected = result["directions"]["offline"] * result["directions"]["online"]
+    return aligned(result, expected)[
+        "aligned_corrected_ci" if result["corrected_correlation"] is not None else "aligned_pearson_ci"][0] > 0
+
+
 def predict(result: dict, offline_lift: float) -> dict:
     """Expected online lift of a new candidate with this offline lift, with a prediction interval."""
     xs = [r["offline_lift"] for r in result["experiments"]]
@@ -167,7 +175,7 @@ def predict(result: dict, offline_lift: float) -> dict:
         warnings.append("the history does not show that this proxy predicts the target at all "
                         "(the correlation's interval includes 0): the line is no better than the average lift")
     return {"offline_lift": offline_lift, "expected_online_lift": float(y),
-            "interval": [float(lo), float(hi)], "warnings": warnings}
+            "interval": [float(lo), float(hi)], "warnings": warnings, "proxy_validated": validated(result)}
 
 
 def leaderboard(con: duckdb.DuckDBPyConnection, target: MetricRef, confidence: float = 0.95,
@@ -225,7 +233,7 @@ def strength(row: dict) -> str:
         return "supported"
     if hi < 0:
         return "moves against"
-    return "not supported by the history"
+    return "not supported"
 
 
 def tree_edges(con: duckdb.DuckDBPyConnection, confidence: float = 0.95, memo: dict | None = None) -> list[dict]:
@@ -249,7 +257,7 @@ def tree_edges(con: duckdb.DuckDBPyConnection, confidence: float = 0.95, memo: d
             parent = tree.node(parent_id)
             cr, pr = ref_of(child), ref_of(parent)
             row = {"child": child.id, "parent": parent.id, "child_metric": cr and cr.spec,
-                   "parent_metric": pr and pr.spec}
+                   "parent_metric": pr and pr.spec, "child_name": child.name, "parent_name": parent.name}
             if cr is None or pr is None:
                 edges.append({**row, "n_experiments": 0, "problem": "no experiment lifts for one of the two"})
                 continue
@@ -310,7 +318,30 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
         target = next((s for s in specs if s.startswith("online:")), None)
     proxy = _most_covered_offline(con) or next((s for s in specs if s != target), None)
     return {"specs": specs, "default_proxy": proxy, "default_target": target,
+            "names": {s: display_name(tree, MetricRef.parse(s)) for s in specs},
             "n_experiments": len(experiment_info(con))}
+
+
+def display_name(tree, ref: MetricRef) -> str:
+    """The tree's human name of the metric ('7-day retention'), else its loaded name; offline
+    metrics say so (an offline NDCG and an online metric of the same name are different things)."""
+    node = tree.by_data(ref.source, ref.name) if tree is not None else None
+    name = node.name if node is not None else ref.name
+    return f"{name} (offline)" if ref.source == "offline" else name
+
+
+def best_validated(board: list[dict]) -> str | None:
+    """The proxy the history supports best: highest lower bound of its correlation with the target
+    in the expected direction (noise-corrected where available), among those whose bound is above 0;
+    otherwise the best naive r. None when nothing was computed."""
+    rows = [r for r in board if not r.get("problem")]
+    if not rows:
+        return None
+
+    def lower(r):
+        ci = r["aligned_corrected_ci"] if r["aligned_corrected"] is not None else r["aligned_pearson_ci"]
+        return ci[0]
+    return max(rows, key=lambda r: (lower(r) > 0, lower(r), r["aligned_pearson"]))["proxy"]
 
 
 def view(con: duckdb.DuckDBPyConnection, proxy: str, target: str, confidence: float = 0.95) -> dict:
@@ -323,8 +354,8 @@ def view(con: duckdb.DuckDBPyConnection, proxy: str, target: str, confidence: fl
 def history_view(con: duckdb.DuckDBPyConnection, target: str, confidence: float = 0.95) -> dict:
     """The proxy leaderboard for `target` and the tree's edges, sharing one computation of lifts."""
     memo: dict = {}
-    return {"leaderboard": leaderboard(con, MetricRef.parse(target), confidence, memo),
-            "edges": tree_edges(con, confidence, memo)}
+    board = leaderboard(con, MetricRef.parse(target), confidence, memo)
+    return {"leaderboard": board, "edges": tree_edges(con, confidence, memo), "best_proxy": best_validated(board)}
 
 
 def _most_covered_offline(con) -> str | None:

@@ -66,18 +66,18 @@ def _ci(low, high) -> str:
     return "" if low is None else f"[{low:+.2%}, {high:+.2%}]"
 
 
-def leaderboard_figure(rows: list[dict], target_label: str) -> go.Figure:
+def leaderboard_figure(rows: list[dict], target_label: str, name=lambda spec: spec) -> go.Figure:
     """Correlation with its interval per proxy (in the expected direction), best first."""
     rows = [r for r in rows if not r.get("problem")][::-1]
     fig = go.Figure()
     for r in rows:
         lo, hi = r["aligned_pearson_ci"]
         colour = GREEN if lo > 0 else (RED if hi < 0 else GREY)
-        fig.add_scatter(x=[r["aligned_pearson"]], y=[r["proxy"]], mode="markers", showlegend=False,
+        fig.add_scatter(x=[r["aligned_pearson"]], y=[name(r["proxy"])], mode="markers", showlegend=False,
                         marker=dict(color=colour, size=10),
                         error_x=dict(type="data", symmetric=False, array=[hi - r["aligned_pearson"]],
                                      arrayminus=[r["aligned_pearson"] - lo], color=colour),
-                        hovertemplate=f"{r['proxy']}<br>r = %{{x:.2f}} [{lo:.2f}, {hi:.2f}]<br>"
+                        hovertemplate=f"{name(r['proxy'])}<br>r = %{{x:.2f}} [{lo:.2f}, {hi:.2f}]<br>"
                                       f"{r['n_experiments']} experiments<extra></extra>")
     fig.add_vline(x=0, line=dict(color="black", width=1))
     fig.update_layout(height=max(240, 34 * len(rows) + 90), margin=dict(l=10, r=10, t=40, b=40),

@@ -30,6 +30,14 @@ def test_home_path_opens_home_on_this_week(page, server, width):
     assert "/weekly" in page.url
 
 
+def test_home_decision_opens_launch_review_on_its_experiment(page, server):
+    open_page(page, server, "home", "Decisions waiting")
+    page.get_by_role("button", name="Open in Launch review").first.click()
+    wait_idle(page, "Launch review")
+    assert "/launch" in page.url and "exp=E0" in page.url
+    assert "Roll back" in page.locator('[data-testid="stMain"]').inner_text()
+
+
 @pytest.mark.parametrize("script,title,url", [(p[0], p[1], p[4]) for p in available_pages()])
 def test_every_page_opens(page, server, script, title, url):
     open_page(page, server, url)
