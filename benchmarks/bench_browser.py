@@ -38,24 +38,32 @@ HEADLINES = {"": FIRST_CONTENT, "weekly": FIRST_CONTENT, "launch": FIRST_CONTENT
              "data": FIRST_CONTENT}
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its children that have exited (clock ticks -> s)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(x) for x in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def server_pid(port: int) -> int | None:
-    """The serving Python process (the one listening on the port)."""
+def cpu_seconds(pgid: int) -> float:
+    """utime + stime (and of exited children) of every process in the server's process group."""
+    total = 0
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if b"serve" in cmd and str(port).encode() in cmd:
-            return int(proc.name)
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            total += sum(int(x) for x in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(port: int) -> int | None:
+    """The process group of `python -m dashboard serve --port PORT` (it runs in its own session)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"dashboard serve" in cmd and f"--port {port}".encode() in cmd:
+            return os.getpgid(int(proc.name))
     return None
 
 
