@@ -93,6 +93,13 @@ def scorecard(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def decided(rows: list[dict]) -> list[dict]:
+    """Rows with the CUPED numbers in place of the unadjusted ones where present: what the status,
+    tree and decision use, for the lift chart."""
+    keys = ("lift", "relative_lift", "ci_low", "ci_high", "relative_ci_low", "relative_ci_high", "p_value")
+    return [r | {k: r["cuped"][k] for k in keys} if r.get("cuped") else r for r in rows]
+
+
 def _with_cuped(line: dict, r: dict) -> dict:
     """The adjusted numbers (which decide the status) right after the unadjusted relative lift."""
     c = r.get("cuped") or {}
