@@ -1,6 +1,9 @@
 """Thresholds speed: our summary path vs scikit-learn on the same data, as ratios, in one run.
 
-    python benchmarks/bench_thresholds.py --rows 1000000 10000000 [50000000]
+    python benchmarks/bench_thresholds.py --rows 1000000 10000000 [50000000] [--kinds float64 rare] [--quick]
+
+Scores are realistic by default (continuous float64 and float32, a skewed rare-event model); the
+rounded case (<= 10,001 distinct scores) is a labelled extra row, not the headline.
 
 For each size: generate scores/labels/20 segments over 28 days and load them as a user would (a
 Parquet file through `ingest`, timed as a one-off). Then, in fresh processes holding no raw data:
@@ -34,11 +37,30 @@ from dashboard.store.connection import MEMORY_LIMIT_ENV
 SEGMENTS = 20
 
 
-def data(n: int, seed: int = 0):
+KINDS = {
+    "float64": "continuous float64 scores (a distinct value per row)",
+    "float32": "continuous float32 scores (~16M distinct values at most)",
+    "rare": "skewed rare-event model: 0.5% positives, most scores near 0 (beta), float64",
+    "rounded": "extra: scores rounded to 4 decimals (<= 10,001 distinct values; flattering)",
+}
+KIND = os.environ.get("BENCH_SCORE_KIND", "float64")
+
+
+def data(n: int, seed: int = 0, kind: str = ""):
+    """Scores as real models give them (see KINDS); the rounded case only as a labelled extra."""
+    kind = kind or KIND
     rng = np.random.default_rng(seed)
-    labels = (rng.random(n) < 0.05).astype(np.int8)
-    scores = np.clip(rng.normal(0.3 + 0.3 * labels, 0.15), 0, 1).round(4)
     segment = rng.integers(0, SEGMENTS, n).astype(np.int8)
+    if kind == "rare":
+        labels = (rng.random(n) < 0.005).astype(np.int8)
+        scores = np.where(labels == 1, rng.beta(2, 5, n), rng.beta(0.3, 12, n))
+        return scores, labels, segment
+    labels = (rng.random(n) < 0.05).astype(np.int8)
+    scores = np.clip(rng.normal(0.3 + 0.3 * labels, 0.15), 0, 1)
+    if kind == "float32":
+        scores = scores.astype(np.float32)
+    elif kind == "rounded":
+        scores = scores.round(4)
     return scores, labels, segment
 
 
@@ -114,6 +136,42 @@ def page(n: int, repeat: int, db: str) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def report_side(n: int, repeat: int, db: str) -> dict:
+    """`report thresholds --by seg` as the CLI runs it (exact counts at the typed threshold from the
+    raw rows, exact AP/AUC overall and per segment), on a read-only connection."""
+    import argparse as ap
+
+    from dashboard.services import thresholds as th
+    from dashboard.store.connection import connect
+
+    con = connect(db, read_only=True)
+    args = ap.Namespace(model="m", threshold=0.4321, precision_floor=None, guaranteed=False, by="seg",
+                        date_from=None, date_to=None)
+    t_cold = timed(lambda: th.report(con, args), 1)
+    return {"report": timed(lambda: th.report(con, args), repeat), "report_cold": t_cold,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def script_side(n: int, repeat: int, db: str) -> dict:
+    """The scikit-learn script a user would write instead: from the same Parquet file, the PR curve,
+    AP, ROC AUC and the confusion counts of 20 segments at the threshold."""
+    import pyarrow.parquet as pq
+    from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_curve, roc_auc_score
+
+    def script():
+        t = pq.read_table(db + ".parquet", columns=["score", "label", "seg"])
+        y, s = t["label"].to_numpy(), t["score"].to_numpy()
+        seg = t["seg"].combine_chunks().dictionary_encode().indices.to_numpy()  # small ints, cheap masks
+        precision_recall_curve(y, s), average_precision_score(y, s), roc_auc_score(y, s)
+        flagged = s >= 0.4321
+        for value in np.unique(seg):
+            m = seg == value
+            confusion_matrix(y[m], flagged[m], labels=[0, 1])
+
+    return {"script": timed(script, max(1, repeat // 2)),
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def sklearn_side(n: int, repeat: int) -> dict:
     from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_curve
 
@@ -134,8 +192,9 @@ def sklearn_side(n: int, repeat: int) -> dict:
 CAP = "512MB"  # DASHBOARD_DUCKDB_MEMORY_LIMIT for the capped run
 
 
-def run_side(side: str, n: int, repeat: int, db: str = "", cap: str = "") -> dict:
+def run_side(side: str, n: int, repeat: int, db: str = "", cap: str = "", kind: str = "float64") -> dict:
     env = {k: v for k, v in os.environ.items() if k != MEMORY_LIMIT_ENV}
+    env["BENCH_SCORE_KIND"] = kind
     if cap:
         env[MEMORY_LIMIT_ENV] = cap
     out = subprocess.run([sys.executable, __file__, "--side", side, "--rows", str(n), "--repeat", str(repeat),
@@ -147,43 +206,68 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--side", choices=["prepare", "load", "build", "page", "sklearn"])
+    parser.add_argument("--side", choices=["prepare", "load", "build", "page", "sklearn", "report", "script"])
+    parser.add_argument("--kinds", nargs="+", default=["float64", "float32", "rare", "rounded"], choices=list(KINDS))
+    parser.add_argument("--quick", action="store_true", help="page and report vs scikit-learn only (no capped "
+                        "runs, no separate build)")
     parser.add_argument("--db", default="")
     args = parser.parse_args()
     if args.side:
         n = args.rows[0]
         result = {"prepare": lambda: prepare(n, args.db), "load": lambda: load(n, args.db), "build": lambda: build(n, args.repeat, args.db),
                   "page": lambda: page(n, args.repeat, args.db),
-                  "sklearn": lambda: sklearn_side(n, args.repeat)}[args.side]()
+                  "sklearn": lambda: sklearn_side(n, args.repeat),
+                  "report": lambda: report_side(n, args.repeat, args.db),
+                  "script": lambda: script_side(n, args.repeat, args.db)}[args.side]()
         print(json.dumps(result))
         return
-    print("| rows | step | ours | scikit-learn | speed-up |")
-    print("|---|---|---|---|---|")
+    print("| rows | scores | step | ours | scikit-learn | ours / scikit-learn |")
+    print("|---|---|---|---|---|---|")
     for n in args.rows:
-        with tempfile.TemporaryDirectory() as tmp:
-            db = str(Path(tmp) / "bench.duckdb")
-            run_side("prepare", n, args.repeat, db)
-            loaded = run_side("load", n, args.repeat, db)
-            Path(tmp, "capped.duckdb.parquet").symlink_to(db + ".parquet")
-            loaded_capped = run_side("load", n, args.repeat, str(Path(tmp) / "capped.duckdb"), CAP)
-            a = run_side("page", n, args.repeat, db)
-            built = run_side("build", n, args.repeat, db)
-            capped = run_side("build", n, args.repeat, db, CAP)
-        b = run_side("sklearn", n, args.repeat)
-        for key, label in [("first_load", "first page load (bin counts, PR curve, exact AP/AUC)"),
-                           ("slider", "slider move (overall + 20 segments)"),
-                           ("segment_curves", "PR curves for 20 segments")]:
-            print(f"| {n:,} | {label} | {a[key] * 1e3:,.1f} ms | {b[key] * 1e3:,.1f} ms | {b[key] / a[key]:,.1f}x |")
-        print(f"| {n:,} | peak memory: page process vs scikit-learn's | {a['peak_mb']:,.0f} MB | {b['peak_mb']:,.0f} MB | "
-              f"{b['peak_mb'] / a['peak_mb']:.1f}x less |")
-        for label, r in [("", built), (f", {MEMORY_LIMIT_ENV}={CAP}", capped)]:
-            print(f"| {n:,} | summary build at ingest (bins from stored rows){label} | {r['build']:,.1f} s, "
-                  f"{r['peak_mb']:,.0f} MB peak | {b['first_load']:,.1f} s, {b['peak_mb']:,.0f} MB (PR curve + AP) | |")
-        for label, r in [("", loaded), (f", {MEMORY_LIMIT_ENV}={CAP}", loaded_capped)]:
-            print(f"| {n:,} | one-off: ingest of the Parquet file (validation + bins){label} | "
-                  f"{r['ingest']:,.1f} s, {r['peak_mb']:,.0f} MB peak | | |")
-        sys.stdout.flush()
+        for kind in args.kinds:
+            measure(n, kind, args.repeat, args.quick)
 
+
+def measure(n: int, kind: str, repeat: int, quick: bool) -> None:
+    def side(name, db="", cap=""):
+        return run_side(name, n, repeat, db, cap, kind)
+
+    def row(label, ours, theirs, unit="ms"):
+        scale = 1e3 if unit == "ms" else 1.0
+        print(f"| {n:,} | {kind} | {label} | {ours * scale:,.1f} {unit} | {theirs * scale:,.1f} {unit} | "
+              f"{ours / theirs:.2f}x |")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "bench.duckdb")
+        side("prepare", db)
+        loaded = side("load", db)
+        a = side("page", db)
+        r = side("report", db)
+        script = side("script", db)
+        if not quick:
+            Path(tmp, "capped.duckdb.parquet").symlink_to(db + ".parquet")
+            loaded_capped = side("load", str(Path(tmp) / "capped.duckdb"), CAP)
+            built = side("build", db)
+            capped = side("build", db, CAP)
+    b = side("sklearn")
+    row("`report thresholds --by seg` (exact counts, AP, AUC; first call) vs the scikit-learn script "
+        "(PR curve, AP, AUC, 20 segment confusion counts from the Parquet file)", r["report_cold"], script["script"], "s")
+    row("the same, median of repeats", r["report"], script["script"], "s")
+    for key, label in [("first_load", "first page load (bin counts, PR curve, exact AP/AUC) vs PR curve + AP"),
+                       ("slider", "slider move (overall + 20 segments) vs one confusion matrix"),
+                       ("segment_curves", "PR curves for 20 segments")]:
+        row(label, a[key], b[key])
+    print(f"| {n:,} | {kind} | peak memory: page process vs scikit-learn's | {a['peak_mb']:,.0f} MB | "
+          f"{b['peak_mb']:,.0f} MB | {a['peak_mb'] / b['peak_mb']:.2f}x |")
+    print(f"| {n:,} | {kind} | one-off: ingest of the Parquet file (validation, bins, exact AP/AUC table) | "
+          f"{loaded['ingest']:,.1f} s, {loaded['peak_mb']:,.0f} MB peak | | |")
+    if not quick:
+        for label, res in [("", built), (f", {MEMORY_LIMIT_ENV}={CAP}", capped)]:
+            print(f"| {n:,} | {kind} | summary build at ingest (bins + exact AP/AUC table){label} | "
+                  f"{res['build']:,.1f} s, {res['peak_mb']:,.0f} MB peak | | |")
+        print(f"| {n:,} | {kind} | one-off ingest, {MEMORY_LIMIT_ENV}={CAP} | {loaded_capped['ingest']:,.1f} s, "
+              f"{loaded_capped['peak_mb']:,.0f} MB peak | | |")
+    sys.stdout.flush()
 
 if __name__ == "__main__":
     main()

@@ -26,12 +26,13 @@ if tables:
         {
             "table (kind)": t.table if t.table == t.kind else f"{t.table} ({t.kind})", "rows": fmt.count(t.rows),
             "dates": f"{t.first} to {t.last}" if t.first else "",
-            "models": ", ".join(t.models), "segments": ", ".join(t.segments),
+            "models": ", ".join(md(m) for m in t.models), "segments": ", ".join(md(c) for c in t.segments),
             "files": t.files, "last loaded": str(t.last_loaded or "")[:16],
         }
         for t in tables
     )
-    st.table(frame, hide_index=True)  # a static table wraps: every model and segment name is shown whole
+    # a static table wraps (every model and segment name is shown whole); its cells are markdown: escaped
+    st.table(frame, hide_index=True)
 summaries = call(overview.summary_tables)
 if not tables:
     st.info("Only summaries are loaded: `python -m dashboard summarize` built them where the raw logs live "

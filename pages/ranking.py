@@ -144,7 +144,7 @@ if segs:
                          "flag": ("regresses under rising average" if s.get("trap") and metric == "ndcg" else
                                   ("better" if d["delta"] > 0 else "worse") if d.get("significant") else "")})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    coverage = call(svc.coverage, model, k, by)
+    coverage = call(svc.coverage_by_k, model, by).get(k, {})  # every cutoff in one pass: a new k reads no raw rows
     rows = []
     for s in segs:
         row = {by: s["value"] + (" (small)" if s.get("small") else ""), "queries": f"{s['n_queries']:,}"}

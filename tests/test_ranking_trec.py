@@ -212,3 +212,30 @@ def test_levels_not_stored_are_refused_or_read_from_an_equivalent_level(tmp_path
             svc.overall_summary(con, "t", 5, level=3)
     finally:
         con.close()
+
+
+def test_gates_take_the_new_measures_with_level_and_all_queries(trec, tmp_path):
+    """A gate on map@1000 at relevance level 2 over every judged query (-c) judges the values
+    pytrec_eval gives (missing queries 0); a bad level is refused with the gate's line."""
+    from dashboard.gates import GatesError, evaluate, load_gates
+    from dashboard.gates_ranking import per_query_values
+
+    _, con, qrels, runs = trec
+    ids, base, cand = per_query_values(con, "map@1000", "bm25", "dense", level=2, all_queries=True)
+    assert len(ids) == len(qrels)
+    for model, got in (("bm25", base), ("dense", cand)):
+        e = pytrec_eval.RelevanceEvaluator(qrels, {"map_cut_1000"}, relevance_level=2).evaluate(runs[model])
+        assert list(got) == pytest.approx([e.get(q, {"map_cut_1000": 0.0})["map_cut_1000"] for q in ids], abs=1e-9)
+    for metric in ("rprec", "p@5", "precision@100", "hit@1000", "map", "mrr@10"):
+        per_query_values(con, metric, "bm25", "dense", level=3)
+    path = tmp_path / "gates.yaml"
+    path.write_text("gates:\n- {metric: map@1000, baseline: bm25, candidate: dense, min_value: 0, relevance_level: 2,"
+                    " all_queries: true}\n- {metric: rprec, baseline: bm25, candidate: dense, max_drop: 1,"
+                    " relevance_level: 0}\n")
+    with pytest.raises(GatesError, match="relevance_level:` must be a whole number >= 1"):
+        load_gates(path)
+    path.write_text("gates:\n- {metric: map@1000, baseline: bm25, candidate: dense, min_value: 0, relevance_level: 2,"
+                    " all_queries: true}\n")
+    result = evaluate(con, load_gates(path)[0])
+    assert result.status == "PASS" and result.checks[0].size == len(qrels)
+    assert result.checks[0].candidate == pytest.approx(float(np.mean(cand)), abs=1e-12)

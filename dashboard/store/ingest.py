@@ -356,9 +356,8 @@ def _typed_select(kind: Kind, present: list[str], segments: list[str], alias: st
         target = SQL_TYPES[col.type]
         if col.name not in present:
             parts.append(f"CAST(NULL AS {target}) AS {ident(col.name)}")
-        elif col.type == "timestamp":  # an offset (+05:00, Z, a zoned Parquet column) becomes UTC
-            c = ident(col.name)
-            parts.append(f"timezone('UTC', CAST({c} AS TIMESTAMPTZ)) AS {c}")
+        elif col.type == "timestamp":
+            parts.append(f"{_utc(ident(col.name))} AS {ident(col.name)}")
         elif col.type in ("label", "count", "int", "position"):  # text "2.0" is a valid whole number
             c = ident(col.name)
             parts.append(f"coalesce(TRY_CAST({c} AS {target}), CAST(CAST({c} AS DOUBLE) AS {target})) AS {c}")
@@ -367,6 +366,15 @@ def _typed_select(kind: Kind, present: list[str], segments: list[str], alias: st
     for seg in segments:
         parts.append(f"nullif(trim(CAST({ident(seg)} AS VARCHAR)), '') AS {ident(seg)}")
     return ", ".join(parts)
+
+
+def _utc(c: str) -> str:
+    """A date-time as UTC: one with an offset (+05:00, -0300; a zoned Parquet column prints one) is
+    converted; one without is UTC as written ('Z' too). The offset test runs only on text long enough
+    to hold one, so plain date-times take the fast cast."""
+    text = f"CAST({c} AS VARCHAR)"
+    return (f"CASE WHEN length({text}) > 19 AND regexp_matches({text}, '[+-]\\d\\d(:?\\d\\d)?$') "
+            f"THEN timezone('UTC', CAST({text} AS TIMESTAMPTZ)) ELSE CAST({c} AS TIMESTAMP) END")
 
 
 def _write(con, item: _Staged, replace: bool) -> tuple[int, list[str], list[str]]:

@@ -31,7 +31,7 @@ YEARS = (1900, 2200)
 MISSING = "(missing)"  # how an empty segment is shown: a literal value would merge with it
 RESERVED = {"_row", "file_row_number"}  # used by the loader for line numbers
 MULTILINE = {"description"}  # free text that may span lines
-FLOAT_LIMITS = {"sum_sq": MAX_ABS_SUM_SQ}
+FLOAT_LIMITS = {"sum_sq": MAX_ABS_SUM_SQ, "pre_sum_sq": MAX_ABS_SUM_SQ, "sum_cross": MAX_ABS_SUM_SQ}
 
 # SQL predicate that is TRUE for a bad non-null value, and what we expected instead.
 _TYPE_RULES: dict[str, tuple[str, str]] = {
@@ -60,8 +60,7 @@ _TYPE_RULES: dict[str, tuple[str, str]] = {
     "date": ("TRY_CAST({c} AS DATE) IS NULL OR NOT (year(TRY_CAST({c} AS DATE)) BETWEEN {years}) "
              "OR TRY_CAST({c} AS TIMESTAMP) IS DISTINCT FROM CAST(TRY_CAST({c} AS DATE) AS TIMESTAMP)",
              "a date (YYYY-MM-DD) in the years {years_text}, without a time of day"),
-    "timestamp": ("TRY_CAST({c} AS TIMESTAMPTZ) IS NULL OR NOT (year(timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ))) "
-                  "BETWEEN {years})",
+    "timestamp": ("TRY_CAST({c} AS TIMESTAMP) IS NULL OR NOT (year(TRY_CAST({c} AS TIMESTAMP)) BETWEEN {years})",
                   "a date-time (YYYY-MM-DD HH:MM:SS) in the years {years_text} (an offset such as +05:00 is converted to UTC)"),
     # one line, bounded: a name with a newline breaks every table and chart it appears in
     "string": ("trim(CAST({c} AS VARCHAR)) = '' OR regexp_matches(CAST({c} AS VARCHAR), '[\\x00-\\x1f\\x7f]') "

@@ -1,0 +1,220 @@
+"""What a person feels in a browser: Playwright + Debian's chromium against `python -m dashboard serve`.
+
+    python benchmarks/bench_browser.py --demo                 # every page of the demo
+    python benchmarks/bench_browser.py --rows 10000000        # Thresholds on N continuous scores
+    python benchmarks/bench_browser.py --db PATH [--sessions 1 5 20]
+
+Measured, per page: navigation (a new tab: a fresh browser context) to the headline numbers
+visible, and to the page idle (the app's script state notRunning), with a cold server (the first
+visit after it starts) and warm (a second new tab). On Thresholds: 20 ArrowRight presses, each
+timed from the key press to the headline showing the new threshold (median, p95). On Ranking: a
+change of k timed to idle. With --sessions: N contexts of one browser open Thresholds and move the
+slider at once; errors, slider p95, and the server process group's own CPU seconds (from /proc)
+reported apart from the browser's. Timings are printed, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.browser.conftest import APP_IDLE, CHROMIUM_ARGS, running_server  # noqa: E402
+
+# page url -> what counts as its headline being visible
+FIRST_CONTENT = ('[data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] [data-testid="stAlert"], '
+                 '[data-testid="stMain"] [data-testid="stDataFrame"], [data-testid="stMain"] [data-testid="stPlotlyChart"], '
+                 '[data-testid="stMain"] [data-testid="stPageLink"]')
+HEADLINES = {"": FIRST_CONTENT, "weekly": FIRST_CONTENT, "launch": FIRST_CONTENT, "alignment": FIRST_CONTENT,
+             "tree": FIRST_CONTENT, "thresholds": 'text=/At threshold \\d/', "ranking": FIRST_CONTENT,
+             "data": FIRST_CONTENT}
+
+
+def cpu_seconds(pgid: int) -> float:
+    """utime + stime (and of exited children) of every process in the server's process group."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            total += sum(int(x) for x in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(port: int) -> int | None:
+    """The process group of `python -m dashboard serve --port PORT` (it runs in its own session)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"dashboard serve" in cmd and f"--port {port}".encode() in cmd:
+            return os.getpgid(int(proc.name))
+    return None
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def open_timed(browser, url: str, headline: str) -> tuple[float, float]:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    start = time.perf_counter()
+    await page.goto(url)
+    await page.locator(headline).first.wait_for(timeout=120_000)
+    shown = time.perf_counter() - start
+    await idle(page)
+    done = time.perf_counter() - start
+    await context.close()
+    return shown, done
+
+
+async def idle(page) -> None:
+    await page.wait_for_selector(APP_IDLE, timeout=120_000)
+    await page.wait_for_timeout(200)
+    await page.wait_for_selector(APP_IDLE, timeout=120_000)
+
+
+async def slider_moves(browser, url: str, moves: int) -> list[float]:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    await page.goto(url + "/thresholds")
+    heading = page.get_by_text("At threshold", exact=False).first
+    await heading.wait_for(timeout=120_000)
+    await idle(page)
+    thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    await thumb.focus()
+    times = []
+    for _ in range(moves):
+        before = await heading.inner_text()
+        start = time.perf_counter()
+        await page.keyboard.press("ArrowRight")
+        while (await heading.inner_text()) == before:
+            await page.wait_for_timeout(5)
+            if time.perf_counter() - start > 30:
+                raise TimeoutError("the headline did not change within 30 s")
+        times.append(time.perf_counter() - start)
+    await idle(page)
+    await context.close()
+    return times
+
+
+async def ranking_k(browser, url: str) -> float | None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    await page.goto(url + "/ranking")
+    await idle(page)
+    k = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] [role="slider"]').first
+    if not await k.count():
+        await context.close()
+        return None
+    await k.focus()
+    start = time.perf_counter()
+    await page.keyboard.press("ArrowRight")
+    await page.wait_for_timeout(50)
+    await idle(page)
+    took = time.perf_counter() - start
+    await context.close()
+    return took
+
+
+async def run(db: Path, pages: list[str], sessions: list[int], moves: int) -> None:
+    from playwright.async_api import async_playwright
+
+    with running_server(db, "bench-browser") as url:
+        pid = server_pid(int(url.rsplit(":", 1)[1]))
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+            print("| page | headline visible, cold | idle, cold | headline visible, warm | idle, warm |")
+            print("|---|---|---|---|---|")
+            for path in pages:
+                try:
+                    cold = await open_timed(browser, f"{url}/{path}", HEADLINES[path])
+                    warm = await open_timed(browser, f"{url}/{path}", HEADLINES[path])
+                except Exception as exc:  # a page that never shows its headline is a result, not a crash
+                    print(f"| {path or 'home'} | failed: {type(exc).__name__} | | | |", flush=True)
+                    continue
+                print(f"| {path or 'home'} | {cold[0]:.2f} s | {cold[1]:.2f} s | {warm[0]:.2f} s | {warm[1]:.2f} s |",
+                      flush=True)
+            if "thresholds" in pages:
+                cpu0 = cpu_seconds(pid) if pid else 0.0
+                times = await slider_moves(browser, url, moves)
+                cpu = (cpu_seconds(pid) - cpu0) / moves if pid else float("nan")
+                print(f"\nThresholds slider, {moves} ArrowRight presses to the new headline: median "
+                      f"{statistics.median(times) * 1e3:.0f} ms, p95 {pct(times, 0.95) * 1e3:.0f} ms, max "
+                      f"{max(times) * 1e3:.0f} ms; server CPU {cpu * 1e3:.0f} ms per move (page load included)",
+                      flush=True)
+            if "ranking" in pages:
+                took = await ranking_k(browser, url)
+                if took is not None:
+                    print(f"Ranking: k change to idle {took:.2f} s", flush=True)
+            for n in sessions:
+                cpu0 = cpu_seconds(pid) if pid else 0.0
+                wall0 = time.perf_counter()
+                results = await asyncio.gather(*[slider_moves(browser, url, 5) for _ in range(n)],
+                                               return_exceptions=True)
+                errors = [r for r in results if isinstance(r, BaseException)]
+                times = [t for r in results if not isinstance(r, BaseException) for t in r]
+                cpu = cpu_seconds(pid) - cpu0 if pid else float("nan")
+                wall = time.perf_counter() - wall0
+                p95 = f"{pct(times, 0.95) * 1e3:.0f} ms" if times else "n/a"
+                print(f"{n} concurrent sessions (open Thresholds + 5 moves each): {len(errors)} errors, slider "
+                      f"median {statistics.median(times) * 1e3 if times else float('nan'):.0f} ms, p95 {p95}; "
+                      f"wall {wall:.1f} s, server CPU {cpu:.1f} s ({cpu / max(1, n * 6) * 1e3:.0f} ms per "
+                      f"interaction); the rest of the wall time is the browsers on the same cores", flush=True)
+            await browser.close()
+
+
+def generated_db(n: int, tmp: Path) -> Path:
+    """N continuous float64 scores (bench_thresholds' data), loaded through ingest."""
+    import subprocess
+
+    db = tmp / "bench.duckdb"
+    bench = Path(__file__).with_name("bench_thresholds.py")
+    env = {**os.environ, "BENCH_SCORE_KIND": "float64"}
+    for side in ("prepare", "load"):
+        subprocess.run([sys.executable, str(bench), "--side", side, "--rows", str(n), "--db", str(db)],
+                       check=True, env=env, capture_output=True)
+    return db
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--demo", action="store_true", help="build the demo and time every page")
+    parser.add_argument("--rows", type=int, default=0, help="generate N continuous scores; time Thresholds")
+    parser.add_argument("--db", default="")
+    parser.add_argument("--sessions", type=int, nargs="*", default=[1, 5, 20])
+    parser.add_argument("--moves", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.demo:
+            from dashboard.demo.build import build_demo_db
+
+            db = Path(tmp) / "demo.duckdb"
+            build_demo_db(db, seed=7)
+            pages = list(HEADLINES)
+        elif args.rows:
+            db, pages = generated_db(args.rows, Path(tmp)), ["thresholds"]
+        else:
+            db, pages = Path(args.db), list(HEADLINES)
+        asyncio.run(run(db, pages, args.sessions, args.moves))
+
+
+if __name__ == "__main__":
+    main()
