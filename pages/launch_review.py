@@ -9,7 +9,7 @@ from dashboard.services.tree import default_tree_path, tree_file_version
 from dashboard.ui import state
 from dashboard.ui.charts_tree import lift_figure, tree_figure
 from dashboard.ui.db import call
-from dashboard.ui.launch_tables import noisy_controls, offline_table, scorecard, style
+from dashboard.ui.launch_tables import decided, noisy_controls, offline_table, scorecard, style
 from dashboard.ui.text import bullets, md, md_list
 
 st.title("Launch review")
@@ -101,7 +101,11 @@ if report.get("tree_nodes"):
 st.markdown("#### Scorecard")
 st.caption(f"Welch interval for the absolute lift, Fieller's interval for the relative lift "
            f"({1 - alpha:.0%} intervals; docs/statistics.md). {md(report['multiple_testing'])}")
-drawn = [m for m in report["metrics"] if not m.get("noisy_control")]
+if any(m.get("cuped") for m in report["metrics"]):
+    st.caption("CUPED: where the results carry pre-period statistics, the status and the decision use the "
+               "lift adjusted for each user's pre-period metric (the CUPED columns, with the variance "
+               "reduction achieved); the chart shows the adjusted lifts, the other columns are unadjusted.")
+drawn = [m for m in decided(report["metrics"]) if not m.get("noisy_control")]
 st.plotly_chart(lift_figure(drawn, alpha), width="stretch",
                 config={"displayModeBar": False}, key="launch_lift")
 if len(drawn) < len(report["metrics"]):

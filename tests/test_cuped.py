@@ -209,3 +209,34 @@ def test_decision_uses_adjusted_numbers():
     assert ev_adj.inputs[0].comparison.p_value < 0.001
     assert ev_adj.inputs[0].cuped is not None and ev_plain.inputs[0].cuped is None
     assert ev_adj.decision.verdict != ev_plain.decision.verdict
+
+
+def test_scorecard_shows_adjusted_beside_unadjusted(tmp_path):
+    from dashboard.ui.launch_tables import scorecard
+
+    u = units(7)
+    results_frame(u).to_csv(tmp_path / "r.csv", index=False)
+    ingest_file(tmp_path / "x.duckdb", "results", tmp_path / "r.csv")
+    con = connect(tmp_path / "x.duckdb", read_only=True)
+    try:
+        rows = exp_service.experiment_report(con, "E1")["metrics"]
+    finally:
+        con.close()
+    table = scorecard(rows)
+    cols = list(table.columns)
+    assert cols[cols.index("relative CI") + 1:cols.index("relative CI") + 5] == [
+        "CUPED relative lift", "CUPED relative CI", "CUPED p-value", "variance reduction"]
+    assert table["variance reduction"][0].endswith("%") and "nan" not in table.to_string().lower()
+    assert "CUPED p-value" not in scorecard([{**rows[0], "cuped": None}]).columns
+
+
+def test_chart_rows_use_the_adjusted_numbers():
+    from dashboard.ui.launch_tables import decided
+
+    row = {"lift": 1.0, "relative_lift": 0.1, "ci_low": 0.0, "ci_high": 2.0, "relative_ci_low": 0.0,
+           "relative_ci_high": 0.2, "p_value": 0.5, "status": "better"}
+    cup = {"lift": 1.1, "relative_lift": 0.11, "ci_low": 0.9, "ci_high": 1.3, "relative_ci_low": 0.09,
+           "relative_ci_high": 0.13, "p_value": 0.001, "variance_reduction": 0.5, "theta": 0.7}
+    assert decided([row | {"cuped": None}])[0]["relative_lift"] == 0.1
+    got = decided([row | {"cuped": cup}])[0]
+    assert (got["relative_lift"], got["relative_ci_low"], got["p_value"]) == (0.11, 0.09, 0.001)

@@ -22,6 +22,7 @@ END = date(2026, 11, 22)  # a Sunday: ISO week 2026-W47 is the last complete wee
 PREDICTION_WEEKS = 8
 DAILY_DAYS = 730
 NOISE_STREAM = 38  # the users' noise in experiments: a stream of its own (see _experiments)
+PRE_STREAM = 39  # the same users' pre-period metrics (CUPED): a stream of its own too
 
 COUNTRIES = (["US", "GB", "DE", "FR", "BR", "IN", "MX", "JP"], [.35, .12, .12, .08, .10, .10, .07, .06])
 DEVICES = (["ios", "android", "web"], [.38, .42, .20])
@@ -47,7 +48,8 @@ def write_demo_files(out_dir: Path, seed: int = 7, scale: float = 1.0) -> dict[s
     files: dict[str, list[Path]] = {}
     files["predictions"] = _predictions(rng, out_dir, max(3000, int(400_000 * scale)))
     files.update(_rankings(rng, out_dir, max(1500, int(100_000 * scale))))
-    experiments, results, offline, covariances = _experiments(rng, np.random.default_rng([seed, NOISE_STREAM]))
+    experiments, results, offline, covariances = _experiments(rng, np.random.default_rng([seed, NOISE_STREAM]),
+                                                              np.random.default_rng([seed, PRE_STREAM]))
     files["experiments"] = [_csv(experiments, out_dir / "experiments.csv")]
     files["results"] = [_csv(results, out_dir / "results.csv")]
     files["covariances"] = [_csv(covariances, out_dir / "covariances.csv")]
@@ -227,7 +229,7 @@ PLANTED_LIFTS = {
 POWER_EFFECT = {"E045": {"retention_7d": -0.045, "task_success": -0.03, "session_length": -0.02}}
 
 
-def _experiments(rng, noise_rng):
+def _experiments(rng, noise_rng, pre_rng=None):
     """`noise_rng` draws the users' correlated noise; `rng` makes the same draws as before it
     existed, so the other planted stories (daily series, offline results) stay as they were."""
     rows = _experiment_rows(rng)
@@ -247,8 +249,9 @@ def _experiments(rng, noise_rng):
                 n_seg = max(50, int(n_v * share))
                 means = {m: ONLINE[m][0] * (1 + _segment_lift(eid, tier, m, truth, variant)) for m in ONLINE}
                 per_metric, cross = _joint_stats(noise_rng, n_seg, means)
+                pre = _pre_stats(pre_rng or np.random.default_rng(0), means, per_metric)
                 for m in ONLINE:
-                    stats[m].append((tier, variant, *per_metric[m]))
+                    stats[m].append((tier, variant, *per_metric[m], *pre[m]))
                 covariances += [dict(experiment_id=eid, variant=variant, metric_a=a, metric_b=b, sum_ab=v,
                                      user_tier=tier) for (a, b), v in cross.items()]
         for metric in ONLINE:
@@ -333,6 +336,35 @@ def _joint_stats(rng, n: int, means: dict[str, float]) -> tuple[dict, dict]:
     return per_metric, cross
 
 
+# correlation of a user's metric with the same metric over the 2 weeks before the test (CUPED)
+PRE_CORRELATION = {"ctr": 0.45, "task_success": 0.40, "session_length": 0.65, "retention_7d": 0.50,
+                   "revenue_per_user": 0.60, "latency_ms": 0.35}
+
+
+def _pre_stats(rng, means: dict[str, float], per_metric: dict) -> dict[str, tuple[float, float, float]]:
+    """pre_sum, pre_sum_sq, sum_cross of each metric's pre-period over the same users: no treatment
+    then (mean = the baseline), and a pre-period mean whose noise shares the experiment's by rho."""
+    out = {}
+    for m, (n, s, ss) in per_metric.items():
+        base, sd, binary = ONLINE[m]
+        rho = PRE_CORRELATION[m]
+        var_y = max(ss - s * s / n, 0.0) / (n - 1)
+        pop_sd = np.sqrt(base * (1 - base)) if binary else sd
+        noise_y = s / n - means[m]
+        xbar = base + rho * noise_y + np.sqrt(1 - rho * rho) * pop_sd / np.sqrt(n) * rng.normal()
+        if binary:
+            pre_sum = float(np.clip(np.round(xbar * n), 0, n))
+            pre_ss = pre_sum
+            var_x = max(pre_ss - pre_sum * pre_sum / n, 0.0) / (n - 1)
+        else:
+            pre_sum = xbar * n
+            var_x = sd ** 2 * rng.chisquare(n - 1) / (n - 1)
+            pre_ss = var_x * (n - 1) + pre_sum * pre_sum / n
+        cov = rho * np.sqrt(var_y * var_x)  # |rho| < 1: the 2x2 matrix is PSD
+        out[m] = (float(pre_sum), float(pre_ss), float(cov * (n - 1) + s * pre_sum / n))
+    return out
+
+
 def _burn_draws(rng, n: int, mean: float, sd: float | None, binary: bool) -> None:
     """The draws the independent per-metric generator made, in its order: keeps `rng` where it was."""
     if binary:
@@ -353,17 +385,16 @@ def _covariance_rows(rows: list[dict], segmented: set[str]) -> pd.DataFrame:
 
 def _append_results(results: list, eid: str, metric: str, stats: list, segmented: bool) -> dict:
     totals: dict[str, list[float]] = {}
-    for tier, variant, n, s, ss in stats:
+    for tier, variant, n, s, ss, ps, pss, sc in stats:
         if segmented:
             results.append(dict(experiment_id=eid, variant=variant, metric=metric, n=n, sum=s, sum_sq=ss,
-                                user_tier=tier))
-        acc = totals.setdefault(variant, [0, 0.0, 0.0])
-        acc[0] += n
-        acc[1] += s
-        acc[2] += ss
-    for variant, (n, s, ss) in totals.items():
+                                pre_sum=ps, pre_sum_sq=pss, sum_cross=sc, user_tier=tier))
+        acc = totals.setdefault(variant, [0, 0.0, 0.0, 0.0, 0.0, 0.0])
+        for k, v in enumerate((n, s, ss, ps, pss, sc)):
+            acc[k] += v
+    for variant, (n, s, ss, ps, pss, sc) in totals.items():
         results.append(dict(experiment_id=eid, variant=variant, metric=metric, n=n, sum=s, sum_sq=ss,
-                            user_tier=None))
+                            pre_sum=ps, pre_sum_sq=pss, sum_cross=sc, user_tier=None))
     return totals
 
 

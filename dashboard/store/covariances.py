@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 
 from dashboard.store.readers import ROW
+from dashboard.store.schema import RESULTS
 from dashboard.store.sqlutil import ident
 
 MAX_EXAMPLES = 3
@@ -42,7 +43,7 @@ def check(con: duckdb.DuckDBPyConnection, stage: str, file_name: str, row_label:
           segments: list[str]) -> list[str]:
     """Every problem of the staged covariances (values already type-checked); [] when none."""
     result_cols = {r[0] for r in con.execute(f"DESCRIBE {RESULTS_VIEW}").fetchall()}
-    base_cols = {"experiment_id", "variant", "metric", "n", "sum", "sum_sq"}
+    base_cols = set(RESULTS.column_names)  # the rest are segment columns (pre-period columns are not)
     seg_all = sorted((result_cols - base_cols) | set(segments))
 
     def seg(alias_col: str, table: str, col: str) -> str:

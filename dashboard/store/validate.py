@@ -31,7 +31,7 @@ YEARS = (1900, 2200)
 MISSING = "(missing)"  # how an empty segment is shown: a literal value would merge with it
 RESERVED = {"_row", "file_row_number"}  # used by the loader for line numbers
 MULTILINE = {"description"}  # free text that may span lines
-FLOAT_LIMITS = {"sum_sq": MAX_ABS_SUM_SQ}
+FLOAT_LIMITS = {"sum_sq": MAX_ABS_SUM_SQ, "pre_sum_sq": MAX_ABS_SUM_SQ, "sum_cross": MAX_ABS_SUM_SQ}
 
 # SQL predicate that is TRUE for a bad non-null value, and what we expected instead.
 _TYPE_RULES: dict[str, tuple[str, str]] = {

@@ -88,7 +88,32 @@ def scorecard(rows: list[dict]) -> pd.DataFrame:
             "users (C / T)": f"{fmt.count(r['n_control'])} / {fmt.count(r['n_treatment'])}",
             "note": r.get("note", ""),
         })
+        if any(x.get("cuped") for x in rows):
+            out[-1] = _with_cuped(out[-1], r)
     return pd.DataFrame(out)
+
+
+def decided(rows: list[dict]) -> list[dict]:
+    """Rows with the CUPED numbers in place of the unadjusted ones where present: what the status,
+    tree and decision use, for the lift chart."""
+    keys = ("lift", "relative_lift", "ci_low", "ci_high", "relative_ci_low", "relative_ci_high", "p_value")
+    return [r | {k: r["cuped"][k] for k in keys} if r.get("cuped") else r for r in rows]
+
+
+def _with_cuped(line: dict, r: dict) -> dict:
+    """The adjusted numbers (which decide the status) right after the unadjusted relative lift."""
+    c = r.get("cuped") or {}
+    adjusted = {
+        "CUPED relative lift": _pct(c.get("relative_lift")) if c else "n/a",
+        "CUPED relative CI": (_interval(c["relative_ci_low"], c["relative_ci_high"], pct=True)
+                              if c and c.get("relative_ci_low") is not None else "n/a"),
+        "CUPED p-value": _p(c.get("p_value")) if c else "n/a",
+        "variance reduction": fmt.percent(c["variance_reduction"]) if c.get("variance_reduction") is not None
+        else "n/a",
+    }
+    keys = list(line)
+    at = keys.index("relative CI") + 1
+    return {k: line[k] for k in keys[:at]} | adjusted | {k: line[k] for k in keys[at:]}
 
 
 def offline_table(rows: list[dict]) -> pd.DataFrame:
