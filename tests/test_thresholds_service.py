@@ -80,3 +80,16 @@ def test_disagreement_matches_raw_rows(demo_con):
     assert (a["id"] == b["id"]).all()
     expected = np.mean((a["score"] >= 0.3) != (b["score"] >= 0.4))
     assert d["rate"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_disagreement_in_a_filtered_view_matches_raw_rows(demo_con):
+    flt = svc.Filter(date_from=date(2026, 10, 1), date_to=date(2026, 10, 31),
+                     segment_column="country", segment_value="DE")
+    d = svc.disagreement(demo_con, "fraud-v2", 0.3, "fraud-v3", 0.4, flt)
+    pairs = demo_con.execute(
+        "SELECT a.score, b.score FROM predictions a JOIN predictions b ON a.id = b.id "
+        "WHERE a.model = 'fraud-v2' AND b.model = 'fraud-v3' AND a.country = 'DE' "
+        "AND CAST(a.ts AS DATE) BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'").fetchall()
+    assert pairs, "the view must hold rows for the check to mean anything"
+    expected = np.mean([(sa >= 0.3) != (sb >= 0.4) for sa, sb in pairs])
+    assert d["rate"] == pytest.approx(expected, abs=1e-12)

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import stats
 
 from benchmarks.calib import Rate
+from dashboard.demo.company import ONLINE
 from dashboard.metrics.decision import DecisionRules
 from dashboard.metrics.experiments import SuffStats, compare, fieller_relative_interval, welch_df
 from dashboard.services.launch_evidence import evaluate
@@ -33,15 +34,8 @@ AREA = "experiments"
 TREE = Path(__file__).resolve().parents[2] / "data" / "metric_tree.yaml"
 STRICT = {"protected_levels": ["business", "engagement"]}  # "engagement harm also rolls back"
 
-# the demo company's per-user metrics (dashboard/demo/company.py ONLINE): mean, sd, binary
-DEMO_METRICS = {
-    "ctr": (0.12, 0.10, False),
-    "task_success": (0.62, None, True),
-    "session_length": (24.0, 18.0, False),
-    "retention_7d": (0.41, None, True),
-    "revenue_per_user": (1.80, 9.0, False),
-    "latency_ms": (180.0, 40.0, False),
-}
+# the demo company's per-user metrics: mean, sd, binary
+DEMO_METRICS = ONLINE
 
 Interval = Callable[[float, float, float, float, float], "tuple[float, float] | None"]
 

@@ -342,17 +342,10 @@ def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_
                                               "loaded (`summarize`); ingest both models' predictions to see it"}
     if "id" not in cols:
         return {"available": False, "reason": "predictions have no id column to pair the models' rows"}
-    where, params = "", [threshold_a, threshold_b, threshold_a, threshold_b, model_a, model_b]
-    if flt.date_from is not None:
-        where += " AND CAST(a.ts AS DATE) >= ?"
-        params.append(flt.date_from)
-    if flt.date_to is not None:
-        where += " AND CAST(a.ts AS DATE) <= ?"
-        params.append(flt.date_to)
     if flt.segment_column:
         _check_column(con, flt.segment_column)
-        where += f" AND coalesce(a.{ident(flt.segment_column)}, '(missing)') = ?"
-        params.append(flt.segment_value)
+    where, view_params = _view_filter(flt, alias="a.")
+    params = [threshold_a, threshold_b, threshold_a, threshold_b, model_a, model_b, *view_params]
     total, only_a, only_b = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE a.score >= ? AND b.score < ?), "
         "count(*) FILTER (WHERE a.score < ? AND b.score >= ?) "
@@ -415,15 +408,21 @@ def raw_split(con, model: str, flt: Filter, by: str, threshold: float) -> dict[s
 
 
 def _raw_where(model: str, flt: Filter) -> tuple[str, list]:
-    where, params = "model = ?", [model]
+    where, params = _view_filter(flt)
+    return "model = ?" + where, [model, *params]
+
+
+def _view_filter(flt: Filter, alias: str = "") -> tuple[str, list]:
+    """The view's dates and segment as ' AND ...' clauses on the predictions columns (`alias` e.g. 'a.')."""
+    where, params = "", []
     if flt.date_from is not None:
-        where += " AND CAST(ts AS DATE) >= ?"
+        where += f" AND CAST({alias}ts AS DATE) >= ?"
         params.append(flt.date_from)
     if flt.date_to is not None:
-        where += " AND CAST(ts AS DATE) <= ?"
+        where += f" AND CAST({alias}ts AS DATE) <= ?"
         params.append(flt.date_to)
     if flt.segment_column:
-        where += f" AND coalesce({ident(flt.segment_column)}, '(missing)') = ?"
+        where += f" AND coalesce({alias}{ident(flt.segment_column)}, '(missing)') = ?"
         params.append(flt.segment_value)
     return where, params
 
