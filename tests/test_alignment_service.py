@@ -216,3 +216,92 @@ def test_two_online_metrics_need_covariances(tmp_path, with_covariances):
     else:  # never a number computed as if the shared noise were independent
         assert r["corrected_correlation"] is None
         assert r["corrected_notes"][0].startswith("not available: load covariances")
+
+
+def _two_correlated_models(rng, rows: int = 2000, bins: int = 60):
+    """Two models scoring the same rows, their scores strongly correlated (B = A + a little)."""
+    y = rng.random(rows) < 0.25
+    a = rng.normal(0, 1, rows) + 1.0 * y
+    b = a + rng.normal(0, 0.3, rows) + 0.25 * y
+    to_bin = lambda s: np.clip(np.floor((s + 3) / 7 * bins), 0, bins - 1).astype(int)  # noqa: E731
+    return y, to_bin(a), to_bin(b)
+
+
+def _joint_cells(y, bin_a, bin_b, bins):
+    cell = lambda b: np.where(y, b, bins + b)  # noqa: E731  [positives per bin, negatives per bin]
+    keys, count = np.unique(np.stack([cell(bin_a), cell(bin_b)]), axis=1, return_counts=True)
+    return keys[0], keys[1], count
+
+
+@pytest.mark.parametrize("name", ["auc", "average_precision"])
+def test_paired_binned_lift_se_matches_the_lifts_spread_over_redrawn_data(name):
+    """Same rows, strongly correlated scores: the lift's true spread (200 re-draws of the data)
+    is what the paired bootstrap reports; the independent bootstrap is far wider."""
+    from dashboard.metrics import gate_stats
+    from dashboard.metrics.lift_bootstrap import paired_binned_metric_lift
+
+    bins = 60
+    fn = lambda p, n: gate_stats.classification_metric(name, p, n)  # noqa: E731
+    rng = np.random.default_rng(15)
+
+    def lift(y, ba, bb):
+        ca, cb = [(np.bincount(b[y], minlength=bins), np.bincount(b[~y], minlength=bins)) for b in (ba, bb)]
+        return fn(*cb) / fn(*ca) - 1, ca, cb
+
+    truth = np.std([lift(*_two_correlated_models(rng, bins=bins))[0] for _ in range(200)], ddof=1)
+    y, ba, bb = _two_correlated_models(rng, bins=bins)
+    point, ca, cb = lift(y, ba, bb)
+    paired = paired_binned_metric_lift(fn, bins, *_joint_cells(y, ba, bb, bins), resamples=400, seed=1)
+    independent = binned_metric_lift(fn, ca, cb, resamples=400, seed=1)
+    assert paired.lift == pytest.approx(point, rel=1e-12) == independent.lift
+    assert paired.se == pytest.approx(truth, rel=0.25)
+    assert independent.se > 2 * truth
+    assert paired.ci_low < point < paired.ci_high
+
+
+def _two_models_db(tmp_path, with_id: bool):
+    """Models a and b scoring the same 3,000 rows (scores strongly correlated), one experiment."""
+    rng = np.random.default_rng(21)
+    n = 3000
+    y = (rng.random(n) < 0.25).astype(int)
+    sa = rng.normal(0, 1, n) + y
+    sb = sa + rng.normal(0, 0.3, n) + 0.25 * y
+    ids = [f"r{i}" for i in range(n)]
+    frames = [pd.DataFrame({"model": m, "score": 1 / (1 + np.exp(-s)), "label": y, "id": ids})
+              for m, s in (("a", sa), ("b", sb))]
+    preds = pd.concat(frames)
+    if not with_id:
+        preds = preds.drop(columns="id")
+    preds.to_csv(tmp_path / "predictions.csv", index=False)
+    pd.DataFrame({"experiment_id": ["E1"], "name": "x", "start_date": "2026-01-01", "end_date": "2026-01-15",
+                  "control_model": "a", "treatment_model": "b"}).to_csv(tmp_path / "experiments.csv", index=False)
+    db = tmp_path / "m.duckdb"
+    ingest_files(db, [("predictions", tmp_path / "predictions.csv"), ("experiments", tmp_path / "experiments.csv")])
+    return db, frames
+
+
+@pytest.mark.parametrize("with_id", [True, False])
+def test_logged_classification_lift_is_paired_by_row_when_ids_join(tmp_path, with_id):
+    from dashboard.metrics import gate_stats
+    from dashboard.metrics.binning import N_BINS, assign_bins
+    from dashboard.metrics.lift_bootstrap import paired_binned_metric_lift
+    from dashboard.services.alignment_lifts import logged_lift
+    from dashboard.store.connection import connect
+
+    db, frames = _two_models_db(tmp_path, with_id)
+    con = connect(db, read_only=True)
+    point = logged_lift(con, "auc", "a", "b", "E1")
+    con.close()
+    aucs = [roc_auc_score(f["label"], f["score"]) for f in frames]
+    assert point.lift == pytest.approx(aucs[1] / aucs[0] - 1, abs=1e-4)  # 10,000 bins: near the exact AUC
+    # oracle: the joint cells rebuilt in numpy from the rows (bins as the summaries define them)
+    y = frames[0]["label"].to_numpy() == 1
+    cell = [np.where(y, b, N_BINS + 1 + b) for b in (assign_bins(f["score"].to_numpy(), 0.0, 1.0) for f in frames)]
+    keys, count = np.unique(np.stack(cell), axis=1, return_counts=True)
+    fn = lambda p, n: gate_stats.classification_metric("auc", p, n)  # noqa: E731
+    paired = paired_binned_metric_lift(fn, N_BINS + 1, keys[0], keys[1], count)
+    assert point.lift == pytest.approx(paired.lift, rel=1e-12)
+    if with_id:
+        assert point.se == pytest.approx(paired.se, rel=1e-9)
+    else:  # nothing to pair the rows on: each model resampled on its own, a wider interval
+        assert point.se > 2 * paired.se

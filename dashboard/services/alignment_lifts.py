@@ -5,7 +5,10 @@
 - offline metrics: computed from the logs of both models when both are loaded (ranking runs
   for ndcg@K / mrr@K / recall@K, prediction summaries for auc / average_precision /
   recall@precision>=P), with a bootstrap interval and the models' disagreement; otherwise the
-  typed-in values of offline_results, which carry no interval.
+  typed-in values of offline_results, which carry no interval. Classification lifts are
+  bootstrapped paired by row (both models' raw rows joined on `id`) when the join reproduces
+  both models' bin counts; otherwise (summaries only, no `id`, duplicate ids) each model's bins
+  are resampled independently, which overstates the lift's noise.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import numpy as np
 from dashboard.gates_ranking import parse_ranking_metric, per_query_values
 from dashboard.metrics import gate_stats
 from dashboard.metrics.experiments import SuffStats, compare
-from dashboard.metrics.lift_bootstrap import binned_metric_lift, paired_mean_lift
+from dashboard.metrics.binning import N_BINS
+from dashboard.metrics.lift_bootstrap import binned_metric_lift, paired_binned_metric_lift, paired_mean_lift
 from dashboard.services import thresholds as thr
 from dashboard.store import catalog
 from dashboard.store.sqlutil import ident
+from dashboard.store.summaries import _binned
 
 SOURCES = ("offline", "online")
 
@@ -176,13 +181,44 @@ def logged_lift(con, metric: str, control: str | None, treatment: str | None, ei
     else:
         cb, ct = thr.counts(con, control), thr.counts(con, treatment)
         fn = lambda p, n: gate_stats.classification_metric(metric, p, n)  # noqa: E731
-        est = binned_metric_lift(fn, (cb.overall["pos"], cb.overall["neg"]),
-                                 (ct.overall["pos"], ct.overall["neg"]), confidence=confidence)
+        joint = _joint_cells(con, cb, ct)
+        if joint is not None:
+            est = paired_binned_metric_lift(fn, N_BINS + 1, *joint, confidence=confidence)
+        else:
+            est = binned_metric_lift(fn, (cb.overall["pos"], cb.overall["neg"]),
+                                     (ct.overall["pos"], ct.overall["neg"]), confidence=confidence)
         changed, note = _classification_disagreement(con, metric, cb, ct)
     if est.lift is None:
         return None
     return LiftPoint(eid, est.lift, est.se, est.ci_low, est.ci_high, "logs", est.baseline, est.candidate,
                      disagreement=changed, disagreement_note=note)
+
+
+def _joint_cells(con, cb: thr.Counts, ct: thr.Counts) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Labelled rows per (cell under the control model, cell under the treatment model), rows
+    joined on `id`; a cell is the bin for positives and N_BINS + 1 + bin for negatives, -1 for a
+    row the model did not score. None when the rows cannot be paired, or when the join does not
+    reproduce each model's stored bin counts (duplicate ids, labels that differ): then the caller
+    bootstraps each model on its own."""
+    if "id" not in catalog.table_columns(con, "predictions") or cb.model == ct.model:
+        return None
+    if not (thr.has_raw_rows(con, cb.model) and thr.has_raw_rows(con, ct.model)):
+        return None
+    side = (f"SELECT id, CASE WHEN label = 1 THEN bin ELSE {N_BINS + 1} + bin END AS cell "
+            "FROM binned WHERE model = ? AND label IN (0, 1)")
+    rows = con.execute(
+        f"""{_binned(2, ["id"])}
+            SELECT coalesce(a.cell, -1) AS cell_a, coalesce(b.cell, -1) AS cell_b, count(*) AS n
+            FROM ({side}) a FULL OUTER JOIN ({side}) b ON a.id = b.id GROUP BY ALL ORDER BY 1, 2""",
+        [cb.model, ct.model, cb.model, ct.model]).fetchnumpy()
+    cells = (np.asarray(rows["cell_a"], dtype=np.int64), np.asarray(rows["cell_b"], dtype=np.int64))
+    count = np.asarray(rows["n"], dtype=np.float64)
+    for cell, c in zip(cells, (cb, ct)):
+        ok = cell >= 0
+        stored = np.r_[c.overall["pos"], c.overall["neg"]]
+        if not np.array_equal(np.bincount(cell[ok], count[ok], stored.size), stored):
+            return None
+    return cells[0], cells[1], count
 
 
 def _classification_disagreement(con, metric: str, cb: thr.Counts, ct: thr.Counts) -> tuple[float | None, str]:
