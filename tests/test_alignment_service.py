@@ -305,3 +305,21 @@ def test_logged_classification_lift_is_paired_by_row_when_ids_join(tmp_path, wit
         assert point.se == pytest.approx(paired.se, rel=1e-9)
     else:  # nothing to pair the rows on: each model resampled on its own, a wider interval
         assert point.se > 2 * paired.se
+
+
+def test_paired_binned_lift_merges_bins_for_many_joint_cells():
+    """Past max_cells the resampling runs on merged bins: same point lift, about the same spread."""
+    from dashboard.metrics import gate_stats
+    from dashboard.metrics.lift_bootstrap import paired_binned_metric_lift
+
+    bins = 2000
+    rng = np.random.default_rng(8)
+    y, ba, bb = _two_correlated_models(rng, rows=20_000, bins=bins)
+    cells = _joint_cells(y, ba, bb, bins)
+    assert cells[2].size > 4000
+    fn = lambda p, n: gate_stats.classification_metric("average_precision", p, n)  # noqa: E731
+    fine = paired_binned_metric_lift(fn, bins, *cells, max_cells=10**9)
+    merged = paired_binned_metric_lift(fn, bins, *cells, max_cells=1000)
+    assert merged.lift == fine.lift
+    assert merged.se == pytest.approx(fine.se, rel=0.15)
+    assert merged.ci_low < merged.lift < merged.ci_high

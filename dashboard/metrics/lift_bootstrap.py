@@ -14,6 +14,11 @@ Two cases, both resampling the unit the metric is averaged over:
   drawn once and feeds both models' counts, so a row's weight is the same for both and var(lift)
   includes their covariance. Independent (`binned_metric_lift`): per-model bins only, each drawn
   on its own: conservative when the models share rows (overstates the lift's noise).
+  The paired draws cost resamples x joint cells (about one per row on continuous scores); above
+  MAX_JOINT_CELLS, adjacent bins are merged (x2, x4, ...) for the resampling only, until the
+  joint cells fit, and the resampled lifts are shifted by (fine-bin lift - merged-bin lift): the
+  point estimate stays the fine one, and the spread comes from a few hundred bins per model,
+  which is enough for the lift's noise. The cost stays about that of the independent bootstrap.
 Intervals are percentile intervals; the standard error is the resamples' standard deviation.
 """
 
@@ -25,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 RESAMPLES = 400
+MAX_JOINT_CELLS = 20_000
 _CHUNK = 100
 _BATCH_ABOVE, _BATCHES = 5_000, 2_000
 
@@ -99,7 +105,8 @@ def binned_metric_lift(metric: Callable[[np.ndarray, np.ndarray], float | None],
 
 def paired_binned_metric_lift(metric: Callable[[np.ndarray, np.ndarray], float | None], n_bins: int,
                               cell_a: np.ndarray, cell_b: np.ndarray, count: np.ndarray,
-                              resamples: int = RESAMPLES, confidence: float = 0.95, seed: int = 0) -> LiftEstimate:
+                              resamples: int = RESAMPLES, confidence: float = 0.95, seed: int = 0,
+                              max_cells: int = MAX_JOINT_CELLS) -> LiftEstimate:
     """Lift of a binned metric with both models resampled on the same rows.
 
     Joint cell j holds count[j] rows; cell_a[j] is their cell in model A's vector
@@ -115,6 +122,14 @@ def paired_binned_metric_lift(metric: Callable[[np.ndarray, np.ndarray], float |
     rng = np.random.default_rng(seed)
     keep = count > 0
     cells, count = cells[:, keep], count[keep]
+    shift = 0.0
+    if count.size > max_cells:
+        cells, count, n_bins = _merge_bins(cells, count, n_bins, max_cells)
+        coarse = [metric(*_split(np.bincount(c[c >= 0], count[c >= 0], 2 * n_bins), n_bins)) for c in cells]
+        if coarse[0] is None or coarse[1] is None or coarse[0] == 0:
+            return LiftEstimate(float(points[0]), float(points[1]), None, None, None, None)
+        shift = float(_relative(np.float64(points[0]), np.float64(points[1]))
+                      - _relative(np.float64(coarse[0]), np.float64(coarse[1])))
     reps: list[list[float]] = [[], []]
     for start in range(0, resamples, _CHUNK):
         r = min(_CHUNK, resamples - start)
@@ -124,8 +139,22 @@ def paired_binned_metric_lift(metric: Callable[[np.ndarray, np.ndarray], float |
             ok = c >= 0
             flat = np.bincount((offset + c[ok]).ravel(), draws[:, ok].ravel(), r * 2 * n_bins)
             reps[m] += [_none_to_nan(metric(*_split(d, n_bins))) for d in flat.reshape(r, 2 * n_bins)]
-    return _summary(float(points[0]), float(points[1]), _relative(np.array(reps[0]), np.array(reps[1])),
-                    confidence)
+    return _summary(float(points[0]), float(points[1]),
+                    _relative(np.array(reps[0]), np.array(reps[1])) + shift, confidence)
+
+
+def _merge_bins(cells: np.ndarray, count: np.ndarray, n_bins: int, max_cells: int):
+    """Merge 2, 4, 8... adjacent bins until the joint cells number at most max_cells."""
+    factor = 1
+    while True:
+        factor *= 2
+        coarse_bins = -(-n_bins // factor)
+        merged = np.where(cells < 0, -1, (cells // n_bins) * coarse_bins + (cells % n_bins) // factor)
+        key = (merged[0] + 1) * (2 * coarse_bins + 1) + (merged[1] + 1)
+        uniq, inverse = np.unique(key, return_inverse=True)
+        if uniq.size <= max_cells or coarse_bins == 1:
+            joint = np.stack([uniq // (2 * coarse_bins + 1) - 1, uniq % (2 * coarse_bins + 1) - 1])
+            return joint, np.bincount(inverse, count), coarse_bins
 
 
 def _split(cells: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
