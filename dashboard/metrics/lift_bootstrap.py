@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 RESAMPLES = 400
-MAX_JOINT_CELLS = 20_000
+MAX_JOINT_CELLS = 10_000
 _CHUNK = 100
 _BATCH_ABOVE, _BATCHES = 5_000, 2_000
 
