@@ -3,6 +3,8 @@ readable at 1440 and 1024 px; every alert link lands on its subject; the tree ag
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, open_page, screenshot, wait_idle
@@ -51,7 +53,14 @@ def test_weekly_layout_is_readable(browser, server, width):
 
 def test_alert_links_land_on_their_subject_in_the_browser(page, server):
     open_page(page, server, "weekly", "Decisions of the week")
+    # page links are drawn a moment after the script run ends: wait for one per alert subject
+    heading = page.get_by_text(re.compile(r"^Alerts \(\d+ subjects\)$")).first.inner_text()
+    n_subjects = int(re.search(r"\d+", heading).group())
     links = page.locator('[data-testid="stPageLink-NavLink"]')
+    for _ in range(60):
+        if links.filter(has_text="Open ").count() >= n_subjects:
+            break
+        page.wait_for_timeout(500)
     alert_links = []
     for i in range(links.count()):
         label = links.nth(i).inner_text().replace("arrow_forward", "").strip()  # the icon is a ligature
@@ -77,7 +86,9 @@ def test_alert_links_land_on_their_subject_in_the_browser(page, server):
 
 
 def test_tree_over_the_week_agrees_with_weekly(page, server):
-    open_page(page, server, "tree?mode=period&days=7&week=2026-W47&node=revenue_per_user", "Revenue per user")
+    # wait for the node panel's own text: "Revenue per user" alone is already in the sidebar's picker
+    open_page(page, server, "tree?mode=period&days=7&week=2026-W47&node=revenue_per_user", "2026-11-16..2026-11-22")
+    wait_idle(page, "within normal")
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "within normal" in body and "2026-11-16..2026-11-22" in body
     screenshot(page, "tree-period-2026-W47")
