@@ -38,10 +38,16 @@ def test_home_decision_opens_launch_review_on_its_experiment(page, server):
     assert "Roll back" in page.locator('[data-testid="stMain"]').inner_text()
 
 
+@pytest.mark.parametrize("width", [1440, 1024])
 @pytest.mark.parametrize("script,title,url", [(p[0], p[1], p[4]) for p in available_pages()])
-def test_every_page_opens(page, server, script, title, url):
+def test_every_page_opens(page, server, script, title, url, width):
+    page.set_viewport_size({"width": width, "height": 2400})
     open_page(page, server, url)
     # the sidebar navigation lists the page and the main area rendered something
     assert page.locator('[data-testid="stSidebarNav"]').get_by_text(title).count() >= 1
     assert page.locator('[data-testid="stMain"]').inner_text().strip()
-    screenshot(page, f"page-{url}")
+    # nothing pushes the page sideways (a projector at 1024 px shows what a laptop does)
+    overflow = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                             " return m.scrollWidth - m.clientWidth; }")
+    assert overflow <= 1, f"{url} at {width} px scrolls sideways by {overflow} px"
+    screenshot(page, f"page-{url}-{width}")
