@@ -137,6 +137,8 @@ with st.container(border=True):
         st.caption(picker.pick_statement(floor, sure))
 
 
+TILE_WIDE, TILE = 180, 140  # pixels: five and six tiles a row at 1440 px, wrapping below
+
 @st.fragment
 def readouts() -> None:
     """The slider, the box and everything that reads the threshold: a move reruns only this."""
@@ -153,21 +155,25 @@ def readouts() -> None:
     # ---- the operating point, as a PM reads it
     reading = svc.business_reading(counts, i)
     st.subheader(f"At threshold {threshold:.4f}, over {reading['days']} days")
-    m = st.columns(5)
-    m[0].metric("Alerts per day", f"{reading['alerts_per_day']:,.1f}",
-                help="Predictions at or above the threshold per day, labelled or not: the review team's load.")
-    m[1].metric("Legitimate blocked per day", f"{reading['legit_blocked_per_day']:,.1f}", help="False positives per day")
-    m[2].metric("Bad cases missed per day", f"{reading['bad_missed_per_day']:,.1f}", help="False negatives per day")
-    m[3].metric("Money caught per day", fmt.money(reading["value_caught_per_day"]),
-                help="Sum of `value` of true positives per day")
-    m[4].metric("Money missed per day", fmt.money(reading["value_missed_per_day"]),
-                help="Sum of `value` of positives below the threshold per day")
-    m = st.columns(6)
-    m[0].metric("Precision", fmt.percent(point["precision"]))
-    m[1].metric("Recall", fmt.percent(point["recall"]))
-    m[2].metric("F1", fmt.percent(point["f1"]))
-    m[3].metric("False-positive rate", fmt.percent(point["fpr"]))
-    quality, refine_quality = quality_ui.headline([m[4], m[5]], model, flt)
+    # tiles of a fixed width in a wrapping row: at 1024 px (a projector) they wrap instead of truncating
+    m = st.container(horizontal=True)
+    m.metric("Alerts per day", f"{reading['alerts_per_day']:,.1f}", width=TILE_WIDE,
+             help="Predictions at or above the threshold per day, labelled or not: the review team's load.")
+    m.metric("Legitimate blocked per day", f"{reading['legit_blocked_per_day']:,.1f}", width=TILE_WIDE,
+             help="False positives per day")
+    m.metric("Bad cases missed per day", f"{reading['bad_missed_per_day']:,.1f}", width=TILE_WIDE,
+             help="False negatives per day")
+    m.metric("Money caught per day", fmt.money(reading["value_caught_per_day"]), width=TILE_WIDE,
+             help="Sum of `value` of true positives per day")
+    m.metric("Money missed per day", fmt.money(reading["value_missed_per_day"]), width=TILE_WIDE,
+             help="Sum of `value` of positives below the threshold per day")
+    m = st.container(horizontal=True)
+    m.metric("Precision", fmt.percent(point["precision"]), width=TILE)
+    m.metric("Recall", fmt.percent(point["recall"]), width=TILE)
+    m.metric("F1", fmt.percent(point["f1"]), width=TILE)
+    m.metric("False-positive rate", fmt.percent(point["fpr"]), width=TILE)
+    quality_slots = [m.container(width=TILE), m.container(width=TILE)]
+    quality, refine_quality = quality_ui.headline(quality_slots, model, flt)
     if point["predicted_positive_rate"] is not None:
         st.caption(f"{fmt.percent(point['predicted_positive_rate'])} of labelled traffic is predicted positive; "
                    f"{fmt.count(point['positives'])} positives and {fmt.count(point['negatives'])} negatives are labelled in this view.")
