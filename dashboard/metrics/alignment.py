@@ -38,6 +38,7 @@ import numpy as np
 from scipy import stats
 
 from dashboard.metrics import alignment_reml as reml
+from dashboard.metrics.classification import wilson_interval
 
 MIN_EXPERIMENTS = 3
 SHORT_HISTORY = 8  # fewer experiments than this: intervals are wide, say so
@@ -142,23 +143,12 @@ def spearman(x, y, confidence: float = 0.95) -> Correlation:
     return Correlation(rho, lo, hi, float(res.pvalue), int(x.size), "spearman")
 
 
-def wilson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
-    if trials == 0:
-        return None, None
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    p = successes / trials
-    denom = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def sign_agreement(x, y, confidence: float = 0.95) -> SignAgreement:
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     both = (x != 0) & (y != 0)
     agree = int(((np.sign(x) == np.sign(y)) & both).sum())
     n = int(both.sum())
-    lo, hi = wilson(agree, n, confidence)
+    lo, hi = wilson_interval(agree, n, confidence)
     return SignAgreement(agree / n if n else None, lo, hi, n, int((x > 0).sum()), int(((x > 0) & (y > 0)).sum()))
 
 
