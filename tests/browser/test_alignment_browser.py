@@ -32,6 +32,7 @@ def test_wide_tables_fit_at_1440(page, server):
     """No leaderboard or edge table is cut off on the right at a laptop width."""
     page.set_viewport_size({"width": 1440, "height": 1000})
     open_page(page, server, "alignment", "Which proxy does the history support")
+    page.locator('[data-testid="stDataFrame"] .dvn-scroller').first.wait_for(timeout=30_000)  # lazily loaded grid
     for frame in page.locator('[data-testid="stDataFrame"]').all():
         frame.scroll_into_view_if_needed()
         box = frame.bounding_box()
