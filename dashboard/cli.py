@@ -29,6 +29,7 @@ REPORT_MODULES = {
 COMMAND_MODULES = {
     "check": "dashboard.gates",
     "summarize": "dashboard.lake.cli",
+    "alerts": "dashboard.delivery.cli",
 }
 
 
