@@ -3,8 +3,9 @@
 records, filtered by kind and severity, de-duplicated against the delivery log, and rendered as a
 webhook payload (Slack-compatible `text` plus a structured `alerts` list) or an email.
 
-Pure functions on plain dicts: no network, no database (dashboard.delivery sends,
-dashboard.store.deliveries records). Alert text is data: escaped for Slack's mrkdwn and for HTML.
+Pure functions on plain dicts, but for week_deliveries (one read of the delivery log, for the
+Weekly review): no network (dashboard.delivery sends, dashboard.store.deliveries records). Alert
+text is data: escaped for Slack's mrkdwn and for HTML.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 from dashboard.services.weekly_alerts import SEVERITY_RANK
+from dashboard.store import deliveries
 
 KINDS = ("unusual move", "proxy broke", "score drift", "model quality")
 # The app's URL path of each page script (dashboard.ui.app_pages.PAGES) and the marker
@@ -157,3 +159,17 @@ def email_html(week: str, records: list[dict]) -> str:
         f"<br>{e(r['evidence'])}<br><a href=\"{e(r['link'])}\">Open in {e(r['link_label'])}</a></li>"
         for r in records)
     return f"<html><body><h3>{e(headline(week, records))}</h3><ul>{items}</ul></body></html>"
+
+
+def week_deliveries(con, week: str) -> dict[str, list[dict]]:
+    """subject_key -> where the week's alerts on that subject were delivered: one entry per target,
+    {channel, target (redacted), kinds, last (the latest delivery, UTC)}, in order of first delivery."""
+    out: dict[str, dict[tuple, dict]] = {}
+    for row in deliveries.for_week(con, week):
+        entry = out.setdefault(row["subject_key"], {}).setdefault(
+            (row["channel"], row["target"]), {"channel": row["channel"], "target": row["target"], "kinds": [],
+                                              "last": row["delivered_at"]})
+        if row["kind"] not in entry["kinds"]:
+            entry["kinds"].append(row["kind"])
+        entry["last"] = max(entry["last"], row["delivered_at"])
+    return {k: list(v.values()) for k, v in out.items()}
