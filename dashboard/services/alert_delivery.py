@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -45,6 +46,13 @@ def subject_key(alert: dict) -> str:
     return f"model:{alert['model']}:{segment}"
 
 
+def _finite(change: dict | None) -> dict | None:
+    """JSON has no NaN or Infinity: an undefined number is null."""
+    if change is None:
+        return None
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in change.items()}
+
+
 def _change(alert: dict, rows: dict[str, dict]) -> dict | None:
     if alert["kind"] == "unusual move":
         r = rows.get(alert["metric"], {})
@@ -69,7 +77,7 @@ def alert_records(review: dict, base_url: str = "") -> list[dict]:
             out.append({
                 "week": review["week"], "kind": a["kind"], "severity": a["severity"],
                 "subject": a["subject"], "subject_key": subject_key(a), "title": a["title"],
-                "evidence": a["detail"], "change": _change(a, rows),
+                "evidence": a["detail"], "change": _finite(_change(a, rows)),
                 "metric": a.get("metric"), "model": a.get("model"), "segment": segment,
                 "experiment": a.get("experiment_id"),
                 "link": deep_link(g["link"], base_url), "link_label": g["link"]["label"],
