@@ -96,3 +96,15 @@ def test_retries_are_bounded_with_doubling_backoff():
             raise e
 
     assert with_retries(once, retries=3, backoff=0, sleep=lambda s: None).attempts == 2
+
+
+def test_undefined_numbers_are_null_in_the_payload():
+    review = {"week": "2026-W47", "metrics": [{"metric": "m", "wow": None, "value": float("nan"), "previous": 1.0,
+                                               "expected": float("inf"), "usual_low": None, "usual_high": None}],
+              "alert_groups": [{"link": {"page": "weekly.py", "label": "Weekly review chart", "params": {"week": "x"}},
+                                "alerts": [{"kind": "unusual move", "severity": "high", "subject": "M", "title": "t",
+                                            "detail": "d", "metric": "m"}]}]}
+    change = ad.alert_records(review)[0]["change"]
+    assert change["this_week"] is None and change["expected"] is None and change["last_week"] == 1.0
+    import json
+    json.dumps(ad.webhook_payload("2026-W47", ad.alert_records(review)), allow_nan=False)

@@ -23,7 +23,7 @@ def check_url(url: str) -> None:
 
 def post(url: str, payload: dict, timeout: float) -> None:
     """One attempt; DeliveryError names the cause (the URL is never in it: it carries the token)."""
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT})
     try:

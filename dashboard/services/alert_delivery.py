@@ -3,18 +3,21 @@
 records, filtered by kind and severity, de-duplicated against the delivery log, and rendered as a
 webhook payload (Slack-compatible `text` plus a structured `alerts` list) or an email.
 
-Pure functions on plain dicts: no network, no database (dashboard.delivery sends,
-dashboard.store.deliveries records). Alert text is data: escaped for Slack's mrkdwn and for HTML.
+Pure functions on plain dicts, but for week_deliveries (one read of the delivery log, for the
+Weekly review): no network (dashboard.delivery sends, dashboard.store.deliveries records). Alert
+text is data: escaped for Slack's mrkdwn and for HTML.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 from dashboard.services.weekly_alerts import SEVERITY_RANK
+from dashboard.store import deliveries
 
 KINDS = ("unusual move", "proxy broke", "score drift", "model quality")
 # The app's URL path of each page script (dashboard.ui.app_pages.PAGES) and the marker
@@ -43,6 +46,13 @@ def subject_key(alert: dict) -> str:
     return f"model:{alert['model']}:{segment}"
 
 
+def _finite(change: dict | None) -> dict | None:
+    """JSON has no NaN or Infinity: an undefined number is null."""
+    if change is None:
+        return None
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in change.items()}
+
+
 def _change(alert: dict, rows: dict[str, dict]) -> dict | None:
     if alert["kind"] == "unusual move":
         r = rows.get(alert["metric"], {})
@@ -67,7 +77,7 @@ def alert_records(review: dict, base_url: str = "") -> list[dict]:
             out.append({
                 "week": review["week"], "kind": a["kind"], "severity": a["severity"],
                 "subject": a["subject"], "subject_key": subject_key(a), "title": a["title"],
-                "evidence": a["detail"], "change": _change(a, rows),
+                "evidence": a["detail"], "change": _finite(_change(a, rows)),
                 "metric": a.get("metric"), "model": a.get("model"), "segment": segment,
                 "experiment": a.get("experiment_id"),
                 "link": deep_link(g["link"], base_url), "link_label": g["link"]["label"],
@@ -157,3 +167,17 @@ def email_html(week: str, records: list[dict]) -> str:
         f"<br>{e(r['evidence'])}<br><a href=\"{e(r['link'])}\">Open in {e(r['link_label'])}</a></li>"
         for r in records)
     return f"<html><body><h3>{e(headline(week, records))}</h3><ul>{items}</ul></body></html>"
+
+
+def week_deliveries(con, week: str) -> dict[str, list[dict]]:
+    """subject_key -> where the week's alerts on that subject were delivered: one entry per target,
+    {channel, target (redacted), kinds, last (the latest delivery, UTC)}, in order of first delivery."""
+    out: dict[str, dict[tuple, dict]] = {}
+    for row in deliveries.for_week(con, week):
+        entry = out.setdefault(row["subject_key"], {}).setdefault(
+            (row["channel"], row["target"]), {"channel": row["channel"], "target": row["target"], "kinds": [],
+                                              "last": row["delivered_at"]})
+        if row["kind"] not in entry["kinds"]:
+            entry["kinds"].append(row["kind"])
+        entry["last"] = max(entry["last"], row["delivered_at"])
+    return {k: list(v.values()) for k, v in out.items()}
