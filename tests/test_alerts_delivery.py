@@ -249,3 +249,20 @@ def test_json_outcome(db, capsys):
     (d,) = result["deliveries"]
     assert d["status"] == "failed" and d["attempts"] == 3 and "HTTP 502" in d["cause"]
     assert d["target"].endswith("/***") and len(d["target_id"]) == 16 and SECRET not in out
+
+
+def test_the_real_command_keeps_the_secret_out_of_its_output(db):
+    """As cron runs it: a separate process, secrets in the environment, output captured whole."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = dict(os.environ, DASHBOARD_ALERTS_WEBHOOKS=f"http://127.0.0.1:{closed_port()}/services/{SECRET}",
+               DASHBOARD_ALERTS_SMTP_PASSWORD=PASSWORD, DASHBOARD_ALERTS_RETRIES="1")
+    done = subprocess.run([sys.executable, "-m", "dashboard", "alerts", "--db", str(db)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "connection refused" in done.stderr and "after 2 attempt(s)" in done.stderr
+    assert SECRET not in done.stdout + done.stderr and PASSWORD not in done.stdout + done.stderr
+    assert _logged(db) == []
