@@ -30,6 +30,7 @@ REPORT_MODULES = {
 COMMAND_MODULES = {
     "check": "dashboard.gates",
     "summarize": "dashboard.lake.cli",
+    "alerts": "dashboard.delivery.cli",
 }
 
 
@@ -190,6 +191,7 @@ def _serve(args) -> int:
     ensure_db(args.db)
     env = dict(os.environ, **{DB_ENV: str(Path(args.db).resolve())})
     env[UPLOADS_ENV] = "1" if args.allow_uploads else "0"
+    env.setdefault("DASHBOARD_WARM", "1")  # ui/warm.py: slow pages' results computed in the background
     for warning in serve_warnings(args.address, args.allow_uploads, configured()):
         print(warning, file=sys.stderr, flush=True)
     from dashboard.store.ingest import clean_stale_scratch
