@@ -213,3 +213,56 @@ def test_kind_and_severity_filters(db, capsys):
 def test_bad_arguments_exit_2_naming_the_problem(db, capsys, args, message):
     rc, out, err = _alerts(capsys, db, *args)
     assert rc == 2 and message in err
+
+
+def test_a_database_locked_by_a_load_is_waited_for_then_reported(db, capsys, monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(30)", str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("DASHBOARD_WRITE_WAIT_SECONDS", "0.5")
+        start = time.monotonic()
+        rc, out, err = _alerts(capsys, db, "--webhook", "http://127.0.0.1:1/a")
+        assert rc == 4 and "still in use by another process" in err and "nothing was sent" in err
+        assert time.monotonic() - start >= 0.5
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_address_with_a_line_break_is_refused(db, capsys):
+    rc, out, err = _alerts(capsys, db, "--email", "a@example.com\nBcc: everyone@example.com", "--smtp", "127.0.0.1:25")
+    assert rc == 2 and "expected name@domain" in err
+
+
+def test_json_outcome(db, capsys):
+    import json
+
+    with WebhookReceiver(status=502) as hook:
+        rc, out, err = _alerts(capsys, db, "--webhook", hook.url(f"/h/{SECRET}"), "--json")
+    result = json.loads(out)
+    assert rc == 1 and result["weeks"] == [WEEK] and result["alerts"] == 6
+    (d,) = result["deliveries"]
+    assert d["status"] == "failed" and d["attempts"] == 3 and "HTTP 502" in d["cause"]
+    assert d["target"].endswith("/***") and len(d["target_id"]) == 16 and SECRET not in out
+
+
+def test_the_real_command_keeps_the_secret_out_of_its_output(db):
+    """As cron runs it: a separate process, secrets in the environment, output captured whole."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = dict(os.environ, DASHBOARD_ALERTS_WEBHOOKS=f"http://127.0.0.1:{closed_port()}/services/{SECRET}",
+               DASHBOARD_ALERTS_SMTP_PASSWORD=PASSWORD, DASHBOARD_ALERTS_RETRIES="1")
+    done = subprocess.run([sys.executable, "-m", "dashboard", "alerts", "--db", str(db)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "connection refused" in done.stderr and "after 2 attempt(s)" in done.stderr
+    assert SECRET not in done.stdout + done.stderr and PASSWORD not in done.stdout + done.stderr
+    assert _logged(db) == []

@@ -1,13 +1,18 @@
 """`summarize --engine postgres://...` on a real PostgreSQL server: the URL's password is used to
-connect but never printed, in refusals or in success, and never stored in the dashboard's database.
-(Parity with the ingest path on PostgreSQL: tests/test_lake_parity.py, test_lake_covariances.py.)"""
+connect but never printed, in refusals or in success, and never stored in the dashboard's database;
+appending a day and time zones behave as on DuckDB. (Parity with the ingest path on PostgreSQL:
+tests/test_lake_parity.py, test_lake_covariances.py.)"""
 
 from __future__ import annotations
 
+import pandas as pd
+
 from dashboard.cli import main
 from dashboard.store.connection import connect
+from dashboard.store.ingest import ingest_file
 from tests import lake_data
 from tests.postgres_server import PASSWORD, load_frames
+from tests.test_lake_parity import bins
 
 
 def test_the_password_is_never_printed_nor_stored(postgres_url, tmp_path, capfd):
@@ -40,3 +45,43 @@ def test_the_password_is_never_printed_nor_stored(postgres_url, tmp_path, capfd)
     finally:
         con.close()
     assert stored and not [row for row in stored if PASSWORD in repr(row)]
+
+
+def test_appending_a_day_on_the_server_reads_only_that_day_and_equals_a_full_build(postgres_url, tmp_path, capfd):
+    """The new partitions are picked on the server (a semi-join with an in-memory table of keys)."""
+    preds = lake_data.predictions_frame()
+    last = sorted(preds.day.unique())[-1]
+    load_frames(postgres_url, {"append_preds": preds[preds.day != last]})
+    args = ["summarize", "predictions", "--source", "table:append_preds", "--partition-by", "day",
+            "--engine", postgres_url, "--db"]
+    assert main([*args, str(tmp_path / "inc.duckdb")]) == 0
+    load_frames(postgres_url, {"append_preds": preds})
+    capfd.readouterr()
+    assert main([*args, str(tmp_path / "inc.duckdb")]) == 0
+    out = capfd.readouterr().out
+    assert f"1 new of {preds.day.nunique()} partition(s), {(preds.day == last).sum():,} raw rows read" in out
+    assert main([*args, str(tmp_path / "full.duckdb")]) == 0
+    pd.testing.assert_frame_equal(bins(tmp_path / "inc.duckdb"), bins(tmp_path / "full.duckdb"))
+
+
+def test_a_timestamp_with_time_zone_falls_on_its_utc_day_whatever_the_server_zone(postgres_url, tmp_path):
+    """As the ingest path stores it: a database whose default zone is UTC+14 must not move
+    late-evening rows to the next day (Ibis sets the session to UTC)."""
+    import psycopg
+
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS lake_tz")
+        con.execute("CREATE DATABASE lake_tz")
+        con.execute("ALTER DATABASE lake_tz SET timezone TO 'Pacific/Kiritimati'")
+    url = postgres_url.rsplit("/", 1)[0] + "/lake_tz"
+    frame = lake_data.predictions_frame(n=300).drop(columns=["day"])
+    frame["ts"] = (frame.ts.dt.tz_localize("UTC") + pd.Timedelta(hours=20)).dt.tz_convert("America/New_York")
+    frame.to_parquet(tmp_path / "flat.parquet", index=False)
+    ingest_file(tmp_path / "ingest.duckdb", "predictions", tmp_path / "flat.parquet")
+    load_frames(url, {"tz_preds": frame})
+    assert main(["summarize", "predictions", "--source", "table:tz_preds", "--db", str(tmp_path / "lake.duckdb"),
+                 "--engine", url]) == 0
+    expected, got = bins(tmp_path / "ingest.duckdb"), bins(tmp_path / "lake.duckdb")
+    assert got.day.nunique() == expected.day.nunique() > 10
+    pd.testing.assert_frame_equal(got, expected)
