@@ -198,17 +198,23 @@ def fit_many(x, y, var_x, var_y, cov_xy, confidence: float = 0.95) -> list[RemlF
     start = np.stack([lsx[np.arange(h), best], lsy[np.arange(h), best]], axis=-1)[:, None, :]
     fine_value, _, _ = profile(data, np.tanh(fine), np.broadcast_to(start, (h, 9, 2)))
     cut = stats.chi2.ppf(confidence, 1) / 2
-    top = np.maximum(value.max(axis=1), fine_value.max(axis=1))  # the refined maximum
-    bounds = _bounds(data, z, value, lsx, lsy, best, top, cut)
-    out = []
+    z_hat = np.zeros(h)
     for k in range(h):
         b = int(best[k])
         if 0 < b < z.size - 1:
             i = int(np.argmax(fine_value[k]))
-            z_hat = _vertex(fine[k], fine_value[k], i) if 0 < i < 8 else float(fine[k, i])
+            z_hat[k] = _vertex(fine[k], fine_value[k], i) if 0 < i < 8 else float(fine[k, i])
         else:
-            z_hat = float(z[b])
-        r_hat = math.tanh(z_hat)
+            z_hat[k] = z[b]
+    # the maximum itself (at the vertex), so each end's cut is measured from the true top
+    at_hat, _, _ = profile(data, np.tanh(z_hat)[:, None], start)
+    top = np.maximum.reduce([value.max(axis=1), fine_value.max(axis=1), np.where(np.isfinite(at_hat[:, 0]),
+                                                                                  at_hat[:, 0], -np.inf)])
+    bounds = _bounds(data, z, value, lsx, lsy, best, top, cut)
+    out = []
+    for k in range(h):
+        b = int(best[k])
+        r_hat = math.tanh(z_hat[k])
         sx, sy = math.exp(lsx[k, b]) * scale_x[k, 0], math.exp(lsy[k, b]) * scale_y[k, 0]
         out.append(RemlFit(r_hat, float(bounds[k, 0]), float(bounds[k, 1]), sx, sy, r_hat * sy / sx,
                            int(x.shape[1])))
