@@ -20,7 +20,9 @@ PLAIN_RUN = "q1 Q0 d1 1 2.5 bm25\nq1 Q0 d2 2 1.5 bm25\nq2 Q0 d1 1 0.5 bm25\n"
 VARIANTS = {
     "plain": (PLAIN_RUN, True),
     "no final newline": (PLAIN_RUN.rstrip("\n"), True),
-    "crlf": (PLAIN_RUN.replace("\n", "\r\n"), True),
+    "crlf": (PLAIN_RUN.replace("\n", "\r\n"), False),
+    "trailing space": (PLAIN_RUN.replace("bm25\n", "bm25 \n", 1), False),
+    "vertical tab (not a separator for either)": (PLAIN_RUN.replace("d2 2", "d\v2 2"), True),
     "blank line": (PLAIN_RUN.replace("\nq2", "\n\nq2"), False),
     "blank line at the end": (PLAIN_RUN + "\n", False),
     "comment of six fields": ("# a b c d e\n" + PLAIN_RUN, False),

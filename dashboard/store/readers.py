@@ -181,10 +181,13 @@ def trec_select(con: duckdb.DuckDBPyConnection, path: Path, kind: str, scratch: 
 
 
 def _trec_plain(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str | None:
-    """The common file, read directly (~4x less work than splitting every line): exactly the
-    expected fields, separated by single spaces, no blank or comment line. None for any other file,
-    which the general reader then takes whole (a blank line would shift the numbering: DuckDB skips
-    it, so the row count must equal the file's line count)."""
+    """The common file, read directly (about half the work of splitting every line): fields
+    separated by single spaces, no blank, comment or indented line, no tab, form feed or carriage
+    return (checked on the bytes first). None for any other file, which the general reader then takes
+    whole; so is a file whose lines do not all have exactly the expected fields (DuckDB's error)."""
+    lines = _plain_line_count(path)
+    if not lines:
+        return None
     names = trec_names(kind)
     table = f"_trec_{uuid.uuid4().hex}"
     try:
@@ -194,26 +197,32 @@ def _trec_plain(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str | 
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT *, row_number() OVER () AS {ROW} FROM ({read.sql_query()})")
     except duckdb.Error:
         return None
-    # an empty field is two spaces in a row; tabs, form feeds and lone carriage returns separate
-    # fields for trec_eval; a `#` line is a comment
-    odd = " OR ".join([f"{n} IS NULL OR contains({n}, chr(9)) OR contains({n}, chr(12)) OR contains({n}, chr(13))"
-                       for n in names] + ["starts_with(query_id, '#')"])
-    rows, bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {odd}) FROM {table}").fetchone()
-    if bad or rows == 0 or rows != _line_count(path):
+    if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] != lines:  # a line DuckDB skipped
         con.execute(f"DROP TABLE {table}")
         return None
     dropped = ", ".join(n for n in names if n.startswith("_"))
     return f"SELECT * EXCLUDE ({dropped}) FROM {table}"
 
 
-def _line_count(path: Path) -> int:
-    """Lines as DuckDB's reader numbers them: newlines, plus a last line without one."""
-    count, last = 0, b"\n"
+# bytes that make a line something else than single-space separated fields: an empty field, a
+# blank, indented or comment line, another whitespace separator
+NOT_PLAIN = (b"  ", b"\n\n", b"\n ", b" \n", b"\n#", b"\t", b"\f", b"\r")
+
+
+def _plain_line_count(path: Path) -> int | None:
+    """The file's line count (newlines, plus a last line without one) when its bytes hold none of
+    NOT_PLAIN; else None. One pass of memchr-speed searches (~0.1 s for 1M lines)."""
+    count, tail = 0, b"\n"  # as if preceded by a newline: catches a first line blank, indented or '#'
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
+            window = tail + chunk
+            if any(bad in window for bad in NOT_PLAIN):
+                return None
             count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
+            tail = chunk[-1:]
+    if tail == b" ":
+        return None
+    return count + (tail != b"\n")
 
 
 def _read_text(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, **read_options) -> duckdb.DuckDBPyRelation:
