@@ -2,15 +2,17 @@
 
     python benchmarks/bench_browser.py --demo                 # every page of the demo
     python benchmarks/bench_browser.py --rows 10000000        # Thresholds on N continuous scores
-    python benchmarks/bench_browser.py --db PATH [--sessions 1 5 20]
+    python benchmarks/bench_browser.py --db PATH [--pages weekly alignment] [--sessions 1 5 20]
 
 Measured, per page: navigation (a new tab: a fresh browser context) to the headline numbers
 visible, and to the page idle (the app's script state notRunning), with a cold server (the first
-visit after it starts) and warm (a second new tab). On Thresholds: 20 ArrowRight presses, each
+visit after it starts, its disk cache empty: the first visit after a load), warm (a second new
+tab), and restarted (a new server process, the disk cache kept: a shared link opened on Monday). On Thresholds: 20 ArrowRight presses, each
 timed from the key press to the headline showing the new threshold (median, p95). On Ranking: a
 change of k timed to idle. With --sessions: N contexts of one browser open Thresholds and move the
 slider at once; errors, slider p95, and the server process group's own CPU seconds (from /proc)
-reported apart from the browser's. Timings are printed, never asserted in tests.
+reported apart from the browser's; the server's peak resident memory (VmHWM) and the machine's load
+average are printed beside the results. Timings are printed, never asserted in tests.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def cpu_seconds(pgid: int) -> float:
 
 
 def server_pid(port: int) -> int | None:
-    """The process group of `python -m dashboard serve --port PORT` (it runs in its own session)."""
+    """The process group of `python -m dashboard serve --port PORT` (it runs in its own session and
+    execs `streamlit run ... --server.port PORT`)."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -62,7 +65,8 @@ def server_pid(port: int) -> int | None:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if b"dashboard serve" in cmd and f"--port {port}".encode() in cmd:
+        if (b"dashboard serve" in cmd and f"--port {port} ".encode() in cmd + b" ") or \
+                (b"streamlit run" in cmd and f"--server.port {port} ".encode() in cmd + b" "):
             return os.getpgid(int(proc.name))
     return None
 
@@ -134,32 +138,58 @@ async def ranking_k(browser, url: str) -> float | None:
     return took
 
 
+def peak_rss_mb(pgid: int) -> float:
+    """The largest peak resident memory (VmHWM) of a process in the server's process group."""
+    peak = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (OSError, ValueError):
+            continue
+    return peak / 1024
+
+
+def load_average() -> str:
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg()) + f" ({os.cpu_count()} cores)"
+
+
+async def time_pages(browser, url: str, pages: list[str], visits: int) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for path in pages:
+        try:
+            out[path] = [await open_timed(browser, f"{url}/{path}", HEADLINES[path]) for _ in range(visits)]
+        except Exception as exc:  # a page that never shows its headline is a result, not a crash
+            out[path] = [f"failed: {type(exc).__name__}"]
+    return out
+
+
+def cell(r) -> str:
+    return f"{r[0]:.2f} s | {r[1]:.2f} s" if isinstance(r, tuple) else f"{r} |"
+
+
 async def run(db: Path, pages: list[str], sessions: list[int], moves: int) -> None:
     from playwright.async_api import async_playwright
 
-    with running_server(db, "bench-browser") as url:
-        pid = server_pid(int(url.rsplit(":", 1)[1]))
-        async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-            print("| page | headline visible, cold | idle, cold | headline visible, warm | idle, warm |")
-            print("|---|---|---|---|---|")
-            for path in pages:
-                try:
-                    cold = await open_timed(browser, f"{url}/{path}", HEADLINES[path])
-                    warm = await open_timed(browser, f"{url}/{path}", HEADLINES[path])
-                except Exception as exc:  # a page that never shows its headline is a result, not a crash
-                    print(f"| {path or 'home'} | failed: {type(exc).__name__} | | | |", flush=True)
-                    continue
-                print(f"| {path or 'home'} | {cold[0]:.2f} s | {cold[1]:.2f} s | {warm[0]:.2f} s | {warm[1]:.2f} s |",
-                      flush=True)
+    print(f"Before the run: {load_average()}", flush=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        with running_server(db, "bench-browser") as url:
+            pid = server_pid(int(url.rsplit(":", 1)[1]))
+            first = await time_pages(browser, url, pages, 2)
             if "thresholds" in pages:
                 cpu0 = cpu_seconds(pid) if pid else 0.0
                 times = await slider_moves(browser, url, moves)
                 cpu = (cpu_seconds(pid) - cpu0) / moves if pid else float("nan")
-                print(f"\nThresholds slider, {moves} ArrowRight presses to the new headline: median "
-                      f"{statistics.median(times) * 1e3:.0f} ms, p95 {pct(times, 0.95) * 1e3:.0f} ms, max "
-                      f"{max(times) * 1e3:.0f} ms; server CPU {cpu * 1e3:.0f} ms per move (page load included)",
-                      flush=True)
+                slider = (f"Thresholds slider, {moves} ArrowRight presses to the new headline: median "
+                          f"{statistics.median(times) * 1e3:.0f} ms, p95 {pct(times, 0.95) * 1e3:.0f} ms, max "
+                          f"{max(times) * 1e3:.0f} ms; server CPU {cpu * 1e3:.0f} ms per move (page load included)")
+                print(slider, flush=True)
             if "ranking" in pages:
                 took = await ranking_k(browser, url)
                 if took is not None:
@@ -178,7 +208,18 @@ async def run(db: Path, pages: list[str], sessions: list[int], moves: int) -> No
                       f"median {statistics.median(times) * 1e3 if times else float('nan'):.0f} ms, p95 {p95}; "
                       f"wall {wall:.1f} s, server CPU {cpu:.1f} s ({cpu / max(1, n * 6) * 1e3:.0f} ms per "
                       f"interaction); the rest of the wall time is the browsers on the same cores", flush=True)
-            await browser.close()
+            if pid:
+                print(f"Server process peak resident memory (VmHWM): {peak_rss_mb(pid):,.0f} MB", flush=True)
+        with running_server(db, "bench-browser-restart") as url:  # same HOME: the disk cache is kept
+            again = await time_pages(browser, url, pages, 1)
+        await browser.close()
+    print("\n| page | headline visible, cold | idle, cold | headline visible, warm | idle, warm "
+          "| headline visible, restarted | idle, restarted |")
+    print("|---|---|---|---|---|---|---|")
+    for path in pages:
+        runs = first[path] + [None] * (2 - len(first[path]))
+        print(f"| {path or 'home'} | {cell(runs[0])} | {cell(runs[1]) if runs[1] else ' |'} | {cell(again[path][0])} |")
+    print(f"\nAfter the run: {load_average()}", flush=True)
 
 
 def generated_db(n: int, tmp: Path) -> Path:
@@ -201,8 +242,12 @@ def main() -> None:
     parser.add_argument("--db", default="")
     parser.add_argument("--sessions", type=int, nargs="*", default=[1, 5, 20])
     parser.add_argument("--moves", type=int, default=20)
+    parser.add_argument("--pages", nargs="*", default=None, help="only these url paths ('' = home)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        # the server's disk cache (~/.streamlit/cache) starts empty: the first visit is a cold one
+        os.environ["HOME"] = str(Path(tmp) / "home")
+        Path(os.environ["HOME"]).mkdir()
         if args.demo:
             from dashboard.demo.build import build_demo_db
 
@@ -213,6 +258,7 @@ def main() -> None:
             db, pages = generated_db(args.rows, Path(tmp)), ["thresholds"]
         else:
             db, pages = Path(args.db), list(HEADLINES)
+        pages = pages if args.pages is None else [p for p in args.pages if p in HEADLINES]
         asyncio.run(run(db, pages, args.sessions, args.moves))
 
 

@@ -7,7 +7,7 @@ from dashboard import format as fmt
 from dashboard.services import alignment as svc
 from dashboard.ui import state
 from dashboard.ui.charts_alignment import leaderboard_figure, scatter_figure
-from dashboard.ui.db import call
+from dashboard.ui.db import call, call_kept
 
 
 def r_text(v) -> str:
@@ -42,10 +42,14 @@ with st.sidebar:
     target = state.persist("align.target", opts["default_target"], valid=lambda v: v in specs)
     st.selectbox("Target (y): business metric", specs, key=state.widget_key("align.target"),
                  on_change=state.on_change("align.target"), format_func=name)
-history = call(svc.history_view, target)
+# the leaderboard (bootstraps and REML fits for every proxy: seconds) is needed before the headline
+# only to pick the proxy a new visit opens on; a chosen or linked proxy shows its numbers first
+chosen = st.session_state.get("align.proxy") in specs or st.query_params.get("align.proxy") in specs
+history = None if chosen else call_kept(svc.history_view, target)
 with st.sidebar:
     # opens on the proxy the history supports best, not on an arbitrary one
-    proxy = state.persist("align.proxy", history["best_proxy"] or opts["default_proxy"], valid=lambda v: v in specs)
+    proxy = state.persist("align.proxy", (history and history["best_proxy"]) or opts["default_proxy"],
+                          valid=lambda v: v in specs)
     st.selectbox("Proxy (x): offline or intermediate metric", specs, key=state.widget_key("align.proxy"),
                  on_change=state.on_change("align.proxy"), format_func=name)
     candidate = state.persist("align.candidate", 0.05, float)
@@ -58,7 +62,7 @@ st.caption(f"One point per past experiment with both metrics ({opts['n_experimen
            "statistics (delta method); offline ones by bootstrap where both models' logs are loaded, otherwise "
            "the typed-in offline value has no interval.")
 
-result = call(svc.view, proxy, target)
+result = call_kept(svc.view, proxy, target)
 if "error" in result:
     st.warning(f":material/info: {result['error']}")
     st.stop()
@@ -136,6 +140,7 @@ if logged:
         for r in logged))
 
 st.subheader(f"Which proxy does the history support for {T}?")
+history = history or call_kept(svc.history_view, target)
 board = history["leaderboard"]
 for kind, heading in (("offline", "Offline proxies"), ("online", "Online proxies")):
     ranked = [r for r in board if not r["problem"] and r["kind"] == kind]

@@ -63,6 +63,8 @@ else:
                 st.markdown(f"{mark} **{md(first['title'])}**{more}")
             else:
                 st.markdown(f"{mark} **{md(g['subject'])}**" + (f": {md(first['title'])}{more}" if first else ""))
+            if len(g["alerts"]) > 1:  # the merged duplicates, so nothing in the group is hidden
+                st.caption(" · ".join(md(a["title"]) for a in g["alerts"][1:]))
             link = g["link"]
             st.page_link(str(PAGES_DIR / link["page"]), label=f"Open on {md(link['label'])}",
                          icon=":material/arrow_forward:", query_params=state.link_params(link["params"]))

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+# PostgreSQL for the warehouse parity tests: each test process starts a throwaway server (tests/postgres_server.py)
+command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 # the PDF export's test renders pages (pdftoppm) set in DejaVu with CJK and emoji fallbacks
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 for font in fonts-dejavu-core fonts-ipafont-gothic fonts-symbola; do

@@ -36,3 +36,20 @@ def app_env(demo_db, monkeypatch):
     """Point the Streamlit app (AppTest) at the demo database."""
     monkeypatch.setenv("DASHBOARD_DB", str(demo_db))
     return demo_db
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server for this test process (tests/postgres_server.py); fails, not skips, when it
+    cannot start: scripts/test.sh installs Debian's postgresql."""
+    from tests.postgres_server import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL could not be started for the lake tests: {exc}", pytrace=False)
+    try:
+        yield server.url
+    finally:
+        server.stop()

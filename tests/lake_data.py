@@ -78,8 +78,28 @@ def ingest_raw(root: Path, db: Path) -> Path:
     return db
 
 
-def summarize(db: Path, paths: dict[str, Path], engine: str = "duckdb") -> None:
+def load_postgres(url: str, prefix: str = "lake_") -> dict[str, str]:
+    """The rows write_lake writes, as tables of a PostgreSQL database (NaN as NULL, as in Parquet),
+    with their partition columns (day, shard) as columns; returns summarize's --source for each."""
+    from tests.postgres_server import load_frames
+
+    run, qrels, queries = ranking_frames()
+    frames = {"preds": predictions_frame(), "runs": run, "qrels": qrels, "queries": queries, "units": unit_frame()}
+    load_frames(url, {prefix + k: v for k, v in frames.items()})
+    return {k: f"table:{prefix}{k}" for k in frames}
+
+
+def summarize(db: Path, paths: dict[str, Path] | None, engine: str = "duckdb") -> None:
+    """`summarize` of the lake's Parquet on DuckDB or Spark; `paths` None: `engine` is a PostgreSQL
+    URL, and the same rows are loaded into it as tables first."""
     common = ["--db", str(db), "--engine", engine]
+    if paths is None:
+        tables = load_postgres(engine)
+        assert main(["summarize", "predictions", "--source", tables["preds"], "--partition-by", "day", *common]) == 0
+        assert main(["summarize", "rankings", "--source", tables["runs"], "--partition-by", "shard",
+                     "--qrels", tables["qrels"], "--queries", tables["queries"], *common]) == 0
+        assert main(["summarize", "results", "--source", tables["units"], *common]) == 0
+        return
     assert main(["summarize", "predictions", "--source", str(paths["preds"]), *common]) == 0
     assert main(["summarize", "rankings", "--source", str(paths["runs"]), "--qrels", str(paths["qrels"]),
                  "--queries", str(paths["queries"]), *common]) == 0

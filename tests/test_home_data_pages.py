@@ -3,6 +3,8 @@ and no temporary paths of uploads."""
 
 from __future__ import annotations
 
+import streamlit as st
+
 from dashboard.services import weekly
 from dashboard.store.connection import connect
 from tests.apptest import run_page
@@ -26,6 +28,28 @@ def test_home_shows_this_week_top_moves_alerts_and_decisions(app_env):
     links = [p.proto.label for p in at.get("page_link")]
     assert sum(label.startswith("Open on") for label in links) == min(5, len(groups))
     assert any("Weekly review" in label for label in links)
+
+
+def test_home_lists_every_alert_of_a_merged_subject(app_env, monkeypatch):
+    """A subject with several alerts shows each title, not only the first and "+1 more"."""
+    original = weekly.week_review
+
+    def with_a_second_alert(con, week):
+        review = original(con, week)
+        group = review["alert_groups"][0]
+        group["alerts"] = group["alerts"] + [dict(group["alerts"][0], title="Second alert on the same subject")]
+        return review
+
+    # the app's cache finds services by module and name
+    with_a_second_alert.__module__, with_a_second_alert.__qualname__ = original.__module__, original.__qualname__
+    monkeypatch.setattr(weekly, "week_review", with_a_second_alert)
+    st.cache_data.clear()
+    try:
+        at = run_page("home.py")
+    finally:
+        st.cache_data.clear()  # the patched review must not serve later tests
+    assert "(+1 more)" in " ".join(m.value for m in at.markdown)
+    assert "Second alert on the same subject" in " ".join(c.value for c in at.caption)
 
 
 def test_data_page_tables_are_whole(app_env):

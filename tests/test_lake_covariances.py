@@ -1,6 +1,6 @@
-"""`summarize results` computes covariances from unit-level logs on every engine, equal to numpy on
-the same units; a pair not measured on the same units is left out; the noise covariance read
-back equals numpy's."""
+"""`summarize results` computes covariances from unit-level logs on every engine (DuckDB, Spark,
+PostgreSQL), equal to numpy on the same units; a pair not measured on the same units is left out;
+the noise covariance read back equals numpy's."""
 
 from __future__ import annotations
 
@@ -33,13 +33,17 @@ def unit_frame(seed: int = 4, n_units: int = 300) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "spark"])
-def test_covariances_equal_numpy(tmp_path, engine):
+@pytest.mark.parametrize("engine", ["duckdb", "spark", "postgres"])
+def test_covariances_equal_numpy(request, tmp_path, engine):
     units = unit_frame()
     units.to_parquet(tmp_path / "units.parquet", index=False)
+    source = str(tmp_path / "units.parquet")
+    if engine == "postgres":  # the same rows as a table on a PostgreSQL server
+        from tests.postgres_server import load_frames
+        engine, source = request.getfixturevalue("postgres_url"), "table:covariance_units"
+        load_frames(engine, {"covariance_units": units})
     db = tmp_path / "lake.duckdb"
-    assert main(["summarize", "results", "--source", str(tmp_path / "units.parquet"), "--db", str(db),
-                 "--engine", engine]) == 0
+    assert main(["summarize", "results", "--source", source, "--db", str(db), "--engine", engine]) == 0
     con = connect(db, read_only=True)
     try:
         got = con.execute("SELECT * FROM experiment_covariances").df()

@@ -1,5 +1,5 @@
-"""Parity: the summaries `summarize` computes on DuckDB and on Spark (local mode) equal those the
-ingest path builds from the same raw rows, and the metrics equal independent oracles
+"""Parity: the summaries `summarize` computes on DuckDB, on Spark (local mode) and on a PostgreSQL
+server (tests/postgres_server.py) equal those the ingest path builds from the same raw rows, and the metrics equal independent oracles
 (scikit-learn's confusion matrix, pytrec_eval, numpy)."""
 
 from __future__ import annotations
@@ -31,11 +31,17 @@ def reference(tmp_path_factory):
     return root, paths, lake_data.ingest_raw(root, root / "ingest.duckdb")
 
 
-@pytest.fixture(scope="module", params=["duckdb", "spark"])
+ENGINES = ["duckdb", "spark", "postgres"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
 def summarized(request, reference):
     root, paths, _ = reference
     db = root / f"{request.param}.duckdb"
-    lake_data.summarize(db, paths, request.param)
+    if request.param == "postgres":  # the same rows as tables on the server, partitioned by column
+        lake_data.summarize(db, None, request.getfixturevalue("postgres_url"))
+    else:
+        lake_data.summarize(db, paths, request.param)
     return db
 
 
@@ -143,8 +149,8 @@ def test_experiment_statistics_equal_numpy(summarized):
     assert by_country.n.sum() == len(units)
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "spark"])
-def test_logged_rankings_equal_the_ingest_path(tmp_path, engine):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_logged_rankings_equal_the_ingest_path(request, tmp_path, engine):
     """Logged rankings (gaps, lists past 64 items, nothing relevant) summarised on the engine equal the
     ingest build, whose values tests/test_ranking_logged.py checks against pytrec_eval."""
     from dashboard.cli import main
@@ -154,10 +160,17 @@ def test_logged_rankings_equal_the_ingest_path(tmp_path, engine):
     queries = pd.DataFrame({"query_id": sorted(set(log.query_id))})
     queries["tier"] = np.where(queries.index % 3 == 0, "free", "pro")
     queries.to_parquet(tmp_path / "queries.parquet", index=False)
-    source = lake_data.write_partitioned(log.assign(shard=log.query_id.str[1:].astype(int) % 3), tmp_path / "log", "shard")
+    sharded = log.assign(shard=log.query_id.str[1:].astype(int) % 3)
+    source, query_source, options = str(lake_data.write_partitioned(sharded, tmp_path / "log", "shard")), \
+        str(tmp_path / "queries.parquet"), []
+    if engine == "postgres":
+        from tests.postgres_server import load_frames
+        engine = request.getfixturevalue("postgres_url")
+        load_frames(engine, {"logged_runs": sharded, "logged_queries": queries})
+        source, query_source, options = "table:logged_runs", "table:logged_queries", ["--partition-by", "shard"]
     ingest_file(tmp_path / "ingest.duckdb", "queries", tmp_path / "queries.parquet")
     ingest_file(tmp_path / "ingest.duckdb", "run", tmp_path / "flat.parquet")
-    assert main(["summarize", "rankings", "--source", str(source), "--queries", str(tmp_path / "queries.parquet"),
+    assert main(["summarize", "rankings", "--source", source, *options, "--queries", query_source,
                  "--db", str(tmp_path / "lake.duckdb"), "--engine", engine]) == 0
     expected, got = per_query(tmp_path / "ingest.duckdb"), per_query(tmp_path / "lake.duckdb")
     assert len(got) == len(expected) == 120 and got.model.tolist() == expected.model.tolist()

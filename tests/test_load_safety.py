@@ -55,6 +55,21 @@ def test_a_load_gives_up_with_a_message_and_exit_4(tmp_path, capsys):
         holder.wait()
 
 
+def test_a_load_waits_for_a_reader_of_this_process(tmp_path):
+    """The app's own read-only connection (a page, or the warming thread) in the server process: DuckDB
+    refuses a second configuration of an open file; an upload from the Data page waits for it."""
+    import threading
+
+    db = tmp_path / "s.duckdb"
+    duckdb.connect(str(db)).close()
+    (tmp_path / "p.csv").write_text(GOOD)
+    reader = duckdb.connect(str(db), read_only=True)
+    threading.Timer(0.5, reader.close).start()
+    said: list[str] = []
+    result = ingest_file(db, "predictions", tmp_path / "p.csv", wait_seconds=30, on_wait=said.append)
+    assert result.rows == 2 and len(said) == 1
+
+
 def test_scratch_of_a_dead_load_is_removed_and_a_live_one_kept():
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qrels", help="rankings: relevance judgements (same forms as --source); "
                         "not for logged rankings, which carry position and relevance")
     parser.add_argument("--queries", help="rankings: per-query segments (query_id + segment columns)")
-    parser.add_argument("--engine", help="duckdb (default), spark, or an Ibis URL (bigquery://..., "
-                                         "snowflake://..., trino://..., clickhouse://...); "
+    parser.add_argument("--engine", help="duckdb (default), spark, or an Ibis URL (postgres://..., "
+                                         "bigquery://..., snowflake://..., trino://..., clickhouse://...); "
                                          f"default ${settings.ENGINE_ENV} or the config file")
     parser.add_argument("--config", type=Path, help=f"TOML/YAML engine settings (default ${settings.CONFIG_ENV})")
     parser.add_argument("--partition-by", nargs="+", default=(),

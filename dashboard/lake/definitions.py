@@ -2,9 +2,11 @@
 
 Each mirrors the in-database build of the ingest path (dashboard/store/summaries.py and
 ranking_summary.py) operation for operation, so a table summarised here equals one built from raw
-rows loaded into the dashboard; tests/test_lake_parity.py checks DuckDB, Spark and the ingest path
-against each other and the metrics against pytrec_eval. Only +, -, *, / and comparisons decide a
-score's bin, so every IEEE-754 engine puts it in the same bin.
+rows loaded into the dashboard; tests/test_lake_parity.py checks DuckDB, Spark, PostgreSQL and the
+ingest path against each other and the metrics against pytrec_eval. Only +, -, *, / and
+comparisons decide a score's bin, so every IEEE-754 engine puts it in the same bin. Constants are
+typed (f64) and booleans become numbers through CASE (indicator), so no engine's literal or cast
+rules change a result.
 """
 
 from __future__ import annotations
@@ -19,9 +21,16 @@ MISSING = "(missing)"
 
 
 def f64(x: float) -> ir.FloatingScalar:
-    """A DOUBLE literal: Spark reads a bare `3.0` as DECIMAL(2,1), and bigint / decimal rounds to
-    6 decimals (1/3 -> 0.333333)."""
-    return ibis.literal(float(x), "float64")
+    """A DOUBLE constant every engine types as DOUBLE: CAST('3.0' AS DOUBLE). A bare `3.0` is
+    DECIMAL on Spark (bigint / decimal rounds to 6 decimals: 1/3 -> 0.333333) and NUMERIC on
+    PostgreSQL (sum(1.0) is NUMERIC; Ibis drops its own cast of a float literal in some positions).
+    repr() is the shortest round-tripping text, so every engine parses the same double."""
+    return ibis.literal(repr(float(x))).cast("float64")
+
+
+def indicator(cond: ir.BooleanValue, dtype: str = "int64") -> ir.NumericValue:
+    """1 where `cond` holds, else 0: a CASE, since PostgreSQL casts no boolean to BIGINT or DOUBLE."""
+    return ibis.ifelse(cond, 1, 0).cast(dtype)
 
 
 def count_if(t: ir.Table, cond: ir.BooleanColumn) -> ir.IntegerScalar:
@@ -72,8 +81,8 @@ def prediction_bins(preds: ir.Table, ranges: ir.Table, segments: list[str], day:
     width = (t.hi - t.lo) / f64(N_BINS)
     b0 = ibis.least(f64(N_BINS), ibis.greatest(f64(0), ((t.score - t.lo) / width).floor().cast("float64")))
     t = t.mutate(b0=b0, width=width)
-    fix = (t.score < t.lo + t.b0 * t.width).cast("int64")
-    up = (t.score >= t.lo + (t.b0 + 1) * t.width).cast("int64")
+    fix = indicator(t.score < t.lo + t.b0 * t.width)
+    up = indicator(t.score >= t.lo + (t.b0 + 1) * t.width)
     t = t.mutate(bin=ibis.greatest(f64(0), ibis.least(f64(N_BINS), t.b0 - fix + up)).cast("int32"))
     sets = [("", None)] + [(name, f"seg_{i}") for i, name in enumerate(segments)]
     parts = []
@@ -97,9 +106,14 @@ def _gain(rel: ir.NumericColumn, kind: str) -> ir.NumericColumn:
     return rel.cast("float64") if kind == "lin" else f64(2) ** rel.cast("float64") - f64(1)
 
 
+def _int_sum(x: ir.IntegerColumn, window) -> ir.IntegerColumn:
+    """A windowed sum of integers, as BIGINT: PostgreSQL's sum(bigint) is NUMERIC (Python Decimal)."""
+    return x.sum().over(window).cast("int64")
+
+
 def _so_far(raw: ir.NumericColumn, levels: tuple[int, ...], group: list, order: list) -> dict:
     """Running count of relevant items per level (grade >= level), in rank order (for AP)."""
-    return {f"so_far_{lv}": (raw >= lv).cast("int64").sum().over(ibis.cumulative_window(group_by=group, order_by=order))
+    return {f"so_far_{lv}": _int_sum(indicator(raw >= lv), ibis.cumulative_window(group_by=group, order_by=order))
             for lv in levels}
 
 
@@ -148,7 +162,7 @@ def ranked_logged(log: ir.Table, levels: tuple[int, ...] = (1,)) -> ir.Table:
     """A logged ranking's rows: rank = served position, judged by their own relevance."""
     r = log.select("model", "query_id", "item_id", position=log.position.cast("int64"),
                    raw=log.relevance.cast("int64"))
-    r = r.mutate(**{f"nrel_{lv}": (r.raw >= lv).cast("int64").sum().over(group_by=[r.model, r.query_id])
+    r = r.mutate(**{f"nrel_{lv}": _int_sum(indicator(r.raw >= lv), ibis.window(group_by=[r.model, r.query_id]))
                     for lv in levels})
     return r.mutate(rank=r.position, rel=ibis.greatest(r.raw, 0),
                     **_so_far(r.raw, levels, [r.model, r.query_id], [r.position]))
@@ -215,7 +229,7 @@ def ranking_query_metrics(runs: ir.Table, qrels: ir.Table | None, queries: ir.Ta
         for k in k_values:
             relret = t[f"relret_{k}_{lv}"]
             out[f"recall_{k}{sfx}"] = ibis.ifelse(n_rel > 0, relret.cast("float64") / n_rel, f64(0))
-            out[f"hit_{k}{sfx}"] = (relret > 0).cast("float64")
+            out[f"hit_{k}{sfx}"] = indicator(relret > 0, "float64")
             out[f"precision_{k}{sfx}"] = relret.cast("float64") / f64(k)
             out[f"map_{k}{sfx}"] = ibis.ifelse(n_rel > 0, t[f"mapsum_{k}_{lv}"] / n_rel, f64(0))
         out[f"rr{sfx}"] = (f64(1) / t[f"first_rel_{lv}"]).fill_null(f64(0))

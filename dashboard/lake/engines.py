@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ibis
 
-from dashboard.lake.settings import EngineSettings, SettingsError
+from dashboard.lake.settings import EngineSettings, SettingsError, scrub
 from dashboard.store.connection import configure
 
 PARQUET_SCHEMES = ("s3://", "s3a://", "gs://", "gcs://", "hdfs://", "abfs://", "abfss://", "az://", "file://")
@@ -49,6 +49,9 @@ def connect(settings: EngineSettings):
     except (ImportError, ModuleNotFoundError) as exc:
         raise SettingsError(f"engine {settings.describe()}: its Ibis backend is not installed "
                             f"(pip install 'ibis-framework[{settings.name}]'): {exc}") from None
+    except Exception as exc:  # each driver raises its own: refused, bad password, no such database
+        raise SettingsError(f"engine {settings.describe()}: cannot connect "
+                            f"({type(exc).__name__}: {scrub(str(exc), settings.url)})") from None
 
 
 def is_parquet(spec: str) -> bool:

@@ -6,6 +6,7 @@ Config file (TOML or YAML), given with `--config` or `$DASHBOARD_LAKE_CONFIG`:
 
     [engine]
     url = "spark"                      # duckdb (default) | spark | any Ibis URL:
+                                       # postgres://user:${PGPASSWORD}@host:5432/db,
                                        # bigquery://project/dataset, snowflake://user@account/db/schema,
                                        # trino://user@host:8080/catalog/schema, clickhouse://host ...
     [spark]                            # passed to SparkSession.builder.config (url = "spark" only)
@@ -24,7 +25,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import yaml
 
@@ -104,6 +105,21 @@ def _expand(value: str, env: dict[str, str], where: str) -> str:
             raise SettingsError(f"{where} refers to ${{{m.group(1)}}}, which is not set in the environment")
         return env[m.group(1)]
     return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", sub, value)
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (a driver's error message) with the URL's password and secret query values as ***,
+    should the driver have echoed them."""
+    parts = urlsplit(url) if "://" in url else None
+    if parts is None:
+        return text
+    secrets = [v for k, v in parse_qsl(parts.query) if SECRET_KEYS.search(k)]
+    if parts.password:
+        secrets += [parts.password, unquote(parts.password)]
+    text = text.replace(url, redact(url))
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def redact(url: str) -> str:

@@ -61,7 +61,10 @@ class StoreBusy(RuntimeError):
 
 
 def _locked(exc: duckdb.Error) -> bool:
-    return "lock" in str(exc).lower()
+    """Another process's lock, or a read-only connection of this process (the app's own readers:
+    DuckDB refuses a second configuration of an open file)."""
+    text = str(exc).lower()
+    return "lock" in text or "different configuration" in text
 
 
 def write_wait_seconds() -> float:
@@ -83,7 +86,7 @@ def connect_for_write(db_path: Path | str, wait_seconds: float | None = None,
     while True:
         try:
             return connect(db_path)
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if not _locked(exc):
                 raise
             if time.monotonic() >= deadline:

@@ -273,6 +273,13 @@ META_DDL = (
     """CREATE TABLE IF NOT EXISTS prediction_quality (
         model VARCHAR, segment_column VARCHAR, segment_value VARCHAR, n_pos BIGINT, n_neg BIGINT,
         average_precision DOUBLE, roc_auc DOUBLE)""",
+    # alerts sent by `python -m dashboard alerts`: one row per alert, week and target, written only
+    # after the target accepted it. target is a redacted form safe to show (never a webhook's token),
+    # target_id a short hash of the real address: the dedup key (dashboard.store.deliveries).
+    """CREATE TABLE IF NOT EXISTS alert_deliveries (
+        week VARCHAR, kind VARCHAR, subject_key VARCHAR, channel VARCHAR, target_id VARCHAR,
+        target VARCHAR, subject VARCHAR, title VARCHAR, severity VARCHAR, delivered_at TIMESTAMP,
+        attempts INTEGER, PRIMARY KEY (week, kind, subject_key, channel, target_id))""",
 )
 
 N_BINS = 10_000

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.paths import PAGES_DIR
 from dashboard.ui.app_pages import available_pages
+from dashboard.ui import warm
 from dashboard.ui.auth import require_login
 from dashboard.ui.db import db_path
 
@@ -41,6 +42,7 @@ def main() -> None:
                  "or load your files with `python -m dashboard ingest`.")
         st.stop()
     st.sidebar.caption(f"Database: `{db_path().name}`")
+    warm.start()  # the slow pages' results, computed in the background once per data version
     nav.run()
 
 

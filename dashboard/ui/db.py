@@ -19,6 +19,7 @@ import duckdb
 import streamlit as st
 
 from dashboard.paths import default_db
+from dashboard.services.tree import tree_file_version
 from dashboard.store.connection import StoreBusy, connect
 
 # A load holds the file for its whole transaction (a 10M-row file: ~15-30 s): a page waits that long
@@ -80,16 +81,24 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return _cached(fn.__module__, fn.__qualname__, str(db_path()), data_version(), args,
                        tuple(sorted(kwargs.items())))
     except StoreBusy:
-        st.info(f"A load is still being written to the database after {BUSY_RETRY_SECONDS:.0f} s; this page "
-                "shows the new data once it commits. Reload the page in a moment.", icon=":material/hourglass:")
-        st.stop()
+        _busy()
+
+
+def _busy() -> None:
+    st.info(f"A load is still being written to the database after {BUSY_RETRY_SECONDS:.0f} s; this page "
+            "shows the new data once it commits. Reload the page in a moment.", icon=":material/hourglass:")
+    st.stop()
 
 
 def call_kept(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """call(), also kept on disk across restarts and sessions: for results that are costly and
-    depend only on stored data (the key holds the data version, so a load invalidates them)."""
-    return _kept(fn.__module__, fn.__qualname__, str(db_path()), data_version(), args,
-                 tuple(sorted(kwargs.items())))
+    depend only on stored data and the metric tree file (the key holds both versions, so a load or
+    an edit of the tree invalidates them)."""
+    try:
+        return _kept(fn.__module__, fn.__qualname__, str(db_path()), (data_version(), tree_file_version()), args,
+                     tuple(sorted(kwargs.items())))
+    except StoreBusy:
+        _busy()
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

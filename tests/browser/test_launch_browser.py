@@ -26,10 +26,12 @@ def _tree_box(page, name: str):
     """The text of a tree node (a plotly annotation; its first line is the bold name)."""
     page.wait_for_selector(".js-plotly-plot g.annotation")
     boxes = page.locator(".js-plotly-plot g.annotation")
-    for i in range(boxes.count()):
-        text = boxes.nth(i).locator("text").first.get_attribute("data-unformatted") or ""
-        if re.match(rf"<b[^>]*>{re.escape(name)}</b>", text):
-            return boxes.nth(i), text
+    for _ in range(60):  # charts mount lazily after the run ends: the tree may come after another chart
+        for i in range(boxes.count()):
+            text = boxes.nth(i).locator("text").first.get_attribute("data-unformatted") or ""
+            if re.match(rf"<b[^>]*>{re.escape(name)}</b>", text):
+                return boxes.nth(i), text
+        page.wait_for_timeout(500)
     raise AssertionError(f"no tree node {name!r} drawn")
 
 

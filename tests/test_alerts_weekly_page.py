@@ -1,0 +1,36 @@
+"""Weekly review shows what `python -m dashboard alerts` delivered for the week, and nothing when none."""
+
+from __future__ import annotations
+
+import shutil
+
+from dashboard.cli import main
+from tests.apptest import run_page
+from tests.receivers import WebhookReceiver
+from tests.visible_text import page_texts
+
+SECRET = "T000-B111-tok3n-do-not-leak"
+
+
+def _captions(at) -> list[str]:
+    return [c.value for c in at.caption if "Delivered" in c.value]
+
+
+def test_weekly_review_lists_deliveries_per_alert(demo_db, tmp_path, monkeypatch, capsys):
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    at = run_page("weekly.py")
+    assert _captions(at) == []  # nothing delivered yet: nothing shown
+    with WebhookReceiver() as hook:
+        assert main(["alerts", "--db", str(db), "--webhook", hook.url(f"/services/{SECRET}"),
+                     "--kind", "unusual move", "--kind", "score drift"]) == 0
+    capsys.readouterr()
+    at = run_page("weekly.py")
+    captions = _captions(at)
+    assert len(captions) == 4  # 3 unusual moves and one drift; the two broken proxies were not sent
+    port = hook.server.server_address[1]
+    assert all(c.startswith(f"Delivered: webhook http") and f"127.0.0.1:{port}/" in c and " UTC" in c
+               for c in captions)
+    text = " ".join(t for _, t in page_texts(at))
+    assert SECRET not in text
