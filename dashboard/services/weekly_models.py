@@ -143,6 +143,15 @@ def score_drift(con: duckdb.DuckDBPyConnection, start: date, end: date,
     return out
 
 
+def quality_slices_judged(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
+    """How many model-segment AUCs this week are judged (enough of each class in both periods): each
+    raises a false "AUC fell" in about ALERT_ALPHA of unchanged weeks."""
+    if not catalog.table_exists(con, "prediction_bins"):
+        return 0
+    aucs = auc_by_period(con, start, end)
+    return sum(ac.judged(now, aucs.get(key[:3] + ("before",))) for key, now in aucs.items() if key[3] == "this")
+
+
 def model_alerts(con: duckdb.DuckDBPyConnection, start: date, end: date,
                  baseline: DriftBaseline | None = None) -> list[dict]:
     if not catalog.table_exists(con, "prediction_bins"):
