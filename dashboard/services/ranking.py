@@ -40,6 +40,14 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
             "forms": catalog.run_forms(con), "max_list": lengths}
 
 
+def _models(con) -> list[str]:
+    """Models of the per-query table (options() also reads the raw run for each model's form: 70 ms
+    of a re-split at 100k queries)."""
+    if not catalog.table_exists(con, "ranking_query_metrics"):
+        return []
+    return [r[0] for r in con.execute("SELECT DISTINCT model FROM ranking_query_metrics ORDER BY 1").fetchall()]
+
+
 def _level_column(con, level: int) -> str | None:
     """Suffix of the stored level that `-l level` reads: that level, or one counting the same grades
     as relevant (with grades 1 and 3, level 3 reads level 2); None when no grade reaches `level`
@@ -82,7 +90,7 @@ def _query_from(con, model: str, k: int, gain: str, by: str, baseline: str, leve
                 all_queries: bool) -> tuple[dict[str, str], str, str, list]:
     """(metric -> SQL for alias m / b, segment SQL, FROM ... WHERE ..., params) of the paired queries."""
     cols = _columns(con, k, gain, level)
-    models = options(con)["models"]
+    models = _models(con)
     for m in filter(None, (model, baseline)):
         if m not in models:
             raise ValueError(f"unknown ranking model {m!r}; loaded: {', '.join(models) or 'none'}")
@@ -122,10 +130,11 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
 
 
 def _sums(con, model: str, k: int, gain: str, by: str, baseline: str, level: int,
-          all_queries: bool) -> list[dict]:
+          all_queries: bool, with_overall: bool = False) -> list[dict]:
     """Per segment (one row '' without `by`): the count, sums of each measure and, with a baseline,
     sums of the paired differences and their squares. One GROUP BY, so a re-split reads no rows
-    into Python; the t intervals need nothing else."""
+    into Python; the t intervals need nothing else. `with_overall`: the all-queries row too, from
+    the same pass (segment None, first)."""
     cols, segment, source, params = _query_from(con, model, k, gain, by, baseline, level, all_queries)
     parts = ["count(*) AS n", "max(m.n_retrieved) AS longest"]
     for name, c in cols.items():
@@ -133,7 +142,8 @@ def _sums(con, model: str, k: int, gain: str, by: str, baseline: str, level: int
         if baseline:
             d = f"({c.format(a='m')} - {c.format(a='b')})"
             parts += [f"sum({c.format(a='b')}) AS b_{name}", f"sum({d}) AS d_{name}", f"sum({d} * {d}) AS dd_{name}"]
-    sql = f"SELECT {segment} AS segment, {', '.join(parts)}{source} GROUP BY 1 ORDER BY 1"
+    groups = "GROUPING SETS ((1), ())" if with_overall else "1"
+    sql = f"SELECT {segment} AS segment, {', '.join(parts)}{source} GROUP BY {groups} ORDER BY 1 NULLS FIRST"
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
@@ -167,12 +177,15 @@ def overall_summary(con, model: str, k: int = 10, gain: str = "linear", baseline
     """All queries: means and the paired deltas (95% t intervals; none under `min_size` queries).
     `seed` is unused (t intervals need no resampling); kept for callers."""
     rows = _sums(con, model, k, gain, "", baseline, level, all_queries)
-    if not rows or not rows[0]["n"]:
+    return _overall_row(rows[0] if rows else None, model, baseline, min_size)
+
+
+def _overall_row(sums: dict | None, model: str, baseline: str, min_size: int) -> dict:
+    if not sums or not sums["n"]:
         raise ValueError(f"no evaluated queries for {model}" + (f" and {baseline}" if baseline else ""))
-    row = _row(rows[0], bool(baseline), min_size)
-    n = row["n_queries"]
+    row = _row(sums, bool(baseline), min_size)
     row.pop("_deltas", None)
-    row["small"] = n < min_size
+    row["small"] = row["n_queries"] < min_size
     return row
 
 
@@ -181,12 +194,15 @@ def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = 
                   level: int = 1, all_queries: bool = False) -> dict:
     """Overall and per-segment means, and paired deltas against the baseline for every measure:
     per measure, segments are BH-adjusted and their intervals FCR-adjusted to agree with the flag."""
+    rows = []
+    if by:  # one pass over the per-query table gives the overall row too when it is not given
+        rows = _sums(con, model, k, gain, by, baseline, level, all_queries, with_overall=overall is None)
+        if overall is None:
+            first, rows = rows[0], rows[1:]
+            overall = _overall_row(first, model, baseline, min_size)
     overall = dict(overall or overall_summary(con, model, k, gain, baseline, seed, level=level,
                                               all_queries=all_queries, min_size=min_size))
-    segments = []
-    if by:
-        for sums in _sums(con, model, k, gain, by, baseline, level, all_queries):
-            segments.append({"column": by, "value": str(sums["segment"]), **_row(sums, bool(baseline), min_size)})
+    segments = [{"column": by, "value": str(sums["segment"]), **_row(sums, bool(baseline), min_size)} for sums in rows]
     if baseline and segments:
         for metric in METRICS:
             flags = rk.flag_segments([s["_deltas"][metric] for s in segments],
