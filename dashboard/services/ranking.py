@@ -21,9 +21,9 @@ GAINS = ("linear", "exp")
 MIN_SEGMENT_QUERIES = rk.MIN_QUERIES
 _GAIN_COLUMN = {"linear": "lin", "exp": "exp"}
 # every measure a row carries, in display order (trec_eval names in docs/ranking.md)
-METRICS = ("ndcg", "dcg", "mrr", "recall", "hit", "precision", "map_k", "map", "rprec")
+METRICS = ("ndcg", "dcg", "mrr", "recall", "hit", "precision", "map_k", "map", "rprec", "bpref")
 LABELS = {"ndcg": "NDCG@{k}", "dcg": "DCG@{k}", "mrr": "MRR", "recall": "Recall@{k}", "hit": "Hit@{k}",
-          "precision": "P@{k}", "map_k": "MAP@{k}", "map": "MAP", "rprec": "R-prec"}
+          "precision": "P@{k}", "map_k": "MAP@{k}", "map": "MAP", "rprec": "R-prec", "bpref": "bpref"}
 
 
 def metric_label(metric: str, k: int) -> str:
@@ -80,9 +80,11 @@ def _columns(con, k: int, gain: str, level: int = 1) -> dict[str, str]:
     g, sfx = _GAIN_COLUMN[gain], _level_column(con, level)
     out = {"ndcg": f"{{a}}.ndcg_{g}_{k}", "dcg": f"{{a}}.dcg_{g}_{k}"}
     binary = {"mrr": "rr", "recall": f"recall_{k}", "hit": f"hit_{k}", "precision": f"precision_{k}",
-              "map_k": f"map_{k}", "map": "ap", "rprec": "rprec"}
+              "map_k": f"map_{k}", "map": "ap", "rprec": "rprec", "bpref": "bpref"}
     for name, col in binary.items():
         out[name] = "0.0" if sfx is None else f"{{a}}.{col}{sfx}"
+    if sfx is not None and f"bpref{sfx}" not in catalog.table_columns(con, "ranking_query_metrics"):
+        out["bpref"] = "CAST(NULL AS DOUBLE)"  # a summary built before bpref: none until the run is loaded again
     return out
 
 
@@ -153,12 +155,13 @@ def _row(sums: dict, baseline: bool, min_size: int) -> dict:
     n = int(sums["n"])
     row = {"n_queries": n}
     for name in METRICS:
-        row[name] = float(sums[f"s_{name}"]) / n if n else None
+        total = sums[f"s_{name}"]
+        row[name] = float(total) / n if n and total is not None else None
     row["no_relevant_in_top_k"] = 1 - row["hit"] if row["hit"] is not None else None
     row["longest_list"] = int(sums["longest"] or 0)
     if baseline:
         deltas = {m: rk.paired_delta_from_sums(n, sums[f"s_{m}"], sums[f"b_{m}"], sums[f"d_{m}"], sums[f"dd_{m}"],
-                                               min_size=min_size) for m in METRICS}
+                                               min_size=min_size) for m in METRICS if sums[f"s_{m}"] is not None}
         row["deltas"] = {m: _delta_dict(d) for m, d in deltas.items()}
         d = deltas["ndcg"]
         row.update(baseline_ndcg=d.mean_baseline, delta_ndcg=d.delta, ci_low=d.ci_low, ci_high=d.ci_high,
@@ -204,7 +207,7 @@ def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = 
                                               all_queries=all_queries, min_size=min_size))
     segments = [{"column": by, "value": str(sums["segment"]), **_row(sums, bool(baseline), min_size)} for sums in rows]
     if baseline and segments:
-        for metric in METRICS:
+        for metric in [m for m in METRICS if m in overall["deltas"]]:
             flags = rk.flag_segments([s["_deltas"][metric] for s in segments],
                                      overall["deltas"][metric]["delta"], min_size=min_size)
             for s, f in zip(segments, flags):
@@ -301,7 +304,11 @@ def _summarised_coverage(con, model: str, k: int, by: str) -> dict[str, float]:
 def query_values(con, model: str, k: int, gain: str, *, level: int = 1, all_queries: bool = False) -> list[dict]:
     """Every stored measure of each query (at `k`, `gain` and relevance `level`)."""
     data = per_query(con, model, k, gain, level=level, all_queries=all_queries)
-    return [{"query_id": str(q), **{m: float(data[m][i]) for m in METRICS}, "n_retrieved": int(data["n_retrieved"][i])}
+    def value(m, i):
+        v = data[m][i]
+        return None if v is np.ma.masked or v is None else float(v)
+
+    return [{"query_id": str(q), **{m: value(m, i) for m in METRICS}, "n_retrieved": int(data["n_retrieved"][i])}
             for i, q in enumerate(data["query_id"])]
 
 
