@@ -161,6 +161,40 @@ def view(con: duckdb.DuckDBPyConnection, target: str, confidence: float = 0.95) 
         return {"error": str(exc)}
 
 
+SPEC = "composite:learned"  # the composite's key among the leaderboard's proxy specs
+
+
+def leaderboard_row(result: dict) -> dict | None:
+    """The composite as a row of the online proxy leaderboard, every number out of sample (each
+    experiment's composite lift from weights learned without it), in the leaderboard's keys."""
+    if "error" in result:
+        return None
+    loo = np.array([r["out_of_sample_lift"] for r in result["per_experiment"]])
+    target = np.array([r["target_lift"] for r in result["per_experiment"]])
+    try:
+        pear = al.pearson(loo, target, result["confidence"])
+        naive, naive_ci = pear.estimate, [pear.ci_low, pear.ci_high]
+    except al.AlignmentError:
+        naive, naive_ci = None, [None, None]
+    oos = result["out_of_sample"]
+    return {"proxy": SPEC, "kind": "online", "label": f"{LABEL} (out of sample)", "n_experiments": result["n_experiments"],
+            "expected_sign": 1, "aligned_pearson": naive, "aligned_pearson_ci": naive_ci,
+            "aligned_corrected": oos["correlation"], "aligned_corrected_ci": oos["correlation_ci"],
+            "pearson": naive, "pearson_ci": naive_ci, "corrected_correlation": oos["correlation"],
+            "corrected_ci": oos["correlation_ci"], "corrected_notes": oos["notes"],
+            "sign_agreement": oos["sign_agreement"], "sign_agreement_ci": oos["sign_agreement_ci"],
+            "sensitivity": oos["sensitivity"], "loo_rmse": None, "loo_q2": None,
+            "broken": int(((loo > 0) & (target < 0)).sum()), "problem": None}
+
+
+def weights_text(result: dict, names=None) -> str:
+    """'0.50 Task success + 0.42 Session length - 0.06 Latency - 0.02 Click-through rate' (standardised)."""
+    names = names or result["names"]
+    parts = sorted(result["weights"].items(), key=lambda kv: -abs(kv[1]))
+    text = " ".join(f"{'-' if w < 0 else '+'} {abs(w):.2f} {names.get(c, c)}" for c, w in parts)
+    return text[2:] if text.startswith("+ ") else text
+
+
 def for_experiment(result: dict, experiment_id: str) -> dict | None:
     """What the learned proxy says for one experiment of the history: its composite lift from
     weights learned without it, with the validation behind those weights."""
