@@ -137,7 +137,8 @@ def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[
         "weight_ci": {c: [float(lo), float(hi)] for c, lo, hi in zip(specs, *learned.weight_ci)},
         "coefficients": dict(zip(specs, f.coefficients.tolist())),
         "latent_correlation": f.latent_correlation,
-        "in_sample": learned.in_sample.as_dict(), "out_of_sample": learned.out_of_sample.as_dict(),
+        "in_sample": learned.in_sample.as_dict(),
+        "out_of_sample": {**learned.out_of_sample.as_dict(), "q2": learned.loo_q2},
         "singles": singles, "best_single": best["metric"],
         "north_star": cp.target_itself(z, s, confidence),
         "notes": h["notes"], "per_experiment": per,
@@ -183,7 +184,7 @@ def leaderboard_row(result: dict) -> dict | None:
             "pearson": naive, "pearson_ci": naive_ci, "corrected_correlation": oos["correlation"],
             "corrected_ci": oos["correlation_ci"], "corrected_notes": oos["notes"],
             "sign_agreement": oos["sign_agreement"], "sign_agreement_ci": oos["sign_agreement_ci"],
-            "sensitivity": oos["sensitivity"], "loo_rmse": None, "loo_q2": None,
+            "sensitivity": oos["sensitivity"], "loo_rmse": None, "loo_q2": oos.get("q2"),
             "broken": int(((loo > 0) & (target < 0)).sum()), "problem": None}
 
 
