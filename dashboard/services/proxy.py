@@ -210,6 +210,49 @@ def for_experiment(result: dict, experiment_id: str) -> dict | None:
             "out_of_sample": result["out_of_sample"], "north_star": result["north_star"]}
 
 
+def composite_node_lift(con: duckdb.DuckDBPyConnection, tree, node, experiment_id: str,
+                        confidence: float = 0.95) -> dict:
+    """A composite tree node's relative lift in one experiment, with its interval and p-value:
+    declared weights as written in the tree file, or weights learned on every other experiment
+    (the experiment itself left out). {"note": why} when it cannot be computed."""
+    from scipy import stats
+
+    comp = node.composite
+    target_node = tree.node(comp.target)
+    t = MetricRef("online", target_node.data.online)
+    if comp.learned:
+        cands = default_candidates(con, t, tree)
+    else:
+        cands = [MetricRef("online", tree.node(k).data.online) for k, _ in comp.weights]
+    options = set(metric_options(con)["online"])
+    missing = [r.name for r in [t] + cands if r.name not in options]
+    if missing or not cands:
+        return {"note": "no experiment results for " + (", ".join(missing) or "any candidate")}
+    h = history(con, t, cands, confidence)
+    if experiment_id not in h["ids"]:
+        return {"note": "this experiment lacks one of the metrics the composite combines"}
+    i = h["ids"].index(experiment_id)
+    z, s = h["lifts"], h["noise"]
+    names = {c.spec: display_name(tree, c) for c in cands}
+    if comp.learned:
+        keep = np.arange(len(h["ids"])) != i
+        if keep.sum() < len(cands) + 2:
+            return {"note": f"only {int(keep.sum())} other experiments: too few to learn weights"}
+        f = cp.fit(z[keep], s[keep])
+        coef = f.coefficients
+        how = (f"weights learned on the {int(keep.sum())} other experiments: "
+               + weights_text({"weights": dict(zip(names, f.weights)), "names": names}))
+    else:
+        coef = np.array([w for _, w in comp.weights])
+        how = "declared weights: " + " + ".join(f"{w:g} × {names[c.spec]}" for c, (_, w) in zip(cands, comp.weights))
+    lift, se, _ = cp.composite(z[i:i + 1], s[i:i + 1], coef)
+    lift, se = float(lift[0]), float(se[0])
+    q = _z(confidence)
+    p = float(2 * stats.norm.sf(abs(lift) / se)) if se > 0 else None
+    return {"lift": lift, "ci_low": lift - q * se, "ci_high": lift + q * se, "p_value": p,
+            "note": f"predicts {target_node.name}'s lift; {how}; not part of the launch decision"}
+
+
 # --- command line --------------------------------------------------------------------------
 
 
