@@ -9,7 +9,7 @@ from benchmarks.calib import model_quality as calib
 
 def test_quick_calibration_is_within_tolerance():
     rates = calib.simulations(quick=True)
-    assert len(rates) == 7
+    assert len(rates) == 9
     for r in rates:
         assert r.n_simulations >= 100, r
         if "power" in r.claim:

@@ -6,12 +6,14 @@ tests/test_lake_parity.py, test_lake_covariances.py.)"""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from dashboard.cli import main
+from dashboard.lake import settings
 from dashboard.store.connection import connect
 from dashboard.store.ingest import ingest_file
 from tests import lake_data
-from tests.postgres_server import PASSWORD, load_frames
+from tests.postgres_server import PASSWORD, PostgresUnavailable, find_binary, load_frames
 from tests.test_lake_parity import bins, per_query
 
 
@@ -119,3 +121,17 @@ def test_tied_scores_rank_by_item_id_bytes_only_under_a_byte_order_collation(pos
         rr[name] = per_query(db).rr.tolist()
     assert trec == 0.2 and rr["runs_bytes"] == [trec]
     assert rr["runs_linguistic"] == [0.5]  # Doc9 second, not last: the limitation docs/lake.md states
+
+
+def test_a_driver_message_is_scrubbed_of_the_password_and_secret_query_values():
+    url = "postgres://me:p%40ss%3Aw0rd@db.internal:5432/logs?sslmode=require&auth_token=t0k3n"
+    message = f"could not connect to {url}: password 'p@ss:w0rd' rejected (token t0k3n, sslmode require)"
+    scrubbed = settings.scrub(message, url)
+    assert "p@ss:w0rd" not in scrubbed and "p%40ss" not in scrubbed and "t0k3n" not in scrubbed
+    assert "postgres://me:***@db.internal:5432/logs" in scrubbed and "sslmode require" in scrubbed
+
+
+def test_a_missing_server_binary_is_a_failure_that_says_what_to_install(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(PostgresUnavailable, match="install Debian's postgresql package"):
+        find_binary("initdb-that-does-not-exist")

@@ -54,7 +54,7 @@ def run(sims: int, rows: int, base: float, d: float, seed: int, kind: str = "fra
             significant += bool(fired)
             continue
         before, now = ac.binned_auc(*before_bins), ac.binned_auc(*now_bins)
-        if now is None or before is None:
+        if not ac.judged(now, before):  # the page does not judge it either
             continue
         judged += 1
         result = ac.auc_drop(now, before)
@@ -80,7 +80,9 @@ def _old_rule(now_bins, before_bins) -> bool | None:
 
 def scenarios(quick: bool) -> list[tuple[str, int, float, float, str, float]]:
     """(label, labelled rows a week, positive share, binormal d, score kind, shift this week)."""
-    out = [("200 labelled a week, 10% positives, d=1.5", 200, 0.10, 1.5, "logistic", 1.0),
+    out = [("400 labelled a week, 10% positives (~40; 30 is the minimum judged), d=1.5", 400, 0.10, 1.5, "logistic",
+            1.0),
+           ("1,300 labelled a week, 3% positives (~40), d=2, fraud-like scores", 1_300, 0.03, 2.0, "fraud", 1.0),
            ("2,000 labelled a week, 5% positives, d=2, fraud-like scores", 2_000, 0.05, 2.0, "fraud", 1.0),
            ("2,000 a week, fraud-like scores shifted down 40% this week (ranking unchanged)", 2_000, 0.05, 2.0,
             "fraud", 0.6)]

@@ -35,6 +35,7 @@ _LOG_SD = (-7.0, 3.0)  # signal sd between e^-7 and e^3 of the observed sd (lift
 _START = np.linspace(-4.0, 1.0, 5)
 _H = 1e-3
 _NEWTON_STEPS = 8
+_BOUND_STEPS = 4  # regula falsi steps on the profile at each interval end
 
 
 @dataclass(frozen=True)
@@ -197,20 +198,75 @@ def fit_many(x, y, var_x, var_y, cov_xy, confidence: float = 0.95) -> list[RemlF
     start = np.stack([lsx[np.arange(h), best], lsy[np.arange(h), best]], axis=-1)[:, None, :]
     fine_value, _, _ = profile(data, np.tanh(fine), np.broadcast_to(start, (h, 9, 2)))
     cut = stats.chi2.ppf(confidence, 1) / 2
-    out = []
+    z_hat = np.zeros(h)
     for k in range(h):
         b = int(best[k])
         if 0 < b < z.size - 1:
             i = int(np.argmax(fine_value[k]))
-            z_hat = _vertex(fine[k], fine_value[k], i) if 0 < i < 8 else float(fine[k, i])
+            z_hat[k] = _vertex(fine[k], fine_value[k], i) if 0 < i < 8 else float(fine[k, i])
         else:
-            z_hat = float(z[b])
-        deficit = value[k].max() - value[k] - cut
-        r_hat = math.tanh(z_hat)
+            z_hat[k] = z[b]
+    # the maximum itself (at the vertex), so each end's cut is measured from the true top
+    at_hat, _, _ = profile(data, np.tanh(z_hat)[:, None], start)
+    top = np.maximum.reduce([value.max(axis=1), fine_value.max(axis=1), np.where(np.isfinite(at_hat[:, 0]),
+                                                                                  at_hat[:, 0], -np.inf)])
+    bounds = _bounds(data, z, value, lsx, lsy, best, top, cut)
+    out = []
+    for k in range(h):
+        b = int(best[k])
+        r_hat = math.tanh(z_hat[k])
         sx, sy = math.exp(lsx[k, b]) * scale_x[k, 0], math.exp(lsy[k, b]) * scale_y[k, 0]
-        out.append(RemlFit(r_hat, _crossing(z, deficit, b, -1), _crossing(z, deficit, b, +1),
-                           sx, sy, r_hat * sy / sx, int(x.shape[1])))
+        out.append(RemlFit(r_hat, float(bounds[k, 0]), float(bounds[k, 1]), sx, sy, r_hat * sy / sx,
+                           int(x.shape[1])))
     return out
+
+
+def _bounds(data, z, value, lsx, lsy, best, top, cut, iterations: int = _BOUND_STEPS) -> np.ndarray:
+    """(H, 2) interval ends in r: where the profile falls `cut` below its maximum on each side.
+
+    The grid brackets each crossing; the crossing is then solved on the profile itself (Illinois
+    regula falsi, each new point warm-started from the inside end), not read off the chord between
+    grid points: the deficit is convex in z, so the chord crosses early and narrowed the interval
+    when it spans only a few grid steps (many experiments)."""
+    h = value.shape[0]
+    deficit = top[:, None] - value - cut
+    out = np.zeros((h, 2))
+    lo_z, hi_z, lo_d, hi_d = (np.zeros((h, 2)) for _ in range(4))
+    start = np.zeros((h, 2, 2))
+    solve = np.zeros((h, 2), dtype=bool)
+    for k in range(h):
+        for side, direction in enumerate((-1, 1)):
+            i = int(best[k])
+            out[k, side] = float(direction)  # never drops below the cut: the whole range
+            while 0 <= i + direction < z.size:
+                j = i + direction
+                if not np.isfinite(deficit[k, j]):  # the likelihood ends here (a singular fit)
+                    out[k, side] = math.tanh(z[j])
+                    break
+                if deficit[k, j] > 0:
+                    lo_z[k, side], hi_z[k, side] = z[i], z[j]
+                    lo_d[k, side], hi_d[k, side] = min(deficit[k, i], 0.0), deficit[k, j]
+                    start[k, side] = lsx[k, i], lsy[k, i]
+                    solve[k, side] = True
+                    break
+                i = j
+    if not solve.any():
+        return out
+    keep = -1.0 * np.ones((h, 2))  # Illinois: which end was kept last time (-1 none, 0 inside, 1 outside)
+    for _ in range(iterations):
+        zt = lo_z - lo_d * (hi_z - lo_z) / np.where(solve, hi_d - lo_d, 1.0)
+        vt, sxt, syt = profile(data, np.tanh(zt), start)
+        dt = np.where(np.isfinite(vt), top[:, None] - vt - cut, np.inf)
+        inside = dt <= 0
+        lo_z, lo_d = np.where(inside, zt, lo_z), np.where(inside, dt, lo_d)
+        hi_z, hi_d = np.where(inside, hi_z, zt), np.where(inside, hi_d, np.where(np.isfinite(dt), dt, hi_d))
+        start = np.where(inside[..., None], np.stack([sxt, syt], axis=-1), start)
+        # an end kept twice in a row has its deficit halved, so the iteration does not stall
+        hi_d = np.where(inside & (keep == 1), hi_d / 2, hi_d)
+        lo_d = np.where(~inside & (keep == 0), lo_d / 2, lo_d)
+        keep = np.where(inside, 1.0, 0.0)
+    final = lo_z - lo_d * (hi_z - lo_z) / np.where(solve, hi_d - lo_d, 1.0)
+    return np.where(solve, np.tanh(final), out)
 
 
 def _vertex(z: np.ndarray, v: np.ndarray, i: int) -> float:
@@ -221,17 +277,3 @@ def _vertex(z: np.ndarray, v: np.ndarray, i: int) -> float:
     denom = a - 2 * b + c
     shift = 0.0 if denom >= 0 else 0.5 * (a - c) / denom
     return float(z[i] + shift * (z[1] - z[0]))
-
-
-def _crossing(z: np.ndarray, deficit: np.ndarray, best: int, direction: int) -> float:
-    """r where the profile first drops below the cut walking from the maximum; +-1 if it never does."""
-    i = best
-    while 0 <= i + direction < z.size:
-        j = i + direction
-        if not np.isfinite(deficit[j]) or deficit[j] > 0:
-            if not np.isfinite(deficit[j]):
-                return math.tanh(z[j])
-            t = -deficit[i] / (deficit[j] - deficit[i])  # linear between the two grid points
-            return math.tanh(z[i] + t * (z[j] - z[i]))
-        i = j
-    return float(direction)

@@ -15,7 +15,7 @@ The alert: this week's AUC against the weeks before (independent rows), compared
 (the Wald test on logit AUC, var(logit A) = var(A) / (A (1 - A))^2 by the delta method; on the raw
 scale the variance grows as the AUC falls, which made the test fire at 0.2-0.4% instead of 1% in
 benchmarks/calib/model_quality.py, the logit one at 0.8-0.9%); it fires when the drop is one-sided
-significant at ALERT_ALPHA *and* larger than MIN_DROP on the AUC scale. Under no change it therefore fires in at most ALERT_ALPHA of model-segment-weeks
+significant at ALERT_ALPHA *and* larger than MIN_DROP on the AUC scale. Periods with fewer than MIN_CLASS positives or negatives are not judged. Under no change it therefore fires in at most ALERT_ALPHA of model-segment-weeks
 (measured in benchmarks/calib/model_quality.py; far fewer where 0.02 is many standard errors).
 """
 
@@ -29,6 +29,10 @@ from scipy import stats
 
 ALERT_ALPHA = 0.01  # one-sided, in the bad direction: the weekly review's alert rate
 MIN_DROP = 0.02  # smaller drops are not worth an alert however sure
+# fewer positives or negatives than this in either period: not judged. DeLong's variance from 4-17
+# positives is too small often enough that the demo's small segments alerted in ~3% of weeks; from
+# 30 the test holds 1% (benchmarks/calib/model_quality.py); the threshold picker's small-segment rule
+MIN_CLASS = 30
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,11 @@ def auc_from_sums(n_pos: float, n_neg: float, mw_sum: float, v10_sq: float, v01_
 
 def binned_auc(pos, neg) -> Auc | None:
     return auc_from_sums(*auc_sums(pos, neg))
+
+
+def judged(now: Auc | None, before: Auc | None) -> bool:
+    """Enough of each class in both periods to judge a drop."""
+    return now is not None and before is not None and min(now.n_pos, now.n_neg, before.n_pos, before.n_neg) >= MIN_CLASS
 
 
 def auc_drop(now: Auc, before: Auc, alpha: float = ALERT_ALPHA, min_drop: float = MIN_DROP) -> AucDrop:

@@ -3,7 +3,8 @@
 - quality: ROC AUC per model and segment this week against the four weeks before, on the fine
   score bins (dashboard.metrics.auc_change: exact up to ties within 1/10,000 of the score range),
   flagged when it drops by more than 0.02 *and* the drop is significant at one-sided 1% (DeLong
-  variances of both periods): under no change at most 1% of model-segment-weeks alert;
+  variances of both periods), judged only with >= 30 positives and 30 negatives in each period:
+  under no change about 1% of model-segment-weeks alert;
 - drift: population stability index of the score distribution this week against last week and
   against a fixed baseline (default: each model's first 4 weeks of predictions), per model and
   segment, flagged from 0.1 (moderate) and 0.25 (major). The ten groups are quantiles of the
@@ -27,7 +28,6 @@ from dashboard.metrics import auc_change as ac
 from dashboard.metrics import weekly as wk
 from dashboard.store import catalog
 
-MIN_LABELLED = 200  # positives + negatives in a segment-week to judge its AUC
 MIN_ROWS_PSI = 500
 BASELINE_WEEKS = 4  # AUC: this week against the 4 weeks before
 DRIFT_BASELINE_DAYS = 28  # default fixed drift reference: a model's first 4 weeks
@@ -143,6 +143,15 @@ def score_drift(con: duckdb.DuckDBPyConnection, start: date, end: date,
     return out
 
 
+def quality_slices_judged(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
+    """How many model-segment AUCs this week are judged (enough of each class in both periods): each
+    raises a false "AUC fell" in about ALERT_ALPHA of unchanged weeks."""
+    if not catalog.table_exists(con, "prediction_bins"):
+        return 0
+    aucs = auc_by_period(con, start, end)
+    return sum(ac.judged(now, aucs.get(key[:3] + ("before",))) for key, now in aucs.items() if key[3] == "this")
+
+
 def model_alerts(con: duckdb.DuckDBPyConnection, start: date, end: date,
                  baseline: DriftBaseline | None = None) -> list[dict]:
     if not catalog.table_exists(con, "prediction_bins"):
@@ -160,7 +169,7 @@ def model_alerts(con: duckdb.DuckDBPyConnection, start: date, end: date,
 
 
 def _quality(model, col, val, now: ac.Auc, before: ac.Auc) -> list[dict]:
-    if now.n_pos + now.n_neg < MIN_LABELLED or before.n_pos + before.n_neg < MIN_LABELLED:
+    if not ac.judged(now, before):
         return []
     d = ac.auc_drop(now, before)
     if not d.alert:
