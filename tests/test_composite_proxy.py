@@ -132,3 +132,16 @@ def test_noise_from_standard_errors_is_diagonal_and_unknown_is_zero():
     s = cp.noise_from_se(np.array([[0.1, np.nan], [0.2, 0.3]]))
     np.testing.assert_allclose(s[0], [[0.01, 0], [0, 0]])
     np.testing.assert_allclose(s[1], [[0.04, 0], [0, 0.09]])
+
+
+def test_leave_one_out_q2_against_refitting_least_squares_on_noiseless_folds():
+    """With no noise the fold's predictor is the least-squares line fitted without the experiment."""
+    rng = np.random.default_rng(12)
+    z = _truth(rng, 30)
+    r = cp.learn(z, np.zeros((30, 4, 4)), ["a", "b", "c"], n_boot=0)
+    press = 0.0
+    for i in range(30):
+        keep = np.arange(30) != i
+        beta = np.linalg.lstsq(np.c_[np.ones(29), z[keep, 1:]], z[keep, 0], rcond=None)[0]
+        press += (z[i, 0] - beta[0] - z[i, 1:] @ beta[1:]) ** 2
+    assert r.loo_q2 == pytest.approx(1 - press / ((z[:, 0] - z[:, 0].mean()) ** 2).sum(), rel=1e-6)

@@ -227,6 +227,7 @@ class Learned:
     se: np.ndarray
     loo_lift: np.ndarray  # composite lift per experiment, weights learned without it
     loo_se: np.ndarray
+    loo_q2: float | None  # predictive R^2 of the target's lift from the left-out composite (with the fold's means)
 
 
 def learn(lifts, noise, names, noise_weight: float = 1.0, confidence: float = 0.95, n_boot: int = 400,
@@ -246,7 +247,18 @@ def learn(lifts, noise, names, noise_weight: float = 1.0, confidence: float = 0.
     jack = np.array([g.weights for g in fits])
     ci = bootstrap_weights(z, s, noise_weight, n_boot, seed, confidence, jack) if n_boot else (
         np.full(len(names), np.nan), np.full(len(names), np.nan))
-    return Learned(tuple(names), f, ci, loo, inside, outside, lift, se, loo_lift, loo_se)
+    return Learned(tuple(names), f, ci, loo, inside, outside, lift, se, loo_lift, loo_se, _loo_q2(z, loo))
+
+
+def _loo_q2(z: np.ndarray, loo: np.ndarray) -> float | None:
+    """1 - PRESS / total sum of squares, each target lift predicted by its fold's best linear predictor
+    (fold means of target and candidates plus the fold's coefficients times the candidates' deviations):
+    comparable with the single proxies' leave-one-out Q^2 on the leaderboard."""
+    n = z.shape[0]
+    fold_mean = (z.sum(axis=0) - z) / (n - 1)
+    pred = fold_mean[:, 0] + np.einsum("ik,ik->i", loo, z[:, 1:] - fold_mean[:, 1:])
+    total = float(((z[:, 0] - z[:, 0].mean()) ** 2).sum())
+    return float(1 - ((z[:, 0] - pred) ** 2).sum() / total) if total > 0 else None
 
 
 def single(lifts, noise, k: int, sign: int = 1, confidence: float = 0.95,
