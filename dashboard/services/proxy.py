@@ -89,7 +89,7 @@ def history(con: duckdb.DuckDBPyConnection, target: MetricRef, candidates: list[
 
 
 def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[str] | None = None,
-                  confidence: float = 0.95, noise_weight: float = 1.0, n_boot: int = 400) -> dict:
+                  confidence: float = 0.95, noise_weight: float = 1.0) -> dict:
     """Weights, their intervals, and the composite validated in and out of sample beside each
     candidate alone and the target itself. Raises ValueError (cp.ProxyError) when the history
     cannot answer."""
@@ -105,7 +105,7 @@ def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[
         raise cp.ProxyError(f"only {len(ids)} experiment(s) have {t.spec} and every candidate "
                             f"({', '.join(c.spec for c in cands)}); at least {len(cands) + 3} are needed")
     specs = [c.spec for c in cands]
-    learned = cp.learn(z, s, specs, noise_weight, confidence, n_boot=n_boot)
+    learned = cp.learn(z, s, specs, noise_weight, confidence)
     singles = []
     for k, c in enumerate(cands, start=1):
         v = cp.single(z, s, k, direction(tree, c) * direction(tree, t), confidence)
@@ -137,14 +137,15 @@ def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[
         "weight_ci": {c: [float(lo), float(hi)] for c, lo, hi in zip(specs, *learned.weight_ci)},
         "coefficients": dict(zip(specs, f.coefficients.tolist())),
         "latent_correlation": f.latent_correlation,
-        "in_sample": learned.in_sample.as_dict(), "out_of_sample": learned.out_of_sample.as_dict(),
+        "in_sample": learned.in_sample.as_dict(),
+        "out_of_sample": {**learned.out_of_sample.as_dict(), "q2": learned.loo_q2},
         "singles": singles, "best_single": best["metric"],
         "north_star": cp.target_itself(z, s, confidence),
         "notes": h["notes"], "per_experiment": per,
         "method": ("weights w = (Sigma_KK + Xi_KK)^-1 Sigma_K0 (Tripuraneni et al., KDD 2024): Sigma the true lifts' "
                    "covariance (observed minus mean noise covariance), Xi the noise of a typical experiment; "
                    "out of sample = leave-one-out over experiments; correlation noise-corrected by REML; "
-                   f"weight intervals: percentile bootstrap over experiments ({n_boot} resamples)"),
+                   "weight intervals: jackknife over experiments (the leave-one-out fits), t quantile"),
     }
 
 
@@ -161,6 +162,40 @@ def view(con: duckdb.DuckDBPyConnection, target: str, confidence: float = 0.95) 
         return {"error": str(exc)}
 
 
+SPEC = "composite:learned"  # the composite's key among the leaderboard's proxy specs
+
+
+def leaderboard_row(result: dict) -> dict | None:
+    """The composite as a row of the online proxy leaderboard, every number out of sample (each
+    experiment's composite lift from weights learned without it), in the leaderboard's keys."""
+    if "error" in result:
+        return None
+    loo = np.array([r["out_of_sample_lift"] for r in result["per_experiment"]])
+    target = np.array([r["target_lift"] for r in result["per_experiment"]])
+    try:
+        pear = al.pearson(loo, target, result["confidence"])
+        naive, naive_ci = pear.estimate, [pear.ci_low, pear.ci_high]
+    except al.AlignmentError:
+        naive, naive_ci = None, [None, None]
+    oos = result["out_of_sample"]
+    return {"proxy": SPEC, "kind": "online", "label": f"{LABEL} (out of sample)", "n_experiments": result["n_experiments"],
+            "expected_sign": 1, "aligned_pearson": naive, "aligned_pearson_ci": naive_ci,
+            "aligned_corrected": oos["correlation"], "aligned_corrected_ci": oos["correlation_ci"],
+            "pearson": naive, "pearson_ci": naive_ci, "corrected_correlation": oos["correlation"],
+            "corrected_ci": oos["correlation_ci"], "corrected_notes": oos["notes"],
+            "sign_agreement": oos["sign_agreement"], "sign_agreement_ci": oos["sign_agreement_ci"],
+            "sensitivity": oos["sensitivity"], "loo_rmse": None, "loo_q2": oos.get("q2"),
+            "broken": int(((loo > 0) & (target < 0)).sum()), "problem": None}
+
+
+def weights_text(result: dict, names=None) -> str:
+    """'0.50 Task success + 0.42 Session length - 0.06 Latency - 0.02 Click-through rate' (standardised)."""
+    names = names or result["names"]
+    parts = sorted(result["weights"].items(), key=lambda kv: -abs(kv[1]))
+    text = " ".join(f"{'-' if w < 0 else '+'} {abs(w):.2f} {names.get(c, c)}" for c, w in parts)
+    return text[2:] if text.startswith("+ ") else text
+
+
 def for_experiment(result: dict, experiment_id: str) -> dict | None:
     """What the learned proxy says for one experiment of the history: its composite lift from
     weights learned without it, with the validation behind those weights."""
@@ -175,6 +210,49 @@ def for_experiment(result: dict, experiment_id: str) -> dict | None:
             "out_of_sample": result["out_of_sample"], "north_star": result["north_star"]}
 
 
+def composite_node_lift(con: duckdb.DuckDBPyConnection, tree, node, experiment_id: str,
+                        confidence: float = 0.95) -> dict:
+    """A composite tree node's relative lift in one experiment, with its interval and p-value:
+    declared weights as written in the tree file, or weights learned on every other experiment
+    (the experiment itself left out). {"note": why} when it cannot be computed."""
+    from scipy import stats
+
+    comp = node.composite
+    target_node = tree.node(comp.target)
+    t = MetricRef("online", target_node.data.online)
+    if comp.learned:
+        cands = default_candidates(con, t, tree)
+    else:
+        cands = [MetricRef("online", tree.node(k).data.online) for k, _ in comp.weights]
+    options = set(metric_options(con)["online"])
+    missing = [r.name for r in [t] + cands if r.name not in options]
+    if missing or not cands:
+        return {"note": "no experiment results for " + (", ".join(missing) or "any candidate")}
+    h = history(con, t, cands, confidence)
+    if experiment_id not in h["ids"]:
+        return {"note": "this experiment lacks one of the metrics the composite combines"}
+    i = h["ids"].index(experiment_id)
+    z, s = h["lifts"], h["noise"]
+    names = {c.spec: display_name(tree, c) for c in cands}
+    if comp.learned:
+        keep = np.arange(len(h["ids"])) != i
+        if keep.sum() < len(cands) + 2:
+            return {"note": f"only {int(keep.sum())} other experiments: too few to learn weights"}
+        f = cp.fit(z[keep], s[keep])
+        coef = f.coefficients
+        how = (f"weights learned on the {int(keep.sum())} other experiments: "
+               + weights_text({"weights": dict(zip(names, f.weights)), "names": names}))
+    else:
+        coef = np.array([w for _, w in comp.weights])
+        how = "declared weights: " + " + ".join(f"{w:g} × {names[c.spec]}" for c, (_, w) in zip(cands, comp.weights))
+    lift, se, _ = cp.composite(z[i:i + 1], s[i:i + 1], coef)
+    lift, se = float(lift[0]), float(se[0])
+    q = _z(confidence)
+    p = float(2 * stats.norm.sf(abs(lift) / se)) if se > 0 else None
+    return {"lift": lift, "ci_low": lift - q * se, "ci_high": lift + q * se, "p_value": p,
+            "note": f"predicts {target_node.name}'s lift; {how}; not part of the launch decision"}
+
+
 # --- command line --------------------------------------------------------------------------
 
 
@@ -187,14 +265,13 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-weight", type=float, default=1.0,
                         help="1: balance agreement with the target against the composite's noise (default); "
                              "0: agreement with the target only")
-    parser.add_argument("--bootstrap", type=int, default=400, help="resamples for the weights' intervals")
 
 
 def report(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> dict[str, Any]:
     cands = [c.strip() for c in args.candidates.split(",") if c.strip()] if args.candidates else None
     if not 0 <= args.noise_weight <= 1:
         raise ValueError(f"--noise-weight must be between 0 and 1, got {args.noise_weight}")
-    return learned_proxy(con, args.target, cands, args.confidence, args.noise_weight, args.bootstrap)
+    return learned_proxy(con, args.target, cands, args.confidence, args.noise_weight)
 
 
 def report_text(result: dict) -> str:
@@ -202,7 +279,7 @@ def report_text(result: dict) -> str:
     names = result["names"]
     lines = [f"Learned composite proxy for {result['target_name']} ({result['target']}), "
              f"{result['n_experiments']} experiments", "", "Weights (standardised metrics, sum |w| = 1; "
-             f"{result['confidence']:.0%} bootstrap interval):"]
+             f"{result['confidence']:.0%} jackknife interval):"]
     for c, w in sorted(result["weights"].items(), key=lambda kv: -abs(kv[1])):
         lo, hi = result["weight_ci"][c]
         lines.append(f"  {names[c]:<28} {w:+.2f}  [{lo:+.2f}, {hi:+.2f}]")
