@@ -24,6 +24,7 @@ REPORT_MODULES = {
     "experiment": "dashboard.services.experiments",
     "alignment": "dashboard.services.alignment",
     "weekly": "dashboard.services.weekly",
+    "proxy": "dashboard.services.proxy",
 }
 # extra command -> module with add_arguments(parser) and run(args) -> int
 COMMAND_MODULES = {
@@ -84,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         p = kinds.add_parser(kind, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None)
         _add_db(p)
-        p.add_argument("--json", action="store_true", help="print JSON (the default and only format)")
+        p.add_argument("--json", action="store_true", help=(
+            "print JSON (the default)" if hasattr(module, "report_text") else "print JSON (the default and only format)"))
         module.add_report_arguments(p)
         p.set_defaults(report_module=module)
 
@@ -221,6 +223,9 @@ def _report(args) -> int:
         return 2
     finally:
         con.close()
+    if hasattr(args.report_module, "report_text") and not args.json:  # a readable form, where a report has one
+        print(args.report_module.report_text(result))
+        return 0
     result, non_finite = finite_json(result)
     if non_finite:  # strict JSON has no NaN or Infinity: null, and where and why
         result = {**result, "non_finite": non_finite} if isinstance(result, dict) else result

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import format as fmt
 from dashboard.services import alignment as svc
+from dashboard.services import proxy as proxy_svc
 from dashboard.ui import state
 from dashboard.ui.charts_alignment import leaderboard_figure, scatter_figure
 from dashboard.ui.db import call, call_kept
@@ -142,8 +143,15 @@ if logged:
 st.subheader(f"Which proxy does the history support for {T}?")
 history = history or call_kept(svc.history_view, target)
 board = history["leaderboard"]
+# the learned composite: computed once per data version (kept on disk), never on a rerun
+composite = call_kept(proxy_svc.view, target) if target.startswith("online:") else {"error": "offline target"}
+composite_row = proxy_svc.leaderboard_row(composite)
+if composite_row is not None:
+    names = {**names, proxy_svc.SPEC: composite_row["label"]}
 for kind, heading in (("offline", "Offline proxies"), ("online", "Online proxies")):
     ranked = [r for r in board if not r["problem"] and r["kind"] == kind]
+    if kind == "online" and composite_row is not None:
+        ranked = [composite_row] + ranked
     if not ranked:
         continue
     st.markdown(f"**{heading}** ({len(ranked)})")
@@ -157,6 +165,15 @@ for kind, heading in (("offline", "Offline proxies"), ("online", "Online proxies
         "LOO Q²": None if r["loo_q2"] is None else round(r["loo_q2"], 2),
         "broke": r["broken"],
     } for r in ranked]), hide_index=True, width="stretch")
+if composite_row is not None:
+    oos = composite["out_of_sample"]
+    st.caption(
+        f"Learned composite: {proxy_svc.weights_text(composite)} (weights on standardised lifts, sum of sizes 1). "
+        f"Every number in its row is out of sample: each experiment's composite lift comes from weights learned "
+        f"without it. Sensitivity {fmt.percent(oos['sensitivity'], digits=2)} of experiments detect it, "
+        f"{fmt.percent(composite['north_star']['sensitivity'], digits=2)} detect {T} itself; "
+        f"`python -m dashboard report proxy --target {target.partition(':')[2]}` gives the weights' intervals "
+        "and each metric alone.")
 st.caption("Offline and online proxies are ranked apart: two online metrics measured on the same users share "
            "estimation noise, which inflates their naive correlation. n: experiments with both metrics; same sign: "
            "share of experiments whose two lifts had the same sign; broke: the proxy won while the target lost. Every r and interval is in the direction the "

@@ -5,10 +5,11 @@ import streamlit as st
 from dashboard import format as fmt
 from dashboard.metrics.decision import __doc__ as RULES_DOC
 from dashboard.services import experiments as svc
+from dashboard.services import proxy as proxy_svc
 from dashboard.services.tree import default_tree_path, tree_file_version
 from dashboard.ui import state
 from dashboard.ui.charts_tree import lift_figure, tree_figure
-from dashboard.ui.db import call
+from dashboard.ui.db import call, call_kept
 from dashboard.ui.launch_tables import decided, noisy_controls, offline_table, scorecard, style
 from dashboard.ui.text import bullets, md, md_list
 
@@ -125,6 +126,24 @@ if guards:
                     f"{fmt.change(m['relative_lift'])}"
                     + (f", interval {fmt.interval(m['relative_ci_low'], m['relative_ci_high'], fmt.change)}"
                        if m['relative_ci_low'] is not None else ""))
+
+# ---- the learned composite proxy: learned once per data version (kept), looked up here
+said = proxy_svc.for_experiment(call_kept(proxy_svc.view, f"online:{report['primary']}"), exp_id) \
+    if report.get("primary") else None
+if said:
+    T, oos = md(said["target_name"]), said["out_of_sample"]
+    st.markdown("#### What the learned proxy says")
+    st.markdown(
+        f"The learned composite predicts a **{T}** lift of **{fmt.change(said['lift'])}** "
+        f"{fmt.interval(*said['ci'], fmt.change)}, from weights learned on the other "
+        f"{said['n_experiments'] - 1} experiments ({md(proxy_svc.weights_text(said))}); {T} itself moved "
+        f"{fmt.change(said['target_lift'])} {fmt.interval(*said['target_ci'], fmt.change)}.")
+    r = "not available" if oos["correlation"] is None else (
+        f"{oos['correlation']:.2f} {fmt.interval(*oos['correlation_ci'], lambda v: f'{v:.2f}')}")
+    st.caption(f"Validation, out of sample over {oos['n']} experiments (each judged with weights learned without "
+               f"it): same sign as {T} in {fmt.percent(oos['sign_agreement'], digits=2)}, noise-corrected r {r}; "
+               f"its interval excludes 0 in {fmt.percent(oos['sensitivity'], digits=2)} of experiments "
+               f"({fmt.percent(said['north_star']['sensitivity'], digits=2)} for {T}). Details: Online vs offline.")
 
 if report["offline"]:
     st.markdown("#### Offline model metrics")

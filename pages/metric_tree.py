@@ -105,6 +105,8 @@ if node["unit"]:
     facts.append(f"unit {node['unit']}")
 if node["owner"]:
     facts.append(f"owner {node['owner']}")
+if detail.get("composite"):
+    facts.append(md(detail["composite"]))
 if detail.get("data"):
     facts.append("data: " + ", ".join(f"{k} `{v}`" for k, v in detail["data"].items()))
 st.markdown(" · ".join(facts))

@@ -54,6 +54,8 @@ st.caption(
     f"With {len(metrics)} metrics, expect about {false['verdicts']:.1f} better/worse readings and "
     f"{false['alerts']:.2f} alerts a week by chance alone"
     + (f" (one false alert every {1 / false['alerts']:.0f} weeks)" if false["alerts"] else "")
+    + (f"; with {false['model_slices']} model segments judged, about {false['model_alerts']:.2f} 'AUC fell' "
+       "alerts" if false.get("model_slices") else "")
     + ". Weekly value = mean of the daily values; ordered by how unusual.")
 st.dataframe(styled(metrics), hide_index=True, width="stretch", column_config={
     "metric": st.column_config.TextColumn(width=WIDTHS["metric"], pinned=True),

@@ -89,8 +89,9 @@ class PostgresServer:
         pwfile.write_text(PASSWORD + "\n")
         if self._as:
             shutil.chown(pwfile, SERVICE_ACCOUNT)
+        # --no-sync, fsync=off: a throwaway cluster needs no durability, and starts in half the time
         self._run(find_binary("initdb"), "-D", str(self.data), "-U", USER, f"--pwfile={pwfile}",
-                  "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8")
+                  "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
         pwfile.unlink()
         opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
         self._run(find_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", opts, "-w", "-t", "60",

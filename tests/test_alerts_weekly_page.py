@@ -32,5 +32,7 @@ def test_weekly_review_lists_deliveries_per_alert(demo_db, tmp_path, monkeypatch
     port = hook.server.server_address[1]
     assert all(c.startswith(f"Delivered: webhook http") and f"127.0.0.1:{port}/" in c and " UTC" in c
                for c in captions)
+    # the drifted slice also has a model-quality alert, not sent: the caption names what went out
+    assert sum(c.endswith("UTC (score drift)") for c in captions) == 1
     text = " ".join(t for _, t in page_texts(at))
     assert SECRET not in text

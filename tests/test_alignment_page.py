@@ -31,7 +31,8 @@ def test_offline_proxy_broken_list_and_two_leaderboards(app_env):
     assert "E045" in set(broken.experiment)
     offline, online = at.dataframe[1].value, at.dataframe[2].value  # ranked apart
     assert all("(offline)" in p for p in offline.proxy) and not any("(offline)" in p for p in online.proxy)
-    assert online.proxy.iloc[0] == "Task success"
+    assert online.proxy.iloc[0] == "learned composite (out of sample)"  # tests/test_proxy_pages.py
+    assert online.proxy.iloc[1] == "Task success"
     assert len(at.get("plotly_chart")) == 3
     assert any("how strongly each child" in h for h in headers)
     edges = at.dataframe[3].value

@@ -131,7 +131,8 @@ def test_tree_view_experiment_mode(con):
     assert nodes["ndcg_10"]["relative_change"] == pytest.approx(0.08)
     assert nodes["fraud_auc"]["status"] == "no data"
     assert nodes["dau"]["status"] == "no data"  # daily only: not measured in an experiment
-    assert nodes["retention_7d"]["children"] == ["session_length", "task_success"]
+    assert nodes["retention_7d"]["children"] == ["session_length", "retention_proxy", "task_success"]
+    assert nodes["retention_proxy"]["status"] == "no data"  # a composite needs a history to learn from
     c, t = lf.RAW["X1"]["retention_7d"]
     assert nodes["retention_7d"]["p_value"] == pytest.approx(stats.ttest_ind(t, c, equal_var=False).pvalue)
 
@@ -168,7 +169,8 @@ def test_node_detail(con):
     assert [o["experiment_id"] for o in d["offline"]] == ["X2", "X1"]  # oldest first
     assert [p["id"] for p in d["parents"]] == ["task_success", "ctr"]
     r = tree_service.node_detail(con, None, "retention_7d")
-    assert len(r["daily"]) == 70 and [c["id"] for c in r["children"]] == ["session_length", "task_success"]
+    assert len(r["daily"]) == 70 and [c["id"] for c in r["children"]] == ["session_length", "retention_proxy",
+                                                                          "task_success"]
     assert tree_service.node_detail(con, None, "nope") == {"node": "nope", "found": False}
 
 

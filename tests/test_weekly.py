@@ -69,8 +69,11 @@ def test_demo_week_opens_on_the_last_complete_week_with_retention_on_top(demo_co
     assert top["metric"] == "retention_7d" and top["status"] == "worse" and top["alert"]
     ps = [m["p_value"] for m in r["metrics"] if m["p_value"] is not None]
     assert ps == sorted(ps)
+    judged = r["expected_false"]["model_slices"]
+    assert judged > 0  # the demo's fraud models have segments with >= 30 positives and negatives
     assert r["expected_false"] == pytest.approx({"verdicts": 0.05 * len(r["metrics"]),
-                                                 "alerts": 0.01 * len(r["metrics"])})
+                                                 "alerts": 0.01 * len(r["metrics"]),
+                                                 "model_alerts": 0.01 * judged, "model_slices": judged})
 
 
 def test_weekly_values_equal_pandas_resample(demo_con):

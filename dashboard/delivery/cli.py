@@ -1,7 +1,8 @@
 """Deliver the Weekly review's new alerts to webhooks and email (run after ingest / summarize).
 
 Exit codes: 0 every new alert delivered (or nothing new); 1 a delivery failed after its retries
-(those alerts stay undelivered and are tried again next run); 2 bad settings or arguments.
+(those alerts stay undelivered and are tried again next run); 2 bad settings or arguments; 4 the
+database stayed locked by a load for longer than the wait (DASHBOARD_WRITE_WAIT_SECONDS).
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+import duckdb
 
 from dashboard.delivery import mail, webhook
 from dashboard.delivery.retry import DeliveryError, Outcome, with_retries
@@ -20,7 +24,7 @@ from dashboard.metrics import weekly as wk
 from dashboard.services import alert_delivery as ad
 from dashboard.services import weekly as weekly_svc
 from dashboard.store import deliveries
-from dashboard.store.connection import StoreBusy, connect, connect_for_write
+from dashboard.store.connection import WRITE_WAIT_ENV, StoreBusy, connect, connect_for_write, write_wait_seconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except StoreBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
     messages = [Message(t, w, pending) for t in targets for w in weeks
                 if (pending := ad.pending(records[w], t, delivered, args.force))]
     if args.dry_run:
@@ -115,9 +122,24 @@ def _weeks(con, week: str | None, since: str | None) -> list[str]:
     return weeks
 
 
+def _read_connection(db: Path):
+    """Read-only, waiting (bounded, as a load does) while a load holds the file for its transaction."""
+    deadline = time.monotonic() + write_wait_seconds()
+    while True:
+        try:
+            return connect(db, read_only=True)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy(f"{db.name} is still in use by another process (a load?); nothing was sent. "
+                                f"Try again when it is done, or wait longer with {WRITE_WAIT_ENV}.") from None
+            time.sleep(0.1)
+
+
 def _evaluate(db: Path, week, since, settings: AlertSettings):
     """(weeks, week -> selected alert records, delivered keys), on a read-only connection."""
-    con = connect(db, read_only=True)
+    con = _read_connection(db)
     try:
         weeks = _weeks(con, week, since)
         records = {w: ad.select(ad.alert_records(weekly_svc.week_review(con, w), settings.base_url),

@@ -41,6 +41,7 @@ from dashboard.services.weekly_alerts import SEVERITY_RANK
 CONFIG_ENV = "DASHBOARD_ALERTS_CONFIG"
 ENV_PREFIX = "DASHBOARD_ALERTS_"
 SECURITY = ("none", "starttls", "ssl")
+EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+")  # one plain address: no display name, no list
 
 
 class SettingsError(ValueError):
@@ -151,6 +152,9 @@ def _check(values: dict) -> AlertSettings:
         raise SettingsError(f"smtp_security {s.smtp_security!r}: expected one of {', '.join(SECURITY)}")
     if s.smtp and not re.fullmatch(r"[^\s:]+:\d{1,5}", s.smtp):
         raise SettingsError(f"smtp {s.smtp!r}: expected HOST:PORT, e.g. smtp.example.com:587")
+    for address in (*s.email_to, s.sender):
+        if not EMAIL.fullmatch(address):
+            raise SettingsError(f"email address {address!r}: expected name@domain (one address per entry)")
     if s.email_to and not s.smtp:
         raise SettingsError("email recipients are set but no SMTP server: give --smtp HOST:PORT "
                             f"(or smtp in the config file, or {ENV_PREFIX}SMTP)")

@@ -199,18 +199,31 @@ def noise_corrected(x, y, se_x=None, se_y=None, noise_cov=None, noise_correlatio
     noise_cov = np.asarray(noise_cov, dtype=np.float64)
     if noise_cov.shape != x.shape or not np.isfinite(noise_cov).all():
         raise AlignmentError("need one finite noise covariance per experiment")
+    return _corrected(reml.fit(x, y, var_x, var_y, noise_cov, confidence), x, y, var_x, var_y)
+
+
+def noise_corrected_many(x, y, se_x, se_y, noise_cov, confidence: float = 0.95) -> list[Corrected]:
+    """noise_corrected() for H histories of n >= MIN_CORRECTED experiments at once (arrays (H, n)),
+    vectorised across histories; the same numbers as H calls (the calibration runs thousands)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if x.ndim != 2 or x.shape[1] < MIN_CORRECTED:
+        raise AlignmentError(f"need histories of at least {MIN_CORRECTED} experiments as rows, got {x.shape}")
+    var_x, var_y = np.asarray(se_x, np.float64) ** 2, np.asarray(se_y, np.float64) ** 2
+    fits = reml.fit_many(x, y, var_x, var_y, noise_cov, confidence)
+    return [_corrected(f, *a) for f, *a in zip(fits, x, y, var_x, var_y)]
+
+
+def _corrected(f: reml.RemlFit, x, y, var_x, var_y) -> Corrected:
     obs_vx, obs_vy = float(x.var(ddof=1)), float(y.var(ddof=1))
     rel_x = max(0.0, 1 - var_x.mean() / obs_vx)
     rel_y = max(0.0, 1 - var_y.mean() / obs_vy)
-    f = reml.fit(x, y, var_x, var_y, noise_cov, confidence)
-    notes = []
     flat = [n for n, sd, v, rel in (("the proxy", f.sd_x, obs_vx, rel_x), ("the target", f.sd_y, obs_vy, rel_y))
             if sd * sd < 1e-4 * v or rel == 0]
     if flat:
-        notes.append(f"estimation noise is as large as the spread of {' and '.join(flat)} across experiments: "
-                     "the true correlation cannot be separated from noise")
-        return Corrected(None, None, None, None, rel_x, rel_y, tuple(notes))
-    return Corrected(f.estimate, f.ci_low, f.ci_high, f.slope, rel_x, rel_y, tuple(notes))
+        return Corrected(None, None, None, None, rel_x, rel_y, (
+            f"estimation noise is as large as the spread of {' and '.join(flat)} across experiments: "
+            "the true correlation cannot be separated from noise",))
+    return Corrected(f.estimate, f.ci_low, f.ci_high, f.slope, rel_x, rel_y, ())
 
 
 def relative_lift_covariance(control_a: float, treatment_a: float, control_b: float, treatment_b: float,

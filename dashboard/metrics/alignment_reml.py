@@ -35,6 +35,7 @@ _LOG_SD = (-7.0, 3.0)  # signal sd between e^-7 and e^3 of the observed sd (lift
 _START = np.linspace(-4.0, 1.0, 5)
 _H = 1e-3
 _NEWTON_STEPS = 8
+_BOUND_STEPS = 4  # regula falsi steps on the profile at each interval end
 
 
 @dataclass(frozen=True)
@@ -71,63 +72,100 @@ def _loglik(lsx, lsy, r, data) -> np.ndarray:
     return np.where(bad, -np.inf, out)
 
 
-def profile(data, grid: np.ndarray = GRID) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(profile log-likelihood, log sd x, log sd y) at each r of the grid."""
-    g = grid.size
-    sx0, sy0 = np.meshgrid(_START, _START, indexing="ij")
-    coarse = _loglik(np.broadcast_to(sx0.ravel(), (g, sx0.size)), np.broadcast_to(sy0.ravel(), (g, sx0.size)),
-                     np.broadcast_to(grid[:, None], (g, sx0.size)), data)
-    best = coarse.argmax(axis=1)
-    p = np.stack([sx0.ravel()[best], sy0.ravel()[best]], axis=1)
-    value = coarse[np.arange(g), best]
-    for sweep in range(3):
+def profile(data, grid: np.ndarray = GRID, start: np.ndarray | None = None):
+    """(profile log-likelihood, log sd x, log sd y) at each r of the grid, for a batch of histories.
+
+    data: five arrays of shape (H, 1, n) (H histories of n experiments); grid: (G,) or (H, G);
+    start: (H, G, 2) log sds to start from (a warm start skips the coarse search). Returns (H, G)
+    arrays."""
+    h = data[0].shape[0]
+    grid = np.broadcast_to(grid, (h, grid.shape[-1]))
+    g = grid.shape[-1]
+    if start is None:
+        # coarse search for a start: every start at every 4th grid point (the profile is smooth in r),
+        # each grid point then starts from its nearest searched one
+        sx0, sy0 = np.meshgrid(_START, _START, indexing="ij")
+        combos, some = sx0.size, np.arange(0, g, 4)
+        coarse = _loglik(np.broadcast_to(sx0.reshape(-1, 1, 1), (combos, h, some.size)),
+                         np.broadcast_to(sy0.reshape(-1, 1, 1), (combos, h, some.size)),
+                         np.broadcast_to(grid[:, some], (combos, h, some.size)), data)
+        nearest = np.minimum((np.arange(g) + 2) // 4, some.size - 1)
+        best = coarse.argmax(axis=0)[:, nearest]
+        p = np.stack([sx0.ravel()[best], sy0.ravel()[best]], axis=-1)
+        value = _loglik(p[..., 0], p[..., 1], grid, data)
+    else:
+        p = np.array(start, dtype=float)
+        value = _loglik(p[..., 0], p[..., 1], grid, data)
+    for _sweep in range(3):
         p, value = _newton(p, value, grid, data)
         # a point stuck away from its neighbours' optimum restarts from theirs (the profile is smooth)
         moved = False
         for shift in (1, -1):
-            q = np.roll(p, shift, axis=0)
-            cand = _loglik(q[:, 0], q[:, 1], grid, data)
+            q = np.roll(p, shift, axis=-2)
+            cand = _loglik(q[..., 0], q[..., 1], grid, data)
             better = cand > value + 1e-9
-            better[0 if shift == 1 else -1] = False
-            p, value = np.where(better[:, None], q, p), np.where(better, cand, value)
+            better[..., 0 if shift == 1 else -1] = False
+            p, value = np.where(better[..., None], q, p), np.where(better, cand, value)
             moved |= bool(better.any())
         if not moved:
             break
-    return value, p[:, 0], p[:, 1]
+    return value, p[..., 0], p[..., 1]
 
 
 def _newton(p, value, grid, data):
+    """Damped Newton on every point at once; a point stops once its step is negligible or no longer
+    improves it (at a bound of the log sds, say), and only the points still moving are computed."""
+    shape = value.shape  # (H, G)
+    p, value = p.reshape(-1, 2).copy(), value.ravel().copy()
+    r = np.broadcast_to(grid, shape).ravel()
+    rows = np.repeat(np.arange(shape[0]), shape[1])  # the history of each point
+    todo = np.arange(value.size)
     for _ in range(_NEWTON_STEPS):
-        step = _newton_step(p, grid, data)
-        if np.abs(step).max() < 1e-5:
-            break
-        for _halving in range(6):  # damped: accept only steps that improve
-            trial = np.clip(p + step, *_LOG_SD)
-            new = _loglik(trial[:, 0], trial[:, 1], grid, data)
-            better = new > value
-            p = np.where(better[:, None], trial, p)
-            value = np.where(better, new, value)
-            if better.all():
+        sub = tuple(d[rows[todo], 0, :] for d in data)  # (points, n): each point's own history
+        q, v, rr = p[todo], value[todo], r[todo]
+        step = _newton_step(q, rr, sub, v)
+        moving = np.abs(step).max(axis=-1) >= 1e-5
+        improved = np.zeros(todo.size, dtype=bool)
+        small = np.zeros(todo.size, dtype=bool)
+        pending = np.flatnonzero(moving)
+        for _halving in range(6):  # damped: accept only steps that improve (halving the others)
+            if pending.size == 0:
                 break
-            step = np.where(better[:, None], 0.0, step / 2)
-    return p, value
+            trial = np.clip(q[pending] + step[pending], *_LOG_SD)
+            new = _loglik(trial[:, 0], trial[:, 1], rr[pending], tuple(d[pending] for d in sub))
+            better = new > v[pending]
+            took = pending[better]
+            small[took] = new[better] - v[took] < 1e-10
+            q[took], v[took] = trial[better], new[better]
+            improved[took] = True
+            pending = pending[~better]
+            step[pending] /= 2
+        p[todo], value[todo] = q, v
+        # still moving: a step that improved by a meaningful amount; the others are at their optimum
+        todo = todo[improved & ~small]
+        if todo.size == 0:
+            break
+    return p.reshape(shape + (2,)), value.reshape(shape)
 
 
-def _newton_step(p: np.ndarray, r: np.ndarray, data) -> np.ndarray:
-    offsets = [(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)]
-    d = np.array(offsets, dtype=float)[:, None, :] * _H  # all nine evaluations in one batch
-    values = _loglik(p[None, :, 0] + d[..., 0], p[None, :, 1] + d[..., 1], np.broadcast_to(r, (9, r.size)), data)
-    f = dict(zip(offsets, values))
-    g = np.stack([(f[1, 0] - f[-1, 0]) / (2 * _H), (f[0, 1] - f[0, -1]) / (2 * _H)], axis=1)
-    h11 = (f[1, 0] - 2 * f[0, 0] + f[-1, 0]) / _H ** 2
-    h22 = (f[0, 1] - 2 * f[0, 0] + f[0, -1]) / _H ** 2
-    h12 = (f[1, 1] - f[1, -1] - f[-1, 1] + f[-1, -1]) / (4 * _H ** 2)
+def _newton_step(p: np.ndarray, r: np.ndarray, data, f00: np.ndarray) -> np.ndarray:
+    """Newton step on the two log sds from finite differences: six evaluations in one batch (f00,
+    the value at p, is known); an ascent step where the local surface is not concave."""
+    offsets = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1)]
+    d = np.array(offsets, dtype=float).reshape((6,) + (1,) * (p.ndim - 1) + (2,)) * _H
+    lsx, lsy = p[None, ..., 0] + d[..., 0], p[None, ..., 1] + d[..., 1]
+    f = dict(zip(offsets, _loglik(lsx, lsy, np.broadcast_to(r, lsx.shape), data)))
+    g = np.stack([(f[1, 0] - f[-1, 0]) / (2 * _H), (f[0, 1] - f[0, -1]) / (2 * _H)], axis=-1)
+    h11 = (f[1, 0] - 2 * f00 + f[-1, 0]) / _H ** 2
+    h22 = (f[0, 1] - 2 * f00 + f[0, -1]) / _H ** 2
+    h12 = (f[1, 1] - f[1, 0] - f[0, 1] + 2 * f00 - f[-1, 0] - f[0, -1] + f[-1, -1]) / (2 * _H ** 2)
     det = h11 * h22 - h12 * h12
     concave = (h11 < 0) & (det > 0) & np.isfinite(det)
     safe = np.where(concave, det, 1.0)
-    newton = -np.stack([(h22 * g[:, 0] - h12 * g[:, 1]) / safe, (h11 * g[:, 1] - h12 * g[:, 0]) / safe], axis=1)
-    ascent = 0.5 * g / np.maximum(1.0, np.abs(g).max(axis=1, keepdims=True))
-    step = np.where(concave[:, None], newton, ascent)
+    newton = -np.stack([(h22 * g[..., 0] - h12 * g[..., 1]) / safe, (h11 * g[..., 1] - h12 * g[..., 0]) / safe],
+                       axis=-1)
+    ascent = 0.5 * g / np.maximum(1.0, np.abs(g).max(axis=-1, keepdims=True))
+    step = np.where(concave[..., None], newton, ascent)
     step = np.where(np.isfinite(step), step, 0.0)
     return np.clip(step, -1.0, 1.0)
 
@@ -137,27 +175,98 @@ def fit(x, y, var_x, var_y, cov_xy, confidence: float = 0.95) -> RemlFit:
 
     var_x, var_y: each experiment's noise variance (0 where none is known); cov_xy: the noise
     covariance of its two lifts (0 for metrics measured on different data)."""
+    return fit_many(*(np.asarray(a, float)[None] for a in (x, y, var_x, var_y, cov_xy)), confidence=confidence)[0]
+
+
+def fit_many(x, y, var_x, var_y, cov_xy, confidence: float = 0.95) -> list[RemlFit]:
+    """fit() for H histories of the same length at once (arrays of shape (H, n)): the same numbers
+    as H calls of fit(), vectorised across histories (the calibration runs thousands)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
-    scale_x, scale_y = float(x.std(ddof=1)), float(y.std(ddof=1))
-    data = ((x - x.mean()) / scale_x, (y - y.mean()) / scale_y,
-            np.asarray(var_x, float) / scale_x ** 2, np.asarray(var_y, float) / scale_y ** 2,
-            np.asarray(cov_xy, float) / (scale_x * scale_y))
+    scale_x, scale_y = x.std(ddof=1, axis=1, keepdims=True), y.std(ddof=1, axis=1, keepdims=True)
+    data = tuple(a[:, None, :] for a in (
+        (x - x.mean(axis=1, keepdims=True)) / scale_x, (y - y.mean(axis=1, keepdims=True)) / scale_y,
+        np.asarray(var_x, float) / scale_x ** 2, np.asarray(var_y, float) / scale_y ** 2,
+        np.asarray(cov_xy, float) / (scale_x * scale_y)))
     value, lsx, lsy = profile(data)
     z = np.arctanh(GRID)
-    best = int(np.argmax(value))
-    z_hat = _vertex(z, value, best)
-    if 0 < best < z.size - 1:  # refine the maximum on a fine local grid (9 points across two steps)
-        step = z[1] - z[0]
-        fine = np.linspace(z[best] - step, z[best] + step, 9)
-        fine_value, _, _ = profile(data, np.tanh(fine))
-        i = int(np.argmax(fine_value))
-        z_hat = _vertex(fine, fine_value, i) if 0 < i < fine.size - 1 else float(fine[i])
-    deficit = value.max() - value - stats.chi2.ppf(confidence, 1) / 2
-    low = _crossing(z, deficit, best, -1)
-    high = _crossing(z, deficit, best, +1)
-    r_hat = math.tanh(z_hat)
-    sx, sy = math.exp(lsx[best]) * scale_x, math.exp(lsy[best]) * scale_y
-    return RemlFit(r_hat, low, high, sx, sy, r_hat * sy / sx, int(x.size))
+    h = x.shape[0]
+    best = np.argmax(value, axis=1)
+    # refine the maximum on a fine local grid (9 points across two steps), warm-started from the best point
+    step = z[1] - z[0]
+    centre = z[np.clip(best, 1, z.size - 2)]
+    fine = centre[:, None] + np.linspace(-step, step, 9)[None, :]
+    start = np.stack([lsx[np.arange(h), best], lsy[np.arange(h), best]], axis=-1)[:, None, :]
+    fine_value, _, _ = profile(data, np.tanh(fine), np.broadcast_to(start, (h, 9, 2)))
+    cut = stats.chi2.ppf(confidence, 1) / 2
+    z_hat = np.zeros(h)
+    for k in range(h):
+        b = int(best[k])
+        if 0 < b < z.size - 1:
+            i = int(np.argmax(fine_value[k]))
+            z_hat[k] = _vertex(fine[k], fine_value[k], i) if 0 < i < 8 else float(fine[k, i])
+        else:
+            z_hat[k] = z[b]
+    # the maximum itself (at the vertex), so each end's cut is measured from the true top
+    at_hat, _, _ = profile(data, np.tanh(z_hat)[:, None], start)
+    top = np.maximum.reduce([value.max(axis=1), fine_value.max(axis=1), np.where(np.isfinite(at_hat[:, 0]),
+                                                                                  at_hat[:, 0], -np.inf)])
+    bounds = _bounds(data, z, value, lsx, lsy, best, top, cut)
+    out = []
+    for k in range(h):
+        b = int(best[k])
+        r_hat = math.tanh(z_hat[k])
+        sx, sy = math.exp(lsx[k, b]) * scale_x[k, 0], math.exp(lsy[k, b]) * scale_y[k, 0]
+        out.append(RemlFit(r_hat, float(bounds[k, 0]), float(bounds[k, 1]), sx, sy, r_hat * sy / sx,
+                           int(x.shape[1])))
+    return out
+
+
+def _bounds(data, z, value, lsx, lsy, best, top, cut, iterations: int = _BOUND_STEPS) -> np.ndarray:
+    """(H, 2) interval ends in r: where the profile falls `cut` below its maximum on each side.
+
+    The grid brackets each crossing; the crossing is then solved on the profile itself (Illinois
+    regula falsi, each new point warm-started from the inside end), not read off the chord between
+    grid points: the deficit is convex in z, so the chord crosses early and narrowed the interval
+    when it spans only a few grid steps (many experiments)."""
+    h = value.shape[0]
+    deficit = top[:, None] - value - cut
+    out = np.zeros((h, 2))
+    lo_z, hi_z, lo_d, hi_d = (np.zeros((h, 2)) for _ in range(4))
+    start = np.zeros((h, 2, 2))
+    solve = np.zeros((h, 2), dtype=bool)
+    for k in range(h):
+        for side, direction in enumerate((-1, 1)):
+            i = int(best[k])
+            out[k, side] = float(direction)  # never drops below the cut: the whole range
+            while 0 <= i + direction < z.size:
+                j = i + direction
+                if not np.isfinite(deficit[k, j]):  # the likelihood ends here (a singular fit)
+                    out[k, side] = math.tanh(z[j])
+                    break
+                if deficit[k, j] > 0:
+                    lo_z[k, side], hi_z[k, side] = z[i], z[j]
+                    lo_d[k, side], hi_d[k, side] = min(deficit[k, i], 0.0), deficit[k, j]
+                    start[k, side] = lsx[k, i], lsy[k, i]
+                    solve[k, side] = True
+                    break
+                i = j
+    if not solve.any():
+        return out
+    keep = -1.0 * np.ones((h, 2))  # Illinois: which end was kept last time (-1 none, 0 inside, 1 outside)
+    for _ in range(iterations):
+        zt = lo_z - lo_d * (hi_z - lo_z) / np.where(solve, hi_d - lo_d, 1.0)
+        vt, sxt, syt = profile(data, np.tanh(zt), start)
+        dt = np.where(np.isfinite(vt), top[:, None] - vt - cut, np.inf)
+        inside = dt <= 0
+        lo_z, lo_d = np.where(inside, zt, lo_z), np.where(inside, dt, lo_d)
+        hi_z, hi_d = np.where(inside, hi_z, zt), np.where(inside, hi_d, np.where(np.isfinite(dt), dt, hi_d))
+        start = np.where(inside[..., None], np.stack([sxt, syt], axis=-1), start)
+        # an end kept twice in a row has its deficit halved, so the iteration does not stall
+        hi_d = np.where(inside & (keep == 1), hi_d / 2, hi_d)
+        lo_d = np.where(~inside & (keep == 0), lo_d / 2, lo_d)
+        keep = np.where(inside, 1.0, 0.0)
+    final = lo_z - lo_d * (hi_z - lo_z) / np.where(solve, hi_d - lo_d, 1.0)
+    return np.where(solve, np.tanh(final), out)
 
 
 def _vertex(z: np.ndarray, v: np.ndarray, i: int) -> float:
@@ -168,17 +277,3 @@ def _vertex(z: np.ndarray, v: np.ndarray, i: int) -> float:
     denom = a - 2 * b + c
     shift = 0.0 if denom >= 0 else 0.5 * (a - c) / denom
     return float(z[i] + shift * (z[1] - z[0]))
-
-
-def _crossing(z: np.ndarray, deficit: np.ndarray, best: int, direction: int) -> float:
-    """r where the profile first drops below the cut walking from the maximum; +-1 if it never does."""
-    i = best
-    while 0 <= i + direction < z.size:
-        j = i + direction
-        if not np.isfinite(deficit[j]) or deficit[j] > 0:
-            if not np.isfinite(deficit[j]):
-                return math.tanh(z[j])
-            t = -deficit[i] / (deficit[j] - deficit[i])  # linear between the two grid points
-            return math.tanh(z[i] + t * (z[j] - z[i]))
-        i = j
-    return float(direction)

@@ -189,6 +189,8 @@ def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, exp
             st = _state(node, tree, "online", c.treatment_mean, c.control_mean, c, alpha, note)
             st.status = statuses[m.metric]
             states.append(st)
+        elif node.composite is not None:
+            states.append(_composite_state(con, tree, node, experiment_id, alpha))
         elif node.data.offline and node.data.offline in offline:
             ctl, trt = offline[node.data.offline]
             st = _state(node, tree, "offline", trt, ctl, None, alpha,
@@ -199,6 +201,24 @@ def experiment_node_states(con: duckdb.DuckDBPyConnection, tree: MetricTree, exp
             states.append(_state(node, tree, None, None, None, None, alpha,
                                  "not measured in this experiment"))
     return states
+
+
+def _composite_state(con, tree: MetricTree, node: MetricNode, experiment_id: str, alpha: float) -> NodeState:
+    """A composite node (a learned or declared combination of other nodes' lifts): its relative lift
+    with interval, coloured on its own p-value (it predicts; it does not decide)."""
+    from dashboard.services import proxy  # proxy reads the tree through this module
+
+    got = proxy.composite_node_lift(con, tree, node, experiment_id, 1 - alpha)
+    st = _state(node, tree, None, None, None, None, alpha, f"composite: {got['note']}")
+    if "lift" not in got:
+        return st
+    st.source, st.relative_change = "composite", got["lift"]
+    st.ci_low, st.ci_high, st.ci_scale, st.p_value = got["ci_low"], got["ci_high"], "relative", got["p_value"]
+    if got["p_value"] is None or got["p_value"] >= alpha or got["lift"] == 0:
+        st.status = "inconclusive"
+    else:
+        st.status = "better" if node.sign * got["lift"] > 0 else "worse"
+    return st
 
 
 def _evidence_note(m) -> str:
@@ -308,9 +328,23 @@ def node_detail(con: duckdb.DuckDBPyConnection, tree_path: str | None, node_id: 
         "guardrail": node.guardrail.describe(node.direction) if node.guardrail else None,
         "parents": [{"id": p, "name": tree.node(p).name} for p in node.parents],
         "children": [{"id": c.id, "name": c.name, "level": c.level} for c in tree.children(node_id)],
+        "composite": _composite_detail(tree, node),
         "daily": daily_series(con, node.data.daily) if node.data.daily else [],
         "offline": offline_history(con, node.data.offline) if node.data.offline else [],
     }
+
+
+def _composite_detail(tree: MetricTree, node: MetricNode) -> str | None:
+    """One sentence saying what a composite node combines, in the nodes' names."""
+    comp = node.composite
+    if comp is None:
+        return None
+    target = tree.node(comp.target).name
+    if comp.learned:
+        return (f"predicts {target}'s lift from the short-term metrics below it, with weights learned from past "
+                "experiments (Online vs offline shows them and their validation)")
+    parts = " + ".join(f"{w:g} × {tree.node(i).name}" for i, w in comp.weights)
+    return f"predicts {target}'s lift as {parts} (declared weights on relative lifts)"
 
 
 def tree_view(con: duckdb.DuckDBPyConnection, tree_path: str | None = None,
@@ -352,6 +386,9 @@ def positioned(tree: MetricTree, states: list[NodeState], broken: Iterable[str] 
 def needs(node: MetricNode, note: str) -> str:
     """Which data would fill a node that has none in this view (a short phrase for its box)."""
     data = node.data
+    if node.composite is not None:
+        return "composite: shown for an experiment" if not note.startswith("composite:") else \
+            "composite: " + note.split(";")[0].removeprefix("composite: ")
     if note.startswith("not measured in this experiment"):
         if data.online:
             return f"needs “{data.online}” results of this experiment"

@@ -14,13 +14,14 @@ import duckdb
 import numpy as np
 
 from dashboard.format import change
+from dashboard.metrics import auc_change
 from dashboard.metrics import week_verdict as wv
 from dashboard.metrics import weekly as wk
 from dashboard.services import tree as tree_svc
 from dashboard.services import week_verdicts as verdicts
 from dashboard.services import weekly_alerts
 from dashboard.services.experiments import experiment_report
-from dashboard.services.weekly_models import DriftBaseline, model_alerts
+from dashboard.services.weekly_models import DriftBaseline, model_alerts, quality_slices_judged
 from dashboard.store import catalog
 from dashboard.store.sqlutil import ident
 
@@ -128,6 +129,14 @@ def _metric_alerts(rows: list[dict]) -> list[dict]:
     return out
 
 
+def _expected_false(con, rows: list[dict], start: date, end: date) -> dict[str, float]:
+    """Chance readings a week: the metrics' verdicts and alerts, and "AUC fell" over the judged
+    model segments (one-sided 1% each, benchmarks/calib/model_quality.py)."""
+    judged = quality_slices_judged(con, start, end)
+    return {**wv.expected_false(len(rows)), "model_alerts": judged * auc_change.ALERT_ALPHA,
+            "model_slices": judged}
+
+
 def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
                 drift_baseline: DriftBaseline | None = None) -> dict:
     weeks = available_weeks(con)
@@ -152,7 +161,7 @@ def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
     return {
         "week": week, "start": start, "end": end, "previous_week": wk.week_label(start - timedelta(days=7)),
         "title": f"Weekly metric review {week} ({start:%d %b} – {end:%d %b %Y})",
-        "metrics": rows, "alerts": alerts, "alert_groups": groups, "expected_false": wv.expected_false(len(rows)),
+        "metrics": rows, "alerts": alerts, "alert_groups": groups, "expected_false": _expected_false(con, rows, start, end),
         "annotations": _annotations(con, start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),
         "decisions": decisions, "pending_decisions": pending,
         "daily": _daily_window(con, [r["metric"] for r in rows], start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),

@@ -1,8 +1,10 @@
 """Model alerts for the weekly review, from the per-day score-bin summary (prediction_bins):
 
-- quality: binned ROC AUC per model and segment this week against the four weeks before,
-  flagged when it drops by more than 0.02 and more than twice its standard error
-  (Hanley & McNeil 1982, from this week's positives and negatives);
+- quality: ROC AUC per model and segment this week against the four weeks before, on the fine
+  score bins (dashboard.metrics.auc_change: exact up to ties within 1/10,000 of the score range),
+  flagged when it drops by more than 0.02 *and* the drop is significant at one-sided 1% (DeLong
+  variances of both periods), judged only with >= 30 positives and 30 negatives in each period:
+  under no change about 1% of model-segment-weeks alert;
 - drift: population stability index of the score distribution this week against last week and
   against a fixed baseline (default: each model's first 4 weeks of predictions), per model and
   segment, flagged from 0.1 (moderate) and 0.25 (major). The ten groups are quantiles of the
@@ -10,28 +12,23 @@
   fraud model whose scores sit near 0 still gets ten groups; the query returns at most ten rows a
   model, segment and period.
 
-For AUC, bins are coarsened to 100 per model in SQL (bin // 100): a few thousand rows whatever the
-volume of predictions.
+For AUC, SQL returns five sums per model, segment and period (a window over the fine bins), never
+the bins themselves.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
 import numpy as np
 
-from dashboard.metrics import classification as clf
+from dashboard.metrics import auc_change as ac
 from dashboard.metrics import weekly as wk
-from dashboard.metrics.binning import N_BINS
 from dashboard.store import catalog
 
-COARSE = 100
-MIN_LABELLED = 200  # positives + negatives in a segment-week to judge its AUC
 MIN_ROWS_PSI = 500
-AUC_DROP = 0.02
 BASELINE_WEEKS = 4  # AUC: this week against the 4 weeks before
 DRIFT_BASELINE_DAYS = 28  # default fixed drift reference: a model's first 4 weeks
 
@@ -86,36 +83,29 @@ GROUP BY ALL
 """
 
 
-def _fetch(con, start: date, end: date):
-    return con.execute(
-        """SELECT model, segment_column, segment_value,
-                  CASE WHEN day >= ? THEN 'this' WHEN day >= ? THEN 'last' ELSE 'before' END AS period,
-                  bin // ? AS b, sum(n_pos), sum(n_neg), sum(n_pos + n_neg + n_unlabeled)
-           FROM prediction_bins WHERE day BETWEEN ? AND ? GROUP BY ALL""",
-        [start, start - timedelta(days=7), _bin_divisor(), start - timedelta(days=7 * BASELINE_WEEKS), end],
-    ).fetchall()
+# Per model, segment and period ('this' week, 'before' = the BASELINE_WEEKS weeks before): the label
+# counts and DeLong's placement sums over the fine bins (dashboard.metrics.auc_change.auc_sums).
+_AUC_SQL = """
+WITH b AS (
+    SELECT model, segment_column, segment_value, CASE WHEN day >= $this_lo THEN 'this' ELSE 'before' END AS period,
+           bin, sum(n_pos)::DOUBLE AS p, sum(n_neg)::DOUBLE AS n
+    FROM prediction_bins WHERE day BETWEEN $before_lo AND $this_hi GROUP BY ALL HAVING sum(n_pos + n_neg) > 0),
+w AS (
+    SELECT *, sum(p) OVER s AS pt, sum(n) OVER s AS nt,
+           coalesce(sum(n) OVER (s ORDER BY bin ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) + n / 2 AS mw,
+           coalesce(sum(p) OVER (s ORDER BY bin ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) + p / 2 AS pa
+    FROM b WINDOW s AS (PARTITION BY model, segment_column, segment_value, period))
+SELECT model, segment_column, segment_value, period, any_value(pt), any_value(nt), fsum(p * mw),
+       fsum(CASE WHEN nt > 0 THEN p * (mw / nt) ^ 2 ELSE 0 END), fsum(CASE WHEN pt > 0 THEN n * (pa / pt) ^ 2 ELSE 0 END)
+FROM w GROUP BY ALL
+"""
 
 
-def _bin_divisor() -> int:
-    """Fine bins per coarse bin, so bin // divisor < COARSE."""
-    return -(-(N_BINS + 1) // COARSE)
-
-
-def _arrays(rows) -> dict:
-    """(model, column, value, period) -> (pos, neg, all) per coarse bin."""
-    out: dict = {}
-    for model, col, val, period, b, p, n, total in rows:
-        key = (model, col, val, period)
-        if key not in out:
-            out[key] = np.zeros((3, COARSE + 1))
-        out[key][:, int(b)] += (p, n, total)
-    return out
-
-
-def _auc_se(auc: float, n_pos: float, n_neg: float) -> float:
-    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
-    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
-    return math.sqrt(max(var, 0.0))
+def auc_by_period(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict:
+    """(model, column, value, 'this' | 'before') -> Auc (None: a class missing) over the fine bins."""
+    rows = con.execute(_AUC_SQL, {"this_lo": start, "this_hi": end,
+                                  "before_lo": start - timedelta(days=7 * BASELINE_WEEKS)}).fetchall()
+    return {(model, col, val, period): ac.auc_from_sums(*sums) for model, col, val, period, *sums in rows}
 
 
 def _slice_name(col: str, val: str) -> str:
@@ -153,40 +143,44 @@ def score_drift(con: duckdb.DuckDBPyConnection, start: date, end: date,
     return out
 
 
+def quality_slices_judged(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
+    """How many model-segment AUCs this week are judged (enough of each class in both periods): each
+    raises a false "AUC fell" in about ALERT_ALPHA of unchanged weeks."""
+    if not catalog.table_exists(con, "prediction_bins"):
+        return 0
+    aucs = auc_by_period(con, start, end)
+    return sum(ac.judged(now, aucs.get(key[:3] + ("before",))) for key, now in aucs.items() if key[3] == "this")
+
+
 def model_alerts(con: duckdb.DuckDBPyConnection, start: date, end: date,
                  baseline: DriftBaseline | None = None) -> list[dict]:
     if not catalog.table_exists(con, "prediction_bins"):
         return []
-    arrays = _arrays(_fetch(con, start, end))
+    aucs = auc_by_period(con, start, end)
     alerts = []
-    slices = sorted({k[:3] for k in arrays if k[3] == "this"})
-    for model, col, val in slices:
-        this = arrays[(model, col, val, "this")]
-        before = sum((arrays[k] for k in ((model, col, val, "last"), (model, col, val, "before")) if k in arrays),
-                     np.zeros_like(this))
-        alerts += _quality(model, col, val, this, before)
+    for model, col, val, period in sorted(aucs):
+        now, before = aucs[(model, col, val, period)], aucs.get((model, col, val, "before"))
+        if period == "this" and now is not None and before is not None:
+            alerts += _quality(model, col, val, now, before)
     baseline = baseline or DriftBaseline()
     for (model, col, val), d in score_drift(con, start, end, baseline).items():
         alerts += _drift(model, col, val, d, baseline)
     return sorted(alerts, key=lambda a: (a["severity"] != "high", -a.get("size", 0)))
 
 
-def _quality(model, col, val, this, before) -> list[dict]:
-    if this[0].sum() + this[1].sum() < MIN_LABELLED or before[0].sum() + before[1].sum() < MIN_LABELLED:
+def _quality(model, col, val, now: ac.Auc, before: ac.Auc) -> list[dict]:
+    if not ac.judged(now, before):
         return []
-    now, then = clf.binned_roc_auc(this[0], this[1]), clf.binned_roc_auc(before[0], before[1])
-    if now is None or then is None:
+    d = ac.auc_drop(now, before)
+    if not d.alert:
         return []
-    se = _auc_se(now, this[0].sum(), this[1].sum())
-    drop = then - now
-    if drop <= AUC_DROP or drop <= 2 * se:
-        return []
-    return [{"kind": "model quality", "severity": "high" if drop > 2 * AUC_DROP else "medium",
-             "title": f"{model}: AUC fell {drop:.3f} for {_slice_name(col, val)}",
-             "detail": f"ROC AUC {now:.3f} this week against {then:.3f} over the {BASELINE_WEEKS} weeks before "
-                       f"(± {2 * se:.3f} at two standard errors; {int(this[0].sum()):,} positives, "
-                       f"{int(this[1].sum()):,} negatives this week).",
-             "size": drop, "model": model, "segment_column": col, "segment_value": val,
+    return [{"kind": "model quality", "severity": "high" if d.drop > 2 * ac.MIN_DROP else "medium",
+             "title": f"{model}: AUC fell {d.drop:.3f} for {_slice_name(col, val)}",
+             "detail": f"ROC AUC {now.auc:.3f} this week against {before.auc:.3f} over the {BASELINE_WEEKS} weeks "
+                       f"before ({now.n_pos:,} positives, {now.n_neg:,} negatives this week). A drop this large "
+                       f"comes by chance in fewer than {ac.ALERT_ALPHA:.0%} of unchanged weeks (z = {d.z:.1f}, "
+                       f"standard error {d.se:.3f}); drops under {ac.MIN_DROP} never alert.",
+             "size": d.drop, "model": model, "segment_column": col, "segment_value": val,
              "subject": f"{model} · {_slice_name(col, val)}"}]
 
 

@@ -135,21 +135,28 @@ def metric_columns(k_values: tuple[int, ...] = K_VALUES, levels: tuple[int, ...]
 
 
 def _aggregates(k_values, levels) -> str:
+    """Per-list sums over `valued` rows (their gain x discount and precision at each relevant rank
+    computed once per row): CASE sums, about a third cheaper than the same sums with FILTER."""
     parts = []
     for k in k_values:
-        for name, gain in GAINS.items():
-            parts.append(f"coalesce(sum({gain.replace('rel', 'r.rel')} / log2(r.rank + 1)) "
-                         f"FILTER (WHERE r.rank <= {k}), 0) AS dcg_{name}_{k}")
+        for name in GAINS:
+            parts.append(f"sum(CASE WHEN r.rank <= {k} THEN r.dg_{name} ELSE 0 END) AS dcg_{name}_{k}")
     for lv in levels:
         for k in k_values:
-            parts.append(f"count(*) FILTER (WHERE r.rank <= {k} AND r.rel >= {lv}) AS relret_{k}_{lv}")
-            parts.append(f"coalesce(sum(r.so_far_{lv} / r.rank) FILTER (WHERE r.rel >= {lv} AND r.rank <= {k}), 0) "
-                         f"AS mapsum_{k}_{lv}")
+            parts.append(f"sum(CAST(r.rank <= {k} AND r.rel >= {lv} AS INTEGER)) AS relret_{k}_{lv}")
+            parts.append(f"sum(CASE WHEN r.rank <= {k} THEN r.prec_{lv} ELSE 0 END) AS mapsum_{k}_{lv}")
         parts.append(f"min(r.rank) FILTER (WHERE r.rel >= {lv}) AS first_rel_{lv}")
-        parts.append(f"coalesce(sum(r.so_far_{lv} / r.rank) FILTER (WHERE r.rel >= {lv}), 0) AS ap_sum_{lv}")
-        parts.append(f"count(*) FILTER (WHERE r.rel >= {lv} AND r.rank <= r.nrel_{lv}) AS rret_{lv}")
+        parts.append(f"sum(r.prec_{lv}) AS ap_sum_{lv}")
+        parts.append(f"sum(CAST(r.rel >= {lv} AND r.rank <= r.nrel_{lv} AS INTEGER)) AS rret_{lv}")
     parts.append("max(r.rank) AS n_retrieved")  # the list length as served (a logged gap counts)
     return ",\n               ".join(parts)
+
+
+def _valued(levels) -> str:
+    """Per ranked row: gain x discount per gain, and precision at its rank when relevant (else 0)."""
+    parts = [f"{gain} / log2(rank + 1) AS dg_{name}" for name, gain in GAINS.items()]
+    parts += [f"CASE WHEN rel >= {lv} THEN so_far_{lv} / rank ELSE 0 END AS prec_{lv}" for lv in levels]
+    return ", ".join(parts)
 
 
 def _ideal(k_values, levels) -> str:
@@ -224,10 +231,11 @@ running AS (
     {where}
     WINDOW w AS (PARTITION BY r.model, r.query_id ORDER BY {order})
 ),
+valued AS (SELECT *, {_valued(levels)} FROM running),
 per_query AS (
     SELECT r.model, r.query_id, {', '.join(f'any_value(r.nrel_{lv}) AS nrel_{lv}' for lv in levels)},
                {_aggregates(k_values, levels)}
-    FROM running r GROUP BY r.model, r.query_id
+    FROM valued r GROUP BY r.model, r.query_id
 ),
 ideal_ranked AS (
     SELECT query_id, greatest(relevance, 0) AS rel,

@@ -18,6 +18,16 @@ File format (see data/metric_tree.yaml and docs/metric_tree.md):
         parents: [task_success]                      # ids of the nodes it drives
         guardrail: {max_relative_change: 0.10}       # optional: may worsen by at most 10%
         primary: false                               # at most one node: the launch metric
+
+A composite node takes `composite:` instead of `data:` (docs/alignment.md, learned composite proxy):
+
+      - id: retention_proxy
+        level: engagement
+        direction: higher
+        composite: {target: retention_7d}            # weights learned from past experiments
+        # composite: {target: retention_7d, weights: {task_success: 0.6, session_length: 0.3}}
+        #   declared: coefficients on each node's relative lift (nodes with online data)
+        parents: [retention_7d]
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from dashboard.tree.model import (
     DEFAULT_LEVELS,
     DIRECTIONS,
     DataRef,
+    Composite,
     Guardrail,
     MetricNode,
     MetricTree,
@@ -45,8 +56,9 @@ from dashboard.tree.model import (
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TOP_KEYS = ("version", "levels", "nodes")
 NODE_KEYS = ("id", "name", "level", "direction", "unit", "owner", "description", "data",
-             "parents", "guardrail", "primary")
+             "parents", "guardrail", "primary", "composite")
 GUARDRAIL_KEYS = ("max_relative_change", "max_absolute_change")
+COMPOSITE_KEYS = ("target", "weights")
 
 
 @dataclass(frozen=True)
@@ -243,7 +255,14 @@ class _Checker:
         elif f["direction"] not in DIRECTIONS:
             bad("direction", f"bad direction {f['direction']!r}: use 'higher' (higher is better) "
                              "or 'lower' (lower is better)")
-        self._check_data(raw, label, nodes.get("data"), bad)
+        if "composite" in nodes:
+            self._check_composite(raw, label, nodes["composite"], bad)
+            if "data" in nodes:
+                bad("data", "a composite node takes its numbers from the nodes it combines: remove `data:` "
+                            "(or `composite:`)")
+            raw.fields["data"] = {}
+        else:
+            self._check_data(raw, label, nodes.get("data"), bad)
         parents = f.get("parents", [])
         if isinstance(parents, str):
             parents = [parents]
@@ -278,6 +297,73 @@ class _Checker:
         if not sub:
             bad("data", "metric with no data: `data:` names no online, daily or offline metric")
         raw.fields["data"] = refs
+
+    def _check_composite(self, raw: _Raw, label, node: yaml.Node, bad) -> None:
+        """Shape only; that target and weights name nodes with online data is a cross-check."""
+        if not isinstance(node, yaml.MappingNode):
+            bad("composite", "`composite:` must be a mapping like {target: retention_7d} or "
+                             "{target: retention_7d, weights: {task_success: 0.6, session_length: 0.3}}")
+            raw.fields["composite"] = None
+            return
+        before = len(self.problems)
+        sub = self._mapping(node, COMPOSITE_KEYS, label, what="composite field")
+        if len(self.problems) > before:
+            raw.ok = False
+        target = self._value(sub["target"]) if "target" in sub else None
+        if not isinstance(target, str) or not target.strip():
+            bad("composite", f"composite needs `target:`, the id of the node it predicts, got {target!r}")
+        weights: dict[str, float] = {}
+        if "weights" in sub:
+            w_node = sub["weights"]
+            w_line = _line(w_node)
+            if not isinstance(w_node, yaml.MappingNode) or not w_node.value:
+                self.add("composite `weights:` must be a non-empty mapping of node id to number, "
+                         "like {task_success: 0.6, session_length: 0.3}", w_line, label)
+                raw.ok = False
+            else:
+                for k_node, v_node in w_node.value:
+                    key, value = self._value(k_node), _number(self._value(v_node))
+                    line = _line(k_node)
+                    if not isinstance(key, str):
+                        self.add(f"composite weight key must be a node id, got {key!r}", line, label)
+                        raw.ok = False
+                    elif key in weights:
+                        self.add(f"composite weight for '{key}' is given twice", line, label)
+                        raw.ok = False
+                    elif value is None:
+                        self.add(f"composite weight for '{key}' must be a finite number, got "
+                                 f"{self._value(v_node)!r}", line, label)
+                        raw.ok = False
+                    else:
+                        weights[key] = value
+                if weights and not any(weights.values()):
+                    self.add("composite weights are all 0: the composite would never move", w_line, label)
+                    raw.ok = False
+        raw.fields["composite"] = {"target": target, "weights": weights,
+                                   "line": _line(node) or raw.line}
+
+    def _composite_checks(self, raws: list[_Raw], first: dict[str, "_Raw"]) -> None:
+        """Target and weighted nodes exist, have online data, and are not composites themselves."""
+        for r in raws:
+            comp = r.fields.get("composite")
+            if not comp:
+                continue
+            line = comp["line"]
+            for role, ref in [("target", comp["target"])] + [("weight", k) for k in comp["weights"]]:
+                if not isinstance(ref, str):
+                    continue
+                if ref == r.id:
+                    self.add(f"composite {role} '{ref}' is the composite node itself", line, r.id)
+                elif ref not in first:
+                    self.add(f"composite {role} '{ref}' is not a node{_suggest(ref, list(first))}", line, r.id)
+                elif first[ref].fields.get("composite"):
+                    self.add(f"composite {role} '{ref}' is itself a composite", line, r.id)
+                elif not (first[ref].fields.get("data") or {}).get("online"):
+                    self.add(f"composite {role} '{ref}' has no online (experiment) metric in `data:`: "
+                             "a composite combines experiment lifts", line, r.id)
+            if comp["target"] in comp["weights"]:
+                self.add(f"composite weights include the target '{comp['target']}': it cannot predict "
+                         "itself", line, r.id)
 
     def _check_guardrail(self, raw: _Raw, label, node: yaml.Node, bad) -> None:
         if not isinstance(node, yaml.MappingNode):
@@ -317,6 +403,7 @@ class _Checker:
                     self.add(f"level '{r.fields['level']}' is above its parent '{parent}' "
                              f"(level '{first[parent].fields['level']}'); it will be drawn below it",
                              line, r.id, "warning")
+        self._composite_checks(raws, first)
         primaries = [r for r in raws if r.fields.get("primary") is True]
         for r in primaries[1:]:
             self.add(f"more than one primary metric (also '{primaries[0].id}' on line "
@@ -345,6 +432,8 @@ def _build(r: _Raw) -> MetricNode:
         data=DataRef(**f["data"]), parents=tuple(f.get("parents", ())), unit=f.get("unit", ""),
         owner=f.get("owner", ""), description=f.get("description", ""),
         guardrail=Guardrail(**g) if g else None, primary=bool(f.get("primary", False)), line=r.line,
+        composite=(Composite(f["composite"]["target"], tuple(f["composite"]["weights"].items()))
+                   if f.get("composite") else None),
     )
 
 

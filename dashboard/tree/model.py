@@ -55,6 +55,22 @@ class Guardrail:
 
 
 @dataclass(frozen=True)
+class Composite:
+    """A node whose lift is a weighted sum of other nodes' relative lifts, predicting `target`'s.
+
+    weights: (node id, coefficient on that node's relative lift) as declared in the tree file;
+    empty: learned from the experiment history (dashboard.services.proxy).
+    """
+
+    target: str
+    weights: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def learned(self) -> bool:
+        return not self.weights
+
+
+@dataclass(frozen=True)
 class MetricNode:
     id: str
     name: str
@@ -68,6 +84,7 @@ class MetricNode:
     guardrail: Guardrail | None = None
     primary: bool = False  # the launch decision's primary metric
     line: int | None = None  # 1-based line in the YAML file
+    composite: Composite | None = None  # a learned or declared combination of other nodes
 
     @property
     def sign(self) -> int:

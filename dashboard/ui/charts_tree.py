@@ -72,7 +72,9 @@ def _box_text(node: dict) -> str:
         if node.get("needs"):
             lines += [esc(x) for x in _wrap(node["needs"], 22)]
     else:
-        lines.append(esc(fmt_value(node.get("value"), node.get("unit", ""))))
+        # a composite has a lift, no value of its own
+        lines.append("<i>composite</i>" if node.get("source") == "composite"
+                     else esc(fmt_value(node.get("value"), node.get("unit", ""))))
         change = fmt_change(node)
         head, _, ci = change.partition(" [")
         lines.append(esc(head))

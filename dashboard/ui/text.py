@@ -6,8 +6,8 @@ st.subheader, st.metric labels, expander and tab labels and `help=` tooltips: a 
 `![x](http://host/beacon.png)` would make every viewer's browser fetch that address, `**x**`,
 `:red[x]` or `$x$` would restyle it. CommonMark lets any ASCII punctuation be escaped with a
 backslash; `md(value)` escapes what could start markup (and `:` before a letter, for Streamlit's
-directives), so the characters of `value` are shown as written. Streamlit links bare `http://` and
-`www.` after escapes are read, so those get an invisible word joiner (U+2060). Tables (st.dataframe)
+directives), so the characters of `value` are shown as written. Streamlit links bare `http://`,
+`www.` and `name@host` after escapes are read, so those get an invisible word joiner (U+2060). Tables (st.dataframe)
 and widget options are plain text already and need nothing.
 """
 
@@ -24,6 +24,7 @@ _DIRECTIVE = re.compile(r":(?=[A-Za-z])")  # :red[x], :red alone, :material/icon
 # Streamlit turns bare http://... and www. into links after escapes are read: an invisible word joiner
 # (U+2060) inside the prefix keeps them text (the only character added to what is shown)
 _URL = re.compile(r"(?<=[A-Za-z]):(?=//)|(?i:(?<=www))\.")
+_EMAIL = re.compile(r"@(?=[A-Za-z0-9])")  # name@host becomes a mailto: link the same way
 JOINER = "\u2060"
 _LEAD = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")  # a heading, quote or list when it starts a line
 _SPACE = re.compile(r"[\r\n\t\x0b\x0c]+")
@@ -39,6 +40,7 @@ def md(value: Any) -> str:
     text = _TAG.sub(r"\\<", text)
     text = _ENTITY.sub(r"\\&", text)
     text = _URL.sub(lambda m: m.group(0) + JOINER if m.group(0) == ":" else JOINER + m.group(0), text)
+    text = _EMAIL.sub("@" + JOINER, text)
     text = _DIRECTIVE.sub(r"\\:", text)
     return _LEAD.sub(_lead, text)
 

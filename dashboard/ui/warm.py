@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 
-from dashboard.services import alignment, weekly
+from dashboard.services import alignment, proxy, weekly
 from dashboard.services.tree import tree_file_version
 from dashboard.ui.db import call_kept, data_version, db_path
 
@@ -54,9 +54,11 @@ def _alignment() -> None:
     if len(opts["specs"]) < 2 or opts["default_target"] is None:
         return
     history = call_kept(alignment.history_view, opts["default_target"])
-    proxy = history["best_proxy"] or opts["default_proxy"]
-    if proxy:
-        call_kept(alignment.view, proxy, opts["default_target"])
+    chosen = history["best_proxy"] or opts["default_proxy"]
+    if chosen:
+        call_kept(alignment.view, chosen, opts["default_target"])
+    if opts["default_target"].startswith("online:"):
+        call_kept(proxy.view, opts["default_target"])  # the learned composite (leaderboard row, Launch review)
 
 
 def _weekly() -> None:

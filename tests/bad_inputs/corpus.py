@@ -21,7 +21,7 @@ P = "model,score,label,country,ts\n"
 R = "experiment_id,variant,metric,n,sum,sum_sq\n"
 E = "experiment_id,name,start_date,end_date,control_model,treatment_model\n"
 D = "date,metric,value\n"
-HOSTILE = "![x](http://198.51.100.7/beacon.png) [link](http://198.51.100.7/) **bold** :red[x] $x$ <b>b</b>"
+HOSTILE = "![x](http://198.51.100.7/beacon.png) [link](http://198.51.100.7/) **bold** :red[x] $x$ <b>b</b> ops@example.org"
 
 # name -> (kind, content) loaded in order into the base database
 BASE: dict[str, tuple[str, str]] = {

@@ -68,6 +68,7 @@ def test_odd_values_render_as_text_and_load_nothing_from_outside(page, odd_serve
     main_area = page.locator('[data-testid="stMain"]')
     assert main_area.locator('img[src*="198.51.100.7"]').count() == 0  # no image from the data's addresses
     assert main_area.locator('a[href*="198.51.100.7"]').count() == 0
+    assert main_area.locator('a[href^="mailto:"]').count() == 0  # an address in the data is text, not a link
 
 
 def test_hostile_names_show_literally(page, odd_server):
@@ -75,7 +76,7 @@ def test_hostile_names_show_literally(page, odd_server):
     wait_idle(page, "E9")
     text = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")  # the invisible joiner
     assert "![x](http://198.51.100.7/beacon.png)" in text and "**bold**" in text and ":red[x]" in text
-    assert "$x$" in text and "<b>b</b>" in text
+    assert "$x$" in text and "<b>b</b>" in text and "ops@example.org" in text
 
 
 def _predictions(path: Path, model: str, rows: int) -> Path:

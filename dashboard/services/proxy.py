@@ -1,0 +1,310 @@
+"""Learned composite proxy: which weighted mix of short-term metrics best predicts the north star's
+lift across past experiments (maths in dashboard.metrics.composite_proxy).
+
+Lifts come from dashboard.services.alignment_lifts (one relative lift per experiment and metric,
+with its standard error). The noise covariance of two online metrics in one experiment comes from
+the `covariances` kind (delta method, dashboard.metrics.alignment.relative_lift_covariance); where
+a pair has none it is taken as 0 and the result says so. Offline metrics are measured on other
+data: noise covariance 0 with every online metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from dashboard import format as fmt
+from dashboard.metrics import alignment as al
+from dashboard.metrics import composite_proxy as cp
+from dashboard.services import tree as tree_svc
+from dashboard.services.alignment import direction, display_name
+from dashboard.services.alignment_lifts import LiftPoint, MetricRef, experiment_info, lifts, metric_options, resolve
+from dashboard.store.covariances import noise_covariance
+
+LABEL = "learned composite"
+
+
+def default_candidates(con: duckdb.DuckDBPyConnection, target: MetricRef, tree=None) -> list[MetricRef]:
+    """Every online metric below the target's level in the metric tree (short-term metrics: for
+    7-day retention, task success, session length, CTR, latency; not revenue, another outcome).
+    Without a tree, or for a target outside it: every other online metric."""
+    tree = tree_svc.load(con).tree if tree is None else tree
+    node = tree.by_data("online", target.name) if tree is not None and target.source == "online" else None
+    out = []
+    for name in metric_options(con)["online"]:
+        ref = MetricRef("online", name)
+        if ref == target:
+            continue
+        other = tree.by_data("online", name) if node is not None else None
+        if other is not None and other.level in tree.levels and node.level in tree.levels \
+                and tree.level_rank(other.level) <= tree.level_rank(node.level):
+            continue
+        out.append(ref)
+    return out
+
+
+def history(con: duckdb.DuckDBPyConnection, target: MetricRef, candidates: list[MetricRef],
+            confidence: float = 0.95) -> dict:
+    """Experiments with every metric's lift: ids, lifts (n, K+1), noise covariances (n, K+1, K+1),
+    the lift points, and notes on what was assumed."""
+    refs = [target] + candidates
+    by_ref = {r: lifts(con, r, confidence) for r in refs}
+    order = list(experiment_info(con)) or sorted(by_ref[target])
+    ids = [e for e in order if all(e in by_ref[r] for r in refs)]
+    left_out = [e for e in order if e in by_ref[target] and e not in ids]
+    points = [[by_ref[r][e] for r in refs] for e in ids]
+    z = np.array([[p.lift for p in row] for row in points]).reshape(len(ids), len(refs))
+    se = np.array([[np.nan if p.se is None else p.se for p in row] for row in points]).reshape(len(ids), len(refs))
+    s = cp.noise_from_se(se)
+    notes = []
+    missing_pairs = []
+    for a in range(len(refs)):
+        for b in range(a + 1, len(refs)):
+            if not (refs[a].source == refs[b].source == "online"):
+                continue
+            unit = noise_covariance(con, refs[a].name, refs[b].name)
+            gaps = 0
+            for i, row in enumerate(points):
+                v = unit.get(ids[i], {})
+                p, q = row[a], row[b]
+                if "control" not in v or "treatment" not in v or p.n_control is None:
+                    gaps += 1
+                    continue
+                s[i, a, b] = s[i, b, a] = al.relative_lift_covariance(
+                    p.control_value, p.treatment_value, q.control_value, q.treatment_value,
+                    v["control"], v["treatment"], p.n_control, p.n_treatment)
+            if gaps:
+                missing_pairs.append(f"{refs[a].name} x {refs[b].name} ({gaps} experiment(s))")
+    if missing_pairs:
+        notes.append("noise covariance taken as 0 where `covariances` has no rows, which overstates how well "
+                     "metrics measured on the same users agree: " + "; ".join(missing_pairs))
+    no_se = [r.spec for j, r in enumerate(refs) if not np.isfinite(se[:, j]).all()] if len(ids) else []
+    if no_se:
+        notes.append("no standard error for " + ", ".join(no_se) + " in some experiments (typed-in offline values): "
+                     "their noise is taken as 0")
+    return {"ids": ids, "lifts": z, "noise": s, "points": points, "left_out": left_out, "notes": notes}
+
+
+def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[str] | None = None,
+                  confidence: float = 0.95, noise_weight: float = 1.0, n_boot: int = 400) -> dict:
+    """Weights, their intervals, and the composite validated in and out of sample beside each
+    candidate alone and the target itself. Raises ValueError (cp.ProxyError) when the history
+    cannot answer."""
+    tree = tree_svc.load(con).tree
+    t = resolve(con, target, prefer="online")
+    cands = [resolve(con, c, prefer="online") for c in candidates] if candidates else default_candidates(con, t, tree)
+    cands = [c for c in dict.fromkeys(cands) if c != t]
+    if not cands:
+        raise cp.ProxyError(f"no candidate metrics for {t.spec}: give --candidates")
+    h = history(con, t, cands, confidence)
+    z, s, ids = h["lifts"], h["noise"], h["ids"]
+    if len(ids) < len(cands) + 3:
+        raise cp.ProxyError(f"only {len(ids)} experiment(s) have {t.spec} and every candidate "
+                            f"({', '.join(c.spec for c in cands)}); at least {len(cands) + 3} are needed")
+    specs = [c.spec for c in cands]
+    learned = cp.learn(z, s, specs, noise_weight, confidence, n_boot=n_boot)
+    singles = []
+    for k, c in enumerate(cands, start=1):
+        v = cp.single(z, s, k, direction(tree, c) * direction(tree, t), confidence)
+        singles.append({"metric": c.spec, "name": display_name(tree, c), **v.as_dict()})
+    info = experiment_info(con)
+    q = _z(confidence)
+    per = []
+    for i, eid in enumerate(ids):
+        tp: LiftPoint = h["points"][i][0]
+        per.append({
+            "experiment_id": eid, "name": info.get(eid, {}).get("name"),
+            "composite_lift": float(learned.lift[i]),
+            "composite_ci": [float(learned.lift[i] - q * learned.se[i]), float(learned.lift[i] + q * learned.se[i])],
+            "out_of_sample_lift": float(learned.loo_lift[i]),
+            "out_of_sample_ci": [float(learned.loo_lift[i] - q * learned.loo_se[i]),
+                                 float(learned.loo_lift[i] + q * learned.loo_se[i])],
+            "target_lift": float(tp.lift), "target_ci": [tp.ci_low, tp.ci_high],
+            "candidate_lifts": {c: float(z[i, k + 1]) for k, c in enumerate(specs)},
+        })
+    best = max((r for r in singles if r["correlation"] is not None), key=lambda r: r["correlation"], default=None) \
+        or max(singles, key=lambda r: r["sign_agreement"] or 0)
+    f = learned.fit
+    return {
+        "label": LABEL, "target": t.spec, "target_name": display_name(tree, t),
+        "candidates": specs, "names": {c.spec: display_name(tree, c) for c in cands},
+        "n_experiments": len(ids), "experiments_left_out": h["left_out"],
+        "confidence": confidence, "noise_weight": noise_weight,
+        "weights": dict(zip(specs, f.weights.tolist())),
+        "weight_ci": {c: [float(lo), float(hi)] for c, lo, hi in zip(specs, *learned.weight_ci)},
+        "coefficients": dict(zip(specs, f.coefficients.tolist())),
+        "latent_correlation": f.latent_correlation,
+        "in_sample": learned.in_sample.as_dict(),
+        "out_of_sample": {**learned.out_of_sample.as_dict(), "q2": learned.loo_q2},
+        "singles": singles, "best_single": best["metric"],
+        "north_star": cp.target_itself(z, s, confidence),
+        "notes": h["notes"], "per_experiment": per,
+        "method": ("weights w = (Sigma_KK + Xi_KK)^-1 Sigma_K0 (Tripuraneni et al., KDD 2024): Sigma the true lifts' "
+                   "covariance (observed minus mean noise covariance), Xi the noise of a typical experiment; "
+                   "out of sample = leave-one-out over experiments; correlation noise-corrected by REML; "
+                   f"weight intervals: percentile bootstrap over experiments ({n_boot} resamples)"),
+    }
+
+
+def _z(confidence: float) -> float:
+    from scipy import stats
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def view(con: duckdb.DuckDBPyConnection, target: str, confidence: float = 0.95) -> dict:
+    """For the app (cached once per data version): the result, or {"error": reason}."""
+    try:
+        return learned_proxy(con, target, None, confidence)
+    except (ValueError, al.AlignmentError) as exc:
+        return {"error": str(exc)}
+
+
+SPEC = "composite:learned"  # the composite's key among the leaderboard's proxy specs
+
+
+def leaderboard_row(result: dict) -> dict | None:
+    """The composite as a row of the online proxy leaderboard, every number out of sample (each
+    experiment's composite lift from weights learned without it), in the leaderboard's keys."""
+    if "error" in result:
+        return None
+    loo = np.array([r["out_of_sample_lift"] for r in result["per_experiment"]])
+    target = np.array([r["target_lift"] for r in result["per_experiment"]])
+    try:
+        pear = al.pearson(loo, target, result["confidence"])
+        naive, naive_ci = pear.estimate, [pear.ci_low, pear.ci_high]
+    except al.AlignmentError:
+        naive, naive_ci = None, [None, None]
+    oos = result["out_of_sample"]
+    return {"proxy": SPEC, "kind": "online", "label": f"{LABEL} (out of sample)", "n_experiments": result["n_experiments"],
+            "expected_sign": 1, "aligned_pearson": naive, "aligned_pearson_ci": naive_ci,
+            "aligned_corrected": oos["correlation"], "aligned_corrected_ci": oos["correlation_ci"],
+            "pearson": naive, "pearson_ci": naive_ci, "corrected_correlation": oos["correlation"],
+            "corrected_ci": oos["correlation_ci"], "corrected_notes": oos["notes"],
+            "sign_agreement": oos["sign_agreement"], "sign_agreement_ci": oos["sign_agreement_ci"],
+            "sensitivity": oos["sensitivity"], "loo_rmse": None, "loo_q2": oos.get("q2"),
+            "broken": int(((loo > 0) & (target < 0)).sum()), "problem": None}
+
+
+def weights_text(result: dict, names=None) -> str:
+    """'0.50 Task success + 0.42 Session length - 0.06 Latency - 0.02 Click-through rate' (standardised)."""
+    names = names or result["names"]
+    parts = sorted(result["weights"].items(), key=lambda kv: -abs(kv[1]))
+    text = " ".join(f"{'-' if w < 0 else '+'} {abs(w):.2f} {names.get(c, c)}" for c, w in parts)
+    return text[2:] if text.startswith("+ ") else text
+
+
+def for_experiment(result: dict, experiment_id: str) -> dict | None:
+    """What the learned proxy says for one experiment of the history: its composite lift from
+    weights learned without it, with the validation behind those weights."""
+    if "error" in result:
+        return None
+    row = next((r for r in result["per_experiment"] if r["experiment_id"] == experiment_id), None)
+    if row is None:
+        return None
+    return {"target_name": result["target_name"], "lift": row["out_of_sample_lift"],
+            "ci": row["out_of_sample_ci"], "target_lift": row["target_lift"], "target_ci": row["target_ci"],
+            "weights": result["weights"], "names": result["names"], "n_experiments": result["n_experiments"],
+            "out_of_sample": result["out_of_sample"], "north_star": result["north_star"]}
+
+
+def composite_node_lift(con: duckdb.DuckDBPyConnection, tree, node, experiment_id: str,
+                        confidence: float = 0.95) -> dict:
+    """A composite tree node's relative lift in one experiment, with its interval and p-value:
+    declared weights as written in the tree file, or weights learned on every other experiment
+    (the experiment itself left out). {"note": why} when it cannot be computed."""
+    from scipy import stats
+
+    comp = node.composite
+    target_node = tree.node(comp.target)
+    t = MetricRef("online", target_node.data.online)
+    if comp.learned:
+        cands = default_candidates(con, t, tree)
+    else:
+        cands = [MetricRef("online", tree.node(k).data.online) for k, _ in comp.weights]
+    options = set(metric_options(con)["online"])
+    missing = [r.name for r in [t] + cands if r.name not in options]
+    if missing or not cands:
+        return {"note": "no experiment results for " + (", ".join(missing) or "any candidate")}
+    h = history(con, t, cands, confidence)
+    if experiment_id not in h["ids"]:
+        return {"note": "this experiment lacks one of the metrics the composite combines"}
+    i = h["ids"].index(experiment_id)
+    z, s = h["lifts"], h["noise"]
+    names = {c.spec: display_name(tree, c) for c in cands}
+    if comp.learned:
+        keep = np.arange(len(h["ids"])) != i
+        if keep.sum() < len(cands) + 2:
+            return {"note": f"only {int(keep.sum())} other experiments: too few to learn weights"}
+        f = cp.fit(z[keep], s[keep])
+        coef = f.coefficients
+        how = (f"weights learned on the {int(keep.sum())} other experiments: "
+               + weights_text({"weights": dict(zip(names, f.weights)), "names": names}))
+    else:
+        coef = np.array([w for _, w in comp.weights])
+        how = "declared weights: " + " + ".join(f"{w:g} × {names[c.spec]}" for c, (_, w) in zip(cands, comp.weights))
+    lift, se, _ = cp.composite(z[i:i + 1], s[i:i + 1], coef)
+    lift, se = float(lift[0]), float(se[0])
+    q = _z(confidence)
+    p = float(2 * stats.norm.sf(abs(lift) / se)) if se > 0 else None
+    return {"lift": lift, "ci_low": lift - q * se, "ci_high": lift + q * se, "p_value": p,
+            "note": f"predicts {target_node.name}'s lift; {how}; not part of the launch decision"}
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", required=True, help="the north star, e.g. retention_7d")
+    parser.add_argument("--candidates", default=None,
+                        help="comma-separated short-term metrics (default: the online metrics below the target "
+                             "in the metric tree)")
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--noise-weight", type=float, default=1.0,
+                        help="1: balance agreement with the target against the composite's noise (default); "
+                             "0: agreement with the target only")
+    parser.add_argument("--bootstrap", type=int, default=400, help="resamples for the weights' intervals")
+
+
+def report(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> dict[str, Any]:
+    cands = [c.strip() for c in args.candidates.split(",") if c.strip()] if args.candidates else None
+    if not 0 <= args.noise_weight <= 1:
+        raise ValueError(f"--noise-weight must be between 0 and 1, got {args.noise_weight}")
+    return learned_proxy(con, args.target, cands, args.confidence, args.noise_weight, args.bootstrap)
+
+
+def report_text(result: dict) -> str:
+    """The report as readable text (`report proxy` without --json)."""
+    names = result["names"]
+    lines = [f"Learned composite proxy for {result['target_name']} ({result['target']}), "
+             f"{result['n_experiments']} experiments", "", "Weights (standardised metrics, sum |w| = 1; "
+             f"{result['confidence']:.0%} bootstrap interval):"]
+    for c, w in sorted(result["weights"].items(), key=lambda kv: -abs(kv[1])):
+        lo, hi = result["weight_ci"][c]
+        lines.append(f"  {names[c]:<28} {w:+.2f}  [{lo:+.2f}, {hi:+.2f}]")
+    lines += ["", f"{'':<34} {'same sign':>10} {'corrected r [CI]':>24} {'sensitivity':>12}"]
+
+    def row(label, v):
+        sa = "n/a" if v["sign_agreement"] is None else f"{v['sign_agreement']:.0%}"
+        r = "n/a" if v["correlation"] is None else (
+            f"{v['correlation']:.2f} [{v['correlation_ci'][0]:.2f}, {v['correlation_ci'][1]:.2f}]")
+        return f"  {label:<32} {sa:>10} {r:>24} {v['sensitivity']:>12.0%}"
+    lines.append(row("composite, out of sample (LOO)", result["out_of_sample"]))
+    lines.append(row("composite, in sample (optimistic)", result["in_sample"]))
+    for s in result["singles"]:
+        best = " (best single)" if s["metric"] == result["best_single"] else ""
+        lines.append(row(f"{names[s['metric']]}{best}", s))
+    lines.append(row(f"{result['target_name']} itself", result["north_star"]))
+    lines += ["", "same sign: share of experiments whose composite and target lifts had the same sign; corrected r: "
+              "correlation of the true lifts (REML); sensitivity: share of experiments whose interval excludes 0."]
+    for n in result["notes"] + result["out_of_sample"]["notes"]:
+        lines.append(f"note: {n}")
+    if result["experiments_left_out"]:
+        lines.append(f"left out (a metric missing): {', '.join(result['experiments_left_out'])}")
+    lines += ["", "Per experiment (composite from weights learned without it):"]
+    for r in result["per_experiment"]:
+        lines.append(f"  {r['experiment_id']:<6} composite {fmt.change(r['out_of_sample_lift']):>8} "
+                     f"{fmt.interval(*r['out_of_sample_ci'], fmt.change)}   target {fmt.change(r['target_lift']):>8}")
+    return "\n".join(lines)

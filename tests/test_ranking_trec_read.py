@@ -1,0 +1,112 @@
+"""The fast TREC reader (plain files read directly) against the general one (every line split on
+any whitespace): the same rows and line numbers, or it steps aside; and the per-query values from
+plain files against pytrec_eval (tests/test_ranking_trec.py's files carry quirks, so they take the
+general reader)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+import pytrec_eval
+
+from dashboard.services import ranking as svc
+from dashboard.store import readers
+from dashboard.store.connection import connect
+from dashboard.store.ingest import ingest_file
+from dashboard.store.readers import InputError
+from tests.test_ranking_trec import KS, MEASURES, OURS, write_collection
+
+PLAIN_RUN = "q1 Q0 d1 1 2.5 bm25\nq1 Q0 d2 2 1.5 bm25\nq2 Q0 d1 1 0.5 bm25\n"
+VARIANTS = {
+    "plain": (PLAIN_RUN, True),
+    "no final newline": (PLAIN_RUN.rstrip("\n"), True),
+    "crlf": (PLAIN_RUN.replace("\n", "\r\n"), False),
+    "trailing space": (PLAIN_RUN.replace("bm25\n", "bm25 \n", 1), False),
+    "vertical tab (not a separator for either)": (PLAIN_RUN.replace("d2 2", "d\v2 2"), True),
+    "blank line": (PLAIN_RUN.replace("\nq2", "\n\nq2"), False),
+    "blank line at the end": (PLAIN_RUN + "\n", False),
+    "comment of six fields": ("# a b c d e\n" + PLAIN_RUN, False),
+    "tab inside a field": (PLAIN_RUN.replace("d2 2", "d2\tx 2"), False),
+    "two spaces": (PLAIN_RUN.replace("d2 2", "d2  2"), False),
+    "leading space": (" " + PLAIN_RUN, False),
+    "extra field": (PLAIN_RUN.replace("1.5 bm25", "1.5 bm25 x"), False),
+    "form feed": (PLAIN_RUN.replace("d2 2", "d2\f2"), False),
+}
+
+
+def _read(path, kind, plain: bool):
+    con = duckdb.connect()
+    with pytest.MonkeyPatch.context() as mp:
+        taken = []
+        fast = readers._trec_plain
+        mp.setattr(readers, "_trec_plain", (lambda *a: taken.append(fast(*a)) or taken[-1]) if plain
+                   else (lambda *a: None))
+        sql = readers.trec_select(con, path, kind, path.parent)
+        rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY {readers.ROW}").fetchall()
+    return rows, bool(taken and taken[0])
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_fast_reader_gives_the_general_readers_rows_or_steps_aside(tmp_path, name):
+    text, fast_expected = VARIANTS[name]
+    path = tmp_path / "run.trec"
+    path.write_bytes(text.encode())
+    general, _ = _read(path, "run", plain=False)
+    fast, taken = _read(path, "run", plain=True)
+    assert taken == fast_expected
+    assert fast == general
+    assert [r[-1] for r in general][-1] == (4 if name in ("blank line", "comment of six fields") else 3)
+
+
+def test_a_bad_value_after_a_blank_line_is_named_by_its_line(tmp_path):
+    (tmp_path / "run.trec").write_text("q1 Q0 d1 1 2.5 bm25\n\nq1 Q0 d2 2 high bm25\n")
+    with pytest.raises(InputError) as err:
+        ingest_file(tmp_path / "r.duckdb", "run", tmp_path / "run.trec")
+    assert "line 3" in str(err.value) and "high" in str(err.value)
+
+
+def test_a_bad_value_in_a_plain_file_is_named_by_its_line(tmp_path):
+    (tmp_path / "qrels.trec").write_text("q1 0 d1 1\nq1 0 d2 1\nq1 0 d3 x\n")
+    with pytest.raises(InputError) as err:
+        ingest_file(tmp_path / "r.duckdb", "qrels", tmp_path / "qrels.trec")
+    assert "line 3" in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """tests/test_ranking_trec.py's collection without its quirks (no extra fields, no comments)."""
+    path = tmp_path_factory.mktemp("plain")
+    run_file, qrels_file = write_collection(path, seed=5, n_queries=40)
+    run_file.write_text("".join(" ".join(line.split()[:6]) + "\n" for line in run_file.read_text().splitlines()))
+    qrels_file.write_text("".join(line + "\n" for line in qrels_file.read_text().splitlines()
+                                  if not line.startswith("#")))
+    con = duckdb.connect()
+    assert readers._trec_plain(con, run_file, "run") and readers._trec_plain(con, qrels_file, "qrels")
+    db = path / "p.duckdb"
+    ingest_file(db, "qrels", qrels_file)
+    ingest_file(db, "run", run_file)
+    with open(qrels_file) as f:
+        qrels = pytrec_eval.parse_qrel(f)
+    with open(run_file) as f:
+        runs = {}
+        for line in f:
+            qid, _, doc, _, score, tag = line.split()
+            runs.setdefault(tag, {}).setdefault(qid, {})[doc] = float(score)
+    con = connect(db, read_only=True)
+    yield con, qrels, runs
+    con.close()
+
+
+@pytest.mark.parametrize("level", [1, 2])
+@pytest.mark.parametrize("model", ["bm25", "dense"])
+def test_plain_files_match_pytrec_eval(plain, model, level):
+    con, qrels, runs = plain
+    expected = pytrec_eval.RelevanceEvaluator(qrels, MEASURES, relevance_level=level).evaluate(runs[model])
+    for k in KS:
+        got = {r["query_id"]: r for r in svc.query_values(con, model, k, "linear", level=level)}
+        assert set(got) == set(expected)
+        for qid, e in expected.items():
+            for m, ours in OURS.items():
+                assert got[qid][ours] == pytest.approx(e[f"{m}_{k}"], abs=1e-9), (qid, m, k, level)
+            assert (got[qid]["mrr"], got[qid]["map"], got[qid]["rprec"]) == pytest.approx(
+                (e["recip_rank"], e["map"], e["Rprec"]), abs=1e-9)
