@@ -116,14 +116,14 @@ st.dataframe(style(scorecard(report["metrics"])), hide_index=True, width="stretc
 for text in noisy_controls(report["metrics"]):
     st.warning(md(text), icon=":material/warning:")
 
-guards = [m for m in report["metrics"] if m.get("guardrail")]
+guards = [m for m in decided(report["metrics"]) if m.get("guardrail")]  # the numbers that judged them
 if guards:
     st.markdown("#### Guardrails")
     for m in guards:
         mark = {"pass": ":green[:material/check_circle:]", "at risk": ":orange[:material/warning:]",
                 "breached": ":red[:material/cancel:]", "unknown": ":gray[:material/help:]"}[m["guardrail_status"]]
         st.markdown(f"{mark} **{md(m['guardrail'])}** — {m['guardrail_status']}: relative change "
-                    f"{fmt.change(m['relative_lift'])}"
+                    f"{fmt.change(m['relative_lift'])}" + (" (CUPED-adjusted)" if m.get("cuped") else "")
                     + (f", interval {fmt.interval(m['relative_ci_low'], m['relative_ci_high'], fmt.change)}"
                        if m['relative_ci_low'] is not None else ""))
 
@@ -156,7 +156,8 @@ if report["segments"]:
     st.markdown("#### Segments")
     columns = sorted({s["column"] for s in report["segments"]})
     column = columns[0] if len(columns) == 1 else st.selectbox("Segment column", columns, key="launch.segcol")
-    st.caption("Same statistics per segment value; q-values are Benjamini-Hochberg over every "
+    st.caption("Same statistics per segment value (CUPED-adjusted where the segment's results carry "
+               "pre-period statistics, as above); q-values are Benjamini-Hochberg over every "
                "segment x metric test of this experiment. Small segments have wide intervals.")
     for seg in [s for s in report["segments"] if s["column"] == column]:
         srm_seg = seg["srm"]

@@ -11,15 +11,17 @@ def test_quick_calibration_is_within_tolerance():
     rates = calib.simulations(quick=True)
     assert len(rates) == 5
     for r in rates:
-        assert r.n_simulations >= 90, r
+        assert r.n_simulations >= 140, r
         if "mean estimate" in r.claim:
             assert r.rate <= 0.04, r  # target <= 0.03
+        elif "learned weight" in r.claim:
+            assert 0.89 <= r.rate <= 1.0, r  # target 93-97%; the jackknife errs on the wide side (up to ~98%)
         else:
-            assert 0.87 <= r.rate <= 0.99, r  # target 93-97%; one s.e. ~2.2 points at 100 simulations
+            assert 0.89 <= r.rate <= 0.99, r  # target 93-97%; one s.e. ~1.8 points at 150 simulations
 
 
 def test_in_sample_is_optimistic_and_ignoring_noise_misses_the_truth():
-    got = calib.run(40, 45, seed=11, n_boot=100)
+    got = calib.run(40, 45, seed=11)
     assert got["ins_bias"] > got["oos_bias"] + 0.01  # the optimism leave-one-out removes
-    naive = calib.run(40, 45, seed=11, n_boot=100, noise_known=False)
+    naive = calib.run(40, 45, seed=11, noise_known=False)
     assert naive["oos_coverage"] < 0.5 and naive["oos_bias"] < -0.1  # noise read as disagreement

@@ -108,7 +108,7 @@ def test_sensitivity_and_validation_pieces():
 def test_learn_out_of_sample_is_less_optimistic_and_weights_have_intervals():
     rng = np.random.default_rng(9)
     zo, s, _ = _noisy_history(rng, 45)
-    r = cp.learn(zo, s, ["a", "b", "c"], n_boot=200)
+    r = cp.learn(zo, s, ["a", "b", "c"])
     lo, hi = r.weight_ci
     assert (lo <= r.fit.weights + 1e-12).all() and (r.fit.weights <= hi + 1e-12).all()
     assert r.out_of_sample.correlation <= r.in_sample.correlation + 1e-9
@@ -138,10 +138,21 @@ def test_leave_one_out_q2_against_refitting_least_squares_on_noiseless_folds():
     """With no noise the fold's predictor is the least-squares line fitted without the experiment."""
     rng = np.random.default_rng(12)
     z = _truth(rng, 30)
-    r = cp.learn(z, np.zeros((30, 4, 4)), ["a", "b", "c"], n_boot=0)
+    r = cp.learn(z, np.zeros((30, 4, 4)), ["a", "b", "c"])
     press = 0.0
     for i in range(30):
         keep = np.arange(30) != i
         beta = np.linalg.lstsq(np.c_[np.ones(29), z[keep, 1:]], z[keep, 0], rcond=None)[0]
         press += (z[i, 0] - beta[0] - z[i, 1:] @ beta[1:]) ** 2
     assert r.loo_q2 == pytest.approx(1 - press / ((z[:, 0] - z[:, 0].mean()) ** 2).sum(), rel=1e-6)
+
+
+def test_weight_intervals_are_the_jackknife_with_a_t_quantile():
+    rng = np.random.default_rng(13)
+    zo, s, _ = _noisy_history(rng, 30)
+    r = cp.learn(zo, s, ["a", "b", "c"])
+    jack = np.array([cp.fit(np.delete(zo, i, 0), np.delete(s, i, 0)).weights for i in range(30)])
+    se = np.sqrt(29 / 30 * ((jack - jack.mean(0)) ** 2).sum(0))  # the textbook jackknife variance
+    q = stats.t.ppf(0.975, 26)
+    np.testing.assert_allclose(r.weight_ci[0], np.clip(r.fit.weights - q * se, -1, 1), rtol=1e-9)
+    np.testing.assert_allclose(r.weight_ci[1], np.clip(r.fit.weights + q * se, -1, 1), rtol=1e-9)

@@ -240,3 +240,71 @@ def test_chart_rows_use_the_adjusted_numbers():
     assert decided([row | {"cuped": None}])[0]["relative_lift"] == 0.1
     got = decided([row | {"cuped": cup}])[0]
     assert (got["relative_lift"], got["relative_ci_low"], got["p_value"]) == (0.11, 0.09, 0.001)
+
+
+# ---------------------------------------------------------------- segments and guardrail text
+
+
+def segmented_frame(by_tier: dict) -> pd.DataFrame:
+    """Overall rows (every tier's units together) and one row per tier, as `results` holds them."""
+    pooled = {v: tuple(np.concatenate([u[v][i] for u in by_tier.values()]) for i in (0, 1))
+              for v in ("control", "treatment")}
+    frames = [results_frame(pooled).assign(tier=None)]
+    frames += [results_frame(u).assign(tier=tier) for tier, u in by_tier.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_segment_rows_are_adjusted_as_the_overall_rows(tmp_path):
+    by_tier = {"free": units(21, 300, 250, rho=0.8), "pro": units(22, 60, 45, rho=0.5, ties=True)}
+    segmented_frame(by_tier).to_csv(tmp_path / "r.csv", index=False)
+    ingest_file(tmp_path / "x.duckdb", "results", tmp_path / "r.csv")
+    con = connect(tmp_path / "x.duckdb", read_only=True)
+    try:
+        report = exp_service.report(con, _args("E1"))
+    finally:
+        con.close()
+    segments = {s["value"]: s["metrics"][0] for s in report["segments"]}
+    assert set(segments) == {"free", "pro"}
+    for tier, u in by_tier.items():
+        row, (lift, _theta, se, adj_c) = segments[tier], ols_oracle(u)
+        cup = row["cuped"]
+        assert cup is not None, tier
+        assert cup["lift"] == pytest.approx(lift, rel=1e-9)
+        assert cup["relative_lift"] == pytest.approx(lift / abs(adj_c), rel=1e-9)
+        (yc, _), (yt, _) = u["control"], u["treatment"]
+        plain_se = math.sqrt(yc.var(ddof=1) / len(yc) + yt.var(ddof=1) / len(yt))
+        assert cup["variance_reduction"] == pytest.approx(1 - (se / plain_se) ** 2, rel=1e-8)
+        assert row["lift"] == pytest.approx(yt.mean() - yc.mean(), rel=1e-9)  # the row itself: unadjusted
+        # the segment's status is judged on the adjusted p-value (BH over the segment family)
+        assert row["q_value"] >= cup["p_value"] and cup["p_value"] != pytest.approx(row["p_value"])
+    from dashboard.ui.launch_tables import scorecard
+    table = scorecard(report["segments"][0]["metrics"])
+    assert "variance reduction" in table.columns and table["variance reduction"][0].endswith("%")
+
+
+def _args(experiment_id):
+    import argparse
+    return argparse.Namespace(experiment_id=experiment_id, tree=None, rules=None, alpha=None, primary=None,
+                              control_share=0.5)
+
+
+def test_guardrail_and_reasons_say_which_numbers_they_used():
+    from dataclasses import replace
+
+    from dashboard.metrics.decision import DecisionRules, check_guardrail, decide
+    from dashboard.services.launch_evidence import metric_inputs
+
+    u = units(31, 2000, 2000, rho=0.9, effect=-1.0)  # a 10% fall, well past a 5% limit
+    c, t = cstats(*u["control"]), cstats(*u["treatment"])
+    plain = {"m": (SuffStats(c.n, c.sum, c.sum_sq), SuffStats(t.n, t.sum, t.sum_sq))}
+    rules = DecisionRules()
+    for stats, adjusted in ((plain, False), ({"m": (c, t)}, True)):
+        m = replace(metric_inputs(stats, None, rules, "m")[0], max_relative_change=0.05)
+        g = check_guardrail(m, rules)
+        assert g.status == "breached"
+        text = " ".join(decide([m], rules=rules).reason_texts)
+        assert ("CUPED-adjusted" in g.detail) is adjusted and ("CUPED-adjusted" in text) is adjusted
+        if adjusted:
+            unadjusted = m.cuped.unadjusted.relative_lift
+            assert f"unadjusted {unadjusted * 100:+.1f}%" in g.detail
+            assert f"{m.comparison.relative_lift * 100:+.1f}% (CUPED-adjusted" in g.detail

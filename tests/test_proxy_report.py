@@ -28,7 +28,7 @@ def demo_report(demo_db):
 
 def test_json_contract(demo_db, capsys):
     assert main(["report", "proxy", "--db", str(demo_db), "--target", "retention_7d",
-                 "--candidates", "task_success,session_length,ctr", "--bootstrap", "100", "--json"]) == 0
+                 "--candidates", "task_success,session_length,ctr", "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert set(r) >= {"weights", "in_sample", "out_of_sample", "n_experiments", "per_experiment"}
     for part in ("in_sample", "out_of_sample"):
@@ -65,7 +65,7 @@ def test_demo_story_together_better_than_either_ctr_near_zero(demo_report):
 
 
 def test_text_form_and_errors(demo_db, capsys):
-    assert main(["report", "proxy", "--db", str(demo_db), "--target", "retention_7d", "--bootstrap", "50"]) == 0
+    assert main(["report", "proxy", "--db", str(demo_db), "--target", "retention_7d"]) == 0
     out = capsys.readouterr().out
     assert "Learned composite proxy for 7-day retention" in out
     assert "composite, out of sample (LOO)" in out and "Task success" in out

@@ -27,8 +27,8 @@ Validation is out of sample: each experiment's composite lift comes from weights
 composite's noise and its noise covariance with the target propagated from S_i: see
 dashboard.metrics.alignment.noise_corrected) and sensitivity (share of experiments whose composite
 interval excludes 0) are computed on those lifts. The same numbers in sample show the optimism of
-judging weights on the experiments that chose them. Weight intervals: BCa bootstrap over
-experiments. Calibration: benchmarks/calib/proxy.py.
+judging weights on the experiments that chose them. Weight intervals: jackknife over experiments
+(the leave-one-out fits) with a t quantile. Calibration: benchmarks/calib/proxy.py.
 """
 
 from __future__ import annotations
@@ -140,40 +140,15 @@ def _loo_fits(z: np.ndarray, s: np.ndarray, noise_weight: float) -> list[Fit]:
     return [_fit(z[keep[i]], s[keep[i]], noise_weight) for i in range(n)]
 
 
-def bootstrap_weights(lifts, noise, noise_weight: float = 1.0, n_boot: int = 400, seed: int = 0,
-                      confidence: float = 0.95, jackknife: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """BCa intervals (low (K,), high (K,)) of the standardised weights, resampling experiments
-    (Efron 1987: percentiles corrected for the bootstrap's median bias and, through the jackknife
-    (n, K) of the weights, for skewness; the plain percentile interval covered ~90% at 45
-    experiments in benchmarks/calib/proxy.py)."""
-    z, s = check(lifts, noise)
-    rng = np.random.default_rng(seed)
-    n = z.shape[0]
-    draws = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
-        if (np.ptp(z[idx], axis=0) == 0).any():
-            continue
-        draws.append(_fit(z[idx], s[idx], noise_weight).weights)
-    w = np.array(draws)
-    est = _fit(z, s, noise_weight).weights
-    if jackknife is None:
-        jackknife = np.array([f.weights for f in _loo_fits(z, s, noise_weight)])
-    return _bca(w, est, jackknife, confidence)
-
-
-def _bca(draws: np.ndarray, est: np.ndarray, jack: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    share = ((draws < est).sum(axis=0) + 0.5 * (draws == est).sum(axis=0)) / len(draws)
-    z0 = stats.norm.ppf(np.clip(share, 1 / (len(draws) + 1), 1 - 1 / (len(draws) + 1)))
-    d = jack.mean(axis=0) - jack
-    den = 6 * (d * d).sum(axis=0) ** 1.5
-    a = np.where(den > 0, (d ** 3).sum(axis=0) / np.where(den > 0, den, 1), 0.0)
-    out = []
-    for q in ((1 - confidence) / 2, (1 + confidence) / 2):
-        zq = z0 + stats.norm.ppf(q)
-        level = stats.norm.cdf(z0 + zq / (1 - a * zq))
-        out.append(np.array([np.quantile(draws[:, k], level[k]) for k in range(draws.shape[1])]))
-    return out[0], out[1]
+def weight_intervals(est: np.ndarray, jack: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Jackknife intervals of the standardised weights: est +- t(n - K - 1) * se, se the jackknife
+    standard error over the leave-one-out fits (jack: (n, K)), clipped to [-1, 1] (sum |w| = 1).
+    Measured in benchmarks/calib/proxy.py: 91.8-97.0% at 30-80 experiments (400 histories a size);
+    the BCa bootstrap covered 87-92% at 30 and 89-94% at 45."""
+    n, k = jack.shape
+    se = np.sqrt((n - 1) / n * ((jack - jack.mean(axis=0)) ** 2).sum(axis=0))
+    q = stats.t.ppf(0.5 + confidence / 2, max(n - k - 1, 1))
+    return np.clip(est - q * se, -1, 1), np.clip(est + q * se, -1, 1)
 
 
 @dataclass(frozen=True)
@@ -230,9 +205,9 @@ class Learned:
     loo_q2: float | None  # predictive R^2 of the target's lift from the left-out composite (with the fold's means)
 
 
-def learn(lifts, noise, names, noise_weight: float = 1.0, confidence: float = 0.95, n_boot: int = 400,
-          seed: int = 0, min_experiments: int = al.MIN_CORRECTED) -> Learned:
-    """Weights, their bootstrap intervals, and the composite validated in and out of sample."""
+def learn(lifts, noise, names, noise_weight: float = 1.0, confidence: float = 0.95,
+          min_experiments: int = al.MIN_CORRECTED) -> Learned:
+    """Weights, their intervals, and the composite validated in and out of sample."""
     z, s = check(lifts, noise)
     if len(names) != z.shape[1] - 1:
         raise ProxyError(f"{len(names)} names for {z.shape[1] - 1} candidates")
@@ -245,8 +220,7 @@ def learn(lifts, noise, names, noise_weight: float = 1.0, confidence: float = 0.
     loo_lift, loo_se, loo_cov0 = composite(z, s, loo)
     outside = validate(loo_lift, loo_se, target, target_se, loo_cov0, confidence, min_experiments)
     jack = np.array([g.weights for g in fits])
-    ci = bootstrap_weights(z, s, noise_weight, n_boot, seed, confidence, jack) if n_boot else (
-        np.full(len(names), np.nan), np.full(len(names), np.nan))
+    ci = weight_intervals(f.weights, jack, confidence)
     return Learned(tuple(names), f, ci, loo, inside, outside, lift, se, loo_lift, loo_se, _loo_q2(z, loo))
 
 

@@ -294,7 +294,7 @@ def check_guardrail(m: MetricInput, rules: DecisionRules) -> GuardrailCheck:
         if est is None:
             status, detail = "unknown", f"{scale} change undefined ({c.note or 'no data'})"
             break
-        change = _fmt_change(scale, -m.sign * est)
+        change = _fmt_change(scale, -m.sign * est) + _basis(m, scale)
         limit = _fmt_bound(scale, b)
         if est > b and (rules.guardrail_rule == "estimate" or (best is not None and best > b)):
             status = "breached"
@@ -465,7 +465,18 @@ def _effect(m: MetricInput) -> str:
     if c.lift is None:
         return "no estimate"
     change = fmt.change(c.relative_lift) if c.relative_lift is not None else f"{fmt.delta(c.lift)} (absolute)"
-    return change + (f", {fmt.p_is(c.p_value)}" if c.p_value is not None else "")
+    return change + (" (CUPED-adjusted)" if m.cuped else "") + (f", {fmt.p_is(c.p_value)}" if c.p_value is not None else "")
+
+
+def _basis(m: MetricInput, scale: str) -> str:
+    """Which numbers a guardrail sentence used: with pre-period statistics the CUPED-adjusted ones,
+    the unadjusted change beside them."""
+    if m.cuped is None:
+        return ""
+    u = m.cuped.unadjusted
+    plain = u.relative_lift if scale == "relative" else u.lift
+    shown = "n/a" if plain is None else _fmt_change(scale, plain)
+    return f" (CUPED-adjusted; unadjusted {shown})"
 
 
 def _fmt_change(scale: str, value: float) -> str:

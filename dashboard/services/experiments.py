@@ -22,6 +22,7 @@ import yaml
 from dashboard.metrics.decision import (
     Decision,
     DecisionRules,
+    GuardrailCheck,
     MetricInput,
     OfflineInput,
     check_guardrail,
@@ -117,36 +118,44 @@ def _metric_rows(inputs: list[MetricInput], decision: Decision, tree, rules: Dec
     guard = {g.metric: g for g in decision.guardrails}
     rows = []
     for m in inputs:
-        # the row's own numbers stay unadjusted; with CUPED the adjusted ones (which decide the
-        # status) are in "cuped"
-        c = m.cuped.unadjusted if m.cuped else m.comparison
-        g = guard.get(m.metric)
         h = decision.harms.get(m.metric)
+        row = metric_row(m, decision.statuses[m.metric], guard.get(m.metric), tree)
         node = tree.by_data("online", m.metric) if tree else None
-        rows.append({
-            "metric": m.metric, "name": m.label, "level": m.level, "direction": m.direction,
-            "unit": node.unit if node else "", "primary": m.primary, "in_tree": node is not None,
-            "n_control": c.n_control, "n_treatment": c.n_treatment,
-            "control_mean": c.control_mean, "treatment_mean": c.treatment_mean,
-            "lift": c.lift, "relative_lift": c.relative_lift,
-            "ci_low": c.ci_low, "ci_high": c.ci_high,
-            "relative_ci_low": c.relative_ci_low, "relative_ci_high": c.relative_ci_high,
-            "p_value": c.p_value, "q_value": m.q_value,
-            "status": decision.statuses[m.metric],
+        row.update({
+            "primary": m.primary, "in_tree": node is not None,
             "harm": h.status if h else None, "harm_q_value": h.q_value if h else None,
-            "relative_ci_method": "fieller", "control_relative_se": c.control_relative_se,
-            "noisy_control": c.noisy_control,
-            "guardrail": g.bound if g else None,
-            "guardrail_status": g.status if g else None,
-            "passed": g.passed if g else None,
             "max_relative_change": m.max_relative_change,
             "max_absolute_change": m.max_absolute_change,
             "broken": m.metric in decision.broken,
-            "cuped": m.cuped.as_dict() if m.cuped else None,
-            "note": c.note + ("" if node or tree is None else
-                              ("; " if c.note else "") + "not in the metric tree: direction assumed higher"),
         })
+        rows.append(row)
     return rows
+
+
+def metric_row(m: MetricInput, status: str, g: GuardrailCheck | None, tree) -> dict:
+    """One scorecard row, overall or in a segment. The row's own numbers stay unadjusted; with
+    pre-period statistics the CUPED-adjusted ones (which decide the status and the guardrail) are
+    in "cuped", with the variance reduction achieved."""
+    c = m.cuped.unadjusted if m.cuped else m.comparison
+    node = tree.by_data("online", m.metric) if tree else None
+    return {
+        "metric": m.metric, "name": m.label, "level": m.level, "direction": m.direction,
+        "unit": node.unit if node else "",
+        "n_control": c.n_control, "n_treatment": c.n_treatment,
+        "control_mean": c.control_mean, "treatment_mean": c.treatment_mean,
+        "lift": c.lift, "relative_lift": c.relative_lift,
+        "ci_low": c.ci_low, "ci_high": c.ci_high,
+        "relative_ci_low": c.relative_ci_low, "relative_ci_high": c.relative_ci_high,
+        "p_value": c.p_value, "q_value": m.q_value, "status": status,
+        "relative_ci_method": "fieller", "control_relative_se": c.control_relative_se,
+        "noisy_control": c.noisy_control,
+        "guardrail": g.bound if g else None,
+        "guardrail_status": g.status if g else None,
+        "passed": g.passed if g else None,
+        "cuped": m.cuped.as_dict() if m.cuped else None,
+        "note": c.note + ("" if node or tree is None else
+                          ("; " if c.note else "") + "not in the metric tree: direction assumed higher"),
+    }
 
 
 def _offline_row(tree, o: OfflineInput) -> dict:
@@ -201,7 +210,8 @@ def segment_results(con: duckdb.DuckDBPyConnection, experiment_id: str, tree: Me
     for col in cols:
         others = " AND ".join(f"{ident(o)} IS NULL" for o in cols if o != col) or "TRUE"
         rows = con.execute(
-            f"""SELECT {ident(col)}, metric, lower(variant), sum(n), sum("sum"), sum(sum_sq)
+            f"""SELECT {ident(col)}, metric, lower(variant), sum(n), sum("sum"), sum(sum_sq),
+                       {tree_service.pre_period_sql(con)}
                 FROM experiment_results
                 WHERE experiment_id = ? AND {ident(col)} IS NOT NULL AND {others}
                 GROUP BY ALL ORDER BY 1, 2""",
@@ -224,21 +234,7 @@ def segment_results(con: duckdb.DuckDBPyConnection, experiment_id: str, tree: Me
         srm = srm_of(stats, expected_control_share, rules.srm_threshold)
         statuses = {m.metric: metric_status(m, rules, adjusted=True) for m in inputs}
         guards = {m.metric: check_guardrail(m, rules) for m in inputs if m.is_guardrail}
-        rows = []
-        for m in inputs:
-            c, g = m.comparison, guards.get(m.metric)
-            node = tree.by_data("online", m.metric) if tree else None
-            rows.append({
-                "metric": m.metric, "name": m.label, "level": m.level, "direction": m.direction,
-                "unit": node.unit if node else "", "n_control": c.n_control, "n_treatment": c.n_treatment,
-                "control_mean": c.control_mean, "treatment_mean": c.treatment_mean,
-                "lift": c.lift, "relative_lift": c.relative_lift, "ci_low": c.ci_low, "ci_high": c.ci_high,
-                "relative_ci_low": c.relative_ci_low, "relative_ci_high": c.relative_ci_high,
-                "p_value": c.p_value, "q_value": m.q_value, "status": statuses[m.metric],
-                "noisy_control": c.noisy_control,
-                "guardrail": g.bound if g else None, "guardrail_status": g.status if g else None,
-                "passed": g.passed if g else None, "note": c.note,
-            })
+        rows = [metric_row(m, statuses[m.metric], guards.get(m.metric), tree) for m in inputs]
         out.append({"column": col, "value": value, "srm": _srm_dict(srm), "metrics": rows})
     return out
 

@@ -89,7 +89,7 @@ def history(con: duckdb.DuckDBPyConnection, target: MetricRef, candidates: list[
 
 
 def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[str] | None = None,
-                  confidence: float = 0.95, noise_weight: float = 1.0, n_boot: int = 400) -> dict:
+                  confidence: float = 0.95, noise_weight: float = 1.0) -> dict:
     """Weights, their intervals, and the composite validated in and out of sample beside each
     candidate alone and the target itself. Raises ValueError (cp.ProxyError) when the history
     cannot answer."""
@@ -105,7 +105,7 @@ def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[
         raise cp.ProxyError(f"only {len(ids)} experiment(s) have {t.spec} and every candidate "
                             f"({', '.join(c.spec for c in cands)}); at least {len(cands) + 3} are needed")
     specs = [c.spec for c in cands]
-    learned = cp.learn(z, s, specs, noise_weight, confidence, n_boot=n_boot)
+    learned = cp.learn(z, s, specs, noise_weight, confidence)
     singles = []
     for k, c in enumerate(cands, start=1):
         v = cp.single(z, s, k, direction(tree, c) * direction(tree, t), confidence)
@@ -145,7 +145,7 @@ def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[
         "method": ("weights w = (Sigma_KK + Xi_KK)^-1 Sigma_K0 (Tripuraneni et al., KDD 2024): Sigma the true lifts' "
                    "covariance (observed minus mean noise covariance), Xi the noise of a typical experiment; "
                    "out of sample = leave-one-out over experiments; correlation noise-corrected by REML; "
-                   f"weight intervals: percentile bootstrap over experiments ({n_boot} resamples)"),
+                   "weight intervals: jackknife over experiments (the leave-one-out fits), t quantile"),
     }
 
 
@@ -265,14 +265,13 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-weight", type=float, default=1.0,
                         help="1: balance agreement with the target against the composite's noise (default); "
                              "0: agreement with the target only")
-    parser.add_argument("--bootstrap", type=int, default=400, help="resamples for the weights' intervals")
 
 
 def report(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> dict[str, Any]:
     cands = [c.strip() for c in args.candidates.split(",") if c.strip()] if args.candidates else None
     if not 0 <= args.noise_weight <= 1:
         raise ValueError(f"--noise-weight must be between 0 and 1, got {args.noise_weight}")
-    return learned_proxy(con, args.target, cands, args.confidence, args.noise_weight, args.bootstrap)
+    return learned_proxy(con, args.target, cands, args.confidence, args.noise_weight)
 
 
 def report_text(result: dict) -> str:
@@ -280,7 +279,7 @@ def report_text(result: dict) -> str:
     names = result["names"]
     lines = [f"Learned composite proxy for {result['target_name']} ({result['target']}), "
              f"{result['n_experiments']} experiments", "", "Weights (standardised metrics, sum |w| = 1; "
-             f"{result['confidence']:.0%} bootstrap interval):"]
+             f"{result['confidence']:.0%} jackknife interval):"]
     for c, w in sorted(result["weights"].items(), key=lambda kv: -abs(kv[1])):
         lo, hi = result["weight_ci"][c]
         lines.append(f"  {names[c]:<28} {w:+.2f}  [{lo:+.2f}, {hi:+.2f}]")

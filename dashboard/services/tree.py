@@ -413,17 +413,23 @@ def _overall_filter(con: duckdb.DuckDBPyConnection, table: str) -> str:
 def overall_stats(con: duckdb.DuckDBPyConnection, experiment_id: str) -> dict[str, tuple[SuffStats, SuffStats]]:
     """metric -> (control, treatment) sufficient statistics of the overall (unsegmented) rows."""
     try:
-        # a table from before CUPED has no pre-period columns until its next load
-        pre = ("sum(pre_sum), sum(pre_sum_sq), sum(sum_cross), count(pre_sum) = count(*)"
-               if "pre_sum" in table_columns(con, "experiment_results") else "NULL, NULL, NULL, false")
         return _pairs(con.execute(
-            f"""SELECT metric, lower(variant), sum(n), sum("sum"), sum(sum_sq), {pre} FROM experiment_results
+            f"""SELECT metric, lower(variant), sum(n), sum("sum"), sum(sum_sq), {pre_period_sql(con)}
+                FROM experiment_results
                 WHERE experiment_id = ? AND {_overall_filter(con, 'experiment_results')}
                 GROUP BY ALL ORDER BY 1""",
             [experiment_id],
         ).fetchall())
     except duckdb.CatalogException:  # nothing of this kind loaded
         return {}
+
+
+def pre_period_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """The select list _pairs reads after n, sum, sum_sq: the pre-period sums and whether every
+    summed row carried them (a table from before CUPED has no such columns until its next load)."""
+    if "pre_sum" in table_columns(con, "experiment_results"):
+        return "sum(pre_sum), sum(pre_sum_sq), sum(sum_cross), count(pre_sum) = count(*)"
+    return "NULL, NULL, NULL, false"
 
 
 def _pairs(rows) -> dict[str, tuple[SuffStats, SuffStats]]:
