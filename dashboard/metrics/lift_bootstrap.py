@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from scipy.stats import t as t_dist
 
 RESAMPLES = 400
 MAX_JOINT_CELLS = 10_000
@@ -63,22 +64,33 @@ def _summary(base: float, cand: float, boot: np.ndarray, confidence: float) -> L
 
 def paired_mean_lift(baseline, candidate, resamples: int = RESAMPLES, confidence: float = 0.95,
                      seed: int = 0) -> LiftEstimate:
-    """Lift of the mean of per-unit values, both models measured on the same units."""
+    """Lift of the mean of per-unit values, both models measured on the same units.
+
+    Student-t interval on the ratio's linearisation (delta method): lift = sum(c) / sum(b) - 1,
+    se = sqrt(n / (n - 1) * sum((c_i - R b_i)^2)) / |sum(b)|, t with n - 1 degrees of freedom.
+    The percentile bootstrap it replaced covered 91% at 30 queries (too narrow at small n, like
+    the ranking delta's; docs/statistics.md). Above 5,000 units the sums run over 2,000 random
+    batches (same estimate, se from batch sums). `resamples` and `seed` only pick the batches."""
+    del resamples  # kept for callers; no resampling any more
     b, c = np.asarray(baseline, dtype=np.float64), np.asarray(candidate, dtype=np.float64)
     if b.shape != c.shape or b.size == 0:
         raise ValueError("need the same non-empty set of units for both models")
-    rng = np.random.default_rng(seed)
-    units_b, units_c, weight = b, c, np.ones_like(b)
+    base, cand = float(b.mean()), float(c.mean())
+    if base == 0:
+        return LiftEstimate(base, cand, None, None, None, None)
+    units_b, units_c = b, c
     if b.size > _BATCH_ABOVE:
-        batch = rng.permutation(b.size) % _BATCHES
+        batch = np.random.default_rng(seed).permutation(b.size) % _BATCHES
         units_b, units_c = np.bincount(batch, b, _BATCHES), np.bincount(batch, c, _BATCHES)
-        weight = np.bincount(batch, minlength=_BATCHES).astype(np.float64)
-    boot = []
-    for start in range(0, resamples, _CHUNK):
-        idx = rng.integers(0, units_b.size, size=(min(_CHUNK, resamples - start), units_b.size))
-        n = weight[idx].sum(axis=1)
-        boot.append(_relative(units_b[idx].sum(axis=1) / n, units_c[idx].sum(axis=1) / n))
-    return _summary(float(b.mean()), float(c.mean()), np.concatenate(boot), confidence)
+    lift = cand / abs(base) - np.sign(base)
+    k = units_b.size
+    if k < 2:
+        return LiftEstimate(base, cand, float(lift), None, None, None)
+    ratio = cand / base
+    resid = units_c - ratio * units_b
+    se = float(np.sqrt(k / (k - 1) * np.sum(resid**2)) / abs(units_b.sum()))
+    half = float(t_dist.ppf(0.5 + confidence / 2, k - 1)) * se
+    return LiftEstimate(base, cand, float(lift), se, float(lift - half), float(lift + half))
 
 
 def binned_metric_lift(metric: Callable[[np.ndarray, np.ndarray], float | None],
