@@ -18,8 +18,9 @@ Times (median of repeats):
 - the per-query table's size and build time with the default cutoffs (1, 3, 5, 10, 20, 100, 1000)
   against the old five (1, 3, 5, 10, 20), at every relevance level of grades 0-4;
 - `--trec`: the same lists as TREC files (run `qid Q0 docno rank score tag`, qrels `qid 0 docno
-  rel`), ours (`ingest` qrels + run into a new database, then the first `report ranking`, and a
-  re-split) beside pytrec_eval (parse both files + evaluate the same measures per query).
+  rel`), ours (`ingest` qrels + run into a new database, then the first `report ranking`, and
+  re-splits by segment, k and level with two models loaded) beside pytrec_eval (parse both files
+  + evaluate the same measures per query, bpref included).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ import numpy as np
 import pyarrow as pa
 
 from dashboard.store import ranking_logged
-from dashboard.store.ranking_summary import (DEFAULT_CUTOFFS, DEFAULT_LEVELS, build_ranking_summary, build_sql,
-                                             segment_column)
+from dashboard.store.ranking_summary import (DEFAULT_CUTOFFS, DEFAULT_LEVELS, LEVELS_ENV, build_ranking_summary,
+                                             build_sql, segment_column, stored_levels)
 
 OLD_CUTOFFS = (1, 3, 5, 10, 20)
 
@@ -169,20 +170,55 @@ def cutoff_cost(con, repeat: int) -> list[tuple[str, float, int, int, float]]:
     return out
 
 
-def write_trec(rel, score, item, path: Path) -> tuple[Path, Path]:
+def write_trec(rel, score, item, path: Path, tag: str = "a") -> tuple[Path, Path]:
     q, m = rel.shape
     qid = np.repeat(np.arange(q), m).astype(str)
     docs = np.char.add("d", item.ravel().astype(str))
     rank = np.tile(np.arange(1, m + 1), q).astype(str)
     lines = np.char.add(np.char.add(np.char.add(np.char.add(qid, " Q0 "), docs), " "), rank)
-    lines = np.char.add(np.char.add(lines, " "), np.char.add(score.ravel().astype(str), " a"))
-    (path / "run.trec").write_text("\n".join(lines.tolist()) + "\n")
+    lines = np.char.add(np.char.add(lines, " "), np.char.add(score.ravel().astype(str), f" {tag}"))
+    (path / f"run_{tag}.trec" if tag != "a" else path / "run.trec").write_text("\n".join(lines.tolist()) + "\n")
+    if tag != "a":
+        return path / f"run_{tag}.trec", path / "qrels.trec"
     qlines = np.char.add(np.char.add(np.char.add(np.char.add(qid, " 0 "), docs), " "), rel.ravel().astype(str))
     (path / "qrels.trec").write_text("\n".join(qlines.tolist()) + "\n")
     return path / "run.trec", path / "qrels.trec"
 
 
-PYTREC_MEASURES = {"ndcg_cut", "P", "recall", "map_cut", "recip_rank", "map", "Rprec"}
+PYTREC_MEASURES = {"ndcg_cut", "P", "recall", "map_cut", "recip_rank", "map", "Rprec", "bpref"}
+
+
+def _queries_csv(q: int, path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    locale, tier = rng.choice(["en", "de", "fr", "ja", "pt"], q), rng.choice(["free", "plus", "power"], q)
+    rows = np.char.add(np.char.add(np.char.add(np.char.add(np.arange(q).astype(str), ","), locale), ","), tier)
+    (path / "queries.csv").write_text("query_id,locale,tier\n" + "\n".join(rows.tolist()) + "\n")
+    return path / "queries.csv"
+
+
+def resplits(db: Path, rel, score, item, tmp: Path) -> list[tuple[str, float]]:
+    """Re-splits as the page and `report ranking --by` do them, after a queries file (segments
+    locale, tier) and a second model's run are loaded (median of 7 each)."""
+    from dashboard.services import ranking as svc
+    from dashboard.store.connection import connect
+    from dashboard.store.ingest import ingest_file
+
+    ingest_file(db, "queries", _queries_csv(rel.shape[0], tmp))
+    rng = np.random.default_rng(2)
+    run_b, _ = write_trec(rel, np.round(score + rng.normal(0, 0.5, score.shape), 2), item, tmp, tag="b")
+    ingest_file(db, "run", run_b)
+    con = connect(db, read_only=True)
+    try:
+        overall = svc.overall_summary(con, "b", 10, "linear", "a")
+        out = [("ours: page re-split to another segment column (b vs a, by tier, overall given)",
+                timed(lambda: svc.segment_table(con, "b", 10, "linear", "tier", "a", overall=overall), 7)),
+               ("ours: CLI re-split: k = 100, level 2, by locale, b vs a (overall in the same pass)",
+                timed(lambda: svc.segment_table(con, "b", 100, "linear", "locale", "a", level=2), 7)),
+               ("ours: re-split of one model (k = 100, level 2, by tier)",
+                timed(lambda: svc.segment_table(con, "b", 100, "linear", "tier", level=2), 7))]
+    finally:
+        con.close()
+    return out
 
 
 def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
@@ -198,6 +234,13 @@ def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
         run_file, qrels_file = write_trec(rel, score, item, tmp)
         rows = []
 
+        def pytrec(measures):
+            with open(qrels_file) as f:
+                qrels = pytrec_eval.parse_qrel(f)
+            with open(run_file) as f:
+                run = pytrec_eval.parse_run(f)
+            return pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
+
         def ours():
             db = tmp / f"b{time.perf_counter_ns()}.duckdb"
             t0 = time.perf_counter()
@@ -208,29 +251,39 @@ def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
             con = connect(db, read_only=True)
             svc.segment_table(con, "a", 10, "linear")
             t3 = time.perf_counter()
-            resplit = timed(lambda: svc.segment_table(con, "a", 100, "linear", level=2), 5)
+            resplit = timed(lambda: svc.segment_table(con, "a", 100, "linear", level=max(stored_levels(con))), 5)
             con.close()
             os.remove(db)
             return t1 - t0, t2 - t1, t3 - t2, resplit
 
-        parts = [ours() for _ in range(repeat)]
+        # interleaved, so machine load drifts over all three alike
+        parts, level1, t_py = [], [], []
+        for _ in range(repeat):
+            parts.append(ours())
+            os.environ[LEVELS_ENV] = "1"  # binary measures at level 1 only, as pytrec_eval computes them
+            try:
+                level1.append(ours())
+            finally:
+                del os.environ[LEVELS_ENV]
+            t_py.append(timed(lambda: pytrec(PYTREC_MEASURES), 1))
         qrels_s, run_s, report_s, resplit_s = (statistics.median(p[i] for p in parts) for i in range(4))
+        l1_s = statistics.median(sum(p[:3]) for p in level1)
+        t_py = statistics.median(t_py)
+        db = tmp / "resplit.duckdb"
+        ingest_file(db, "qrels", qrels_file)
+        ingest_file(db, "run", run_file)
 
-        def pytrec(measures):
-            with open(qrels_file) as f:
-                qrels = pytrec_eval.parse_qrel(f)
-            with open(run_file) as f:
-                run = pytrec_eval.parse_run(f)
-            return pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
-
-        t_py = timed(lambda: pytrec(PYTREC_MEASURES), repeat)
         t_py3 = timed(lambda: pytrec({"ndcg_cut_10", "recip_rank", "recall_10"}), repeat)
-        rows.append((f"ours: ingest qrels {qrels_s:.2f} s + run {run_s:.2f} s + first report {report_s:.2f} s",
+        rows.append((f"ours (default: levels 1 and 2): ingest qrels {qrels_s:.2f} s + run {run_s:.2f} s + first "
+                     f"report {report_s:.2f} s",
                      qrels_s + run_s + report_s))
+        rows.append(("ours with binary measures at level 1 only, as pytrec_eval (DASHBOARD_RANKING_LEVELS=1): "
+                     "ingest + first report", l1_s))
         rows.append(("pytrec_eval: parse both files + evaluate ndcg_cut, P, recall, map_cut (k 5..1000), "
-                     "recip_rank, map, Rprec", t_py))
+                     "recip_rank, map, Rprec, bpref", t_py))
         rows.append(("pytrec_eval: parse + evaluate ndcg_cut_10, recip_rank, recall_10 only", t_py3))
-        rows.append(("ours: a re-split (k = 100, relevance level 2, from the stored table)", resplit_s))
+        rows.append(("ours: a re-split of one model, no segments (k = 100, level 2)", resplit_s))
+        rows += resplits(db, rel, score, item, tmp)
         return rows
 
 
@@ -246,8 +299,12 @@ def main():
         rel, score, item = make(q, m)
         print(f"| work ({q:,} queries x {m} items, TREC files) | time |")
         print("|---|---|")
-        for name, seconds in trec_vs_pytrec(rel, score, item, args.repeat):
+        rows = trec_vs_pytrec(rel, score, item, args.repeat)
+        for name, seconds in rows:
             print(f"| {name} | {seconds * 1e3:.0f} ms |" if seconds < 1 else f"| {name} | {seconds:.2f} s |")
+        print(f"| ours / pytrec_eval (full measures) | {rows[0][1] / rows[2][1]:.2f}x |")
+        print(f"| ours with level 1 only / pytrec_eval (full measures) | {rows[1][1] / rows[2][1]:.2f}x |")
+        print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return
     rel, score, item = make(q, m)
     qid = np.repeat(np.arange(q), m)

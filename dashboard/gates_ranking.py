@@ -24,8 +24,8 @@ from dashboard.store import catalog
 from dashboard.store.ranking_summary import K_VALUES, segment_column, stored_cutoffs
 from dashboard.store.sqlutil import ident
 
-_METRIC = re.compile(r"^(ndcg|mrr|recall|precision|p|map|hit)@(\d+)$|^(map|rprec|mrr)$", re.IGNORECASE)
-METRIC_HELP = "ndcg@K, mrr@K, recall@K, precision@K (or p@K), map@K, hit@K, map, rprec or mrr"
+_METRIC = re.compile(r"^(ndcg|mrr|recall|precision|p|map|hit)@(\d+)$|^(map|rprec|mrr|bpref)$", re.IGNORECASE)
+METRIC_HELP = "ndcg@K, mrr@K, recall@K, precision@K (or p@K), map@K, hit@K, map, rprec, bpref or mrr"
 
 
 def _column(con, name: str, k: int | None, alias: str, level: int) -> str:

@@ -90,9 +90,13 @@ overall = call(svc.overall_summary, model, k, gain, baseline, level=level, all_q
                min_size=min_size)
 table = call(svc.segment_table, model, k, gain, by, baseline, min_size, 0, overall, level=level,
              all_queries=all_queries)
+if overall[metric] is None:  # a per-query table built before the measure existed (bpref)
+    st.info(f"{label} is not in this database's ranking summary (built before it was added); load the run "
+            "again to add it. Segments are compared on NDCG.")
+    metric, label = "ndcg", svc.metric_label("ndcg", k)
 
 CARDS = svc.METRICS
-cols = [c for _ in range(2) for c in st.columns(5)]
+cols = [c for _ in range(2) for c in st.columns(6)]
 for col, m in zip(cols, CARDS):
     d = overall.get("deltas", {}).get(m) if baseline else None
     col.metric(svc.metric_label(m, k), score(overall[m], 3 if m == "dcg" else 4),
@@ -136,7 +140,7 @@ if segs:
         rows = []
         ci_name = f"{level_text} CI"
         for s in segs:
-            d = s["deltas"][metric]
+            d = s["deltas"].get(metric) or {"baseline": None, "delta": None, "ci_low": None, "ci_high": None}
             rows.append({by: s["value"], "queries": f"{s['n_queries']:,}", baseline: score(d["baseline"], 4),
                          model: score(s[metric], 4), "Δ": delta(d["delta"]),
                          ci_name: interval(d["ci_low"], d["ci_high"], delta) if d["ci_low"] is not None else too_few,

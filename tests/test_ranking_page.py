@@ -12,7 +12,7 @@ def test_trap_flagged_and_forest_plot_drawn(app_env):
     assert len(at.get("plotly_chart")) == 3
     overall, by_segment, levels = (d.value for d in at.dataframe)
     assert list(overall.measure) == ["NDCG@10", "DCG@10", "MRR", "Recall@10", "Hit@10", "P@10", "MAP@10", "MAP",
-                                     "R-prec"]  # a delta with its interval for every measure
+                                     "R-prec", "bpref"]  # a delta with its interval for every measure
     assert overall["95% CI"].str.startswith("[").all()
     assert list(by_segment.user_tier) == ["free", "plus", "power"]
     assert list(by_segment.columns[-4:]) == ["Δ", "95.0% CI", "q (BH)", "flag"]  # 3 of 3 selected: 1 - 3 x 5% / 3

@@ -23,7 +23,7 @@ from dashboard.store.ranking_summary import LEVELS_ENV
 from dashboard.store.readers import InputError
 
 KS = (1, 5, 10, 20, 100, 1000)
-MEASURES = {f"{m}_{k}" for m in ("ndcg_cut", "P", "recall", "map_cut") for k in KS} | {"recip_rank", "map", "Rprec"}
+MEASURES = {f"{m}_{k}" for m in ("ndcg_cut", "P", "recall", "map_cut") for k in KS} | {"recip_rank", "map", "Rprec", "bpref"}
 OURS = {"ndcg_cut": "ndcg", "P": "precision", "recall": "recall", "map_cut": "map_k"}
 
 
@@ -90,6 +90,7 @@ def test_every_measure_matches_pytrec_eval_at_long_cutoffs(trec, model, level):
             assert got[qid]["mrr"] == pytest.approx(e["recip_rank"], abs=1e-9)
             assert got[qid]["map"] == pytest.approx(e["map"], abs=1e-9)
             assert got[qid]["rprec"] == pytest.approx(e["Rprec"], abs=1e-9)
+            assert got[qid]["bpref"] == pytest.approx(e["bpref"], abs=1e-9), (qid, level)
 
 
 @pytest.mark.parametrize("level", [1, 2, 3, 4])
@@ -178,8 +179,8 @@ def test_logged_long_lists_match_pytrec_eval_past_the_bit_mask(tmp_path, monkeyp
             for qid, e in expected.items():
                 for m, ours in OURS.items():
                     assert got[qid][ours] == pytest.approx(e[f"{m}_{k}"], abs=1e-9), (qid, m, k)
-                assert (got[qid]["mrr"], got[qid]["map"], got[qid]["rprec"]) == pytest.approx(
-                    (e["recip_rank"], e["map"], e["Rprec"]), abs=1e-9), qid
+                assert (got[qid]["mrr"], got[qid]["map"], got[qid]["rprec"], got[qid]["bpref"]) == pytest.approx(
+                    (e["recip_rank"], e["map"], e["Rprec"], e["bpref"]), abs=1e-9), qid
     finally:
         con.close()
 

@@ -108,5 +108,5 @@ def test_plain_files_match_pytrec_eval(plain, model, level):
         for qid, e in expected.items():
             for m, ours in OURS.items():
                 assert got[qid][ours] == pytest.approx(e[f"{m}_{k}"], abs=1e-9), (qid, m, k, level)
-            assert (got[qid]["mrr"], got[qid]["map"], got[qid]["rprec"]) == pytest.approx(
-                (e["recip_rank"], e["map"], e["Rprec"]), abs=1e-9)
+            assert (got[qid]["mrr"], got[qid]["map"], got[qid]["rprec"], got[qid]["bpref"]) == pytest.approx(
+                (e["recip_rank"], e["map"], e["Rprec"], e["bpref"]), abs=1e-9)

@@ -130,8 +130,11 @@ def _so_far(raw: ir.NumericColumn, levels: tuple[int, ...], group: list, order: 
 
 def judged_counts(qrels: ir.Table, levels: tuple[int, ...]) -> ir.Table:
     """Per judged query: the number of relevant items at each level (trec_eval's num_rel)."""
-    return qrels.group_by("query_id").aggregate(**{f"nrel_{lv}": count_if(qrels, qrels.relevance >= lv)
-                                                   for lv in levels})
+    aggs = {}
+    for lv in levels:
+        aggs[f"nrel_{lv}"] = count_if(qrels, qrels.relevance >= lv)
+        aggs[f"nnon_{lv}"] = count_if(qrels, (qrels.relevance >= 0) & (qrels.relevance < lv))  # bpref's N
+    return qrels.group_by("query_id").aggregate(**aggs)
 
 
 def ranked_judged(runs: ir.Table, qrels: ir.Table, levels: tuple[int, ...] = (1,)) -> ir.Table:
@@ -142,11 +145,12 @@ def ranked_judged(runs: ir.Table, qrels: ir.Table, levels: tuple[int, ...] = (1,
     r = runs.select("model", "query_id", "item_id", "score")
     r = r.join(judged, r.query_id == judged.j_query)
     r = r.left_join(q, (r.query_id == q.q_query) & (r.item_id == q.q_item))
-    r = r.select("model", "query_id", "item_id", "score", *[f"nrel_{lv}" for lv in levels],
-                 raw=r.relevance.fill_null(0))
+    r = r.select("model", "query_id", "item_id", "score", *[c for lv in levels for c in (f"nrel_{lv}", f"nnon_{lv}")],
+                 raw=r.relevance.fill_null(0), judged=indicator(r.relevance.notnull() & (r.relevance >= 0)))
     order = [ibis.desc(r.score), ibis.desc(r.item_id)]
     group = [r.model, r.query_id]
     return r.mutate(rank=ibis.row_number().over(group_by=group, order_by=order) + 1, rel=ibis.greatest(r.raw, 0),
+                    judged_so_far=_int_sum(r.judged, ibis.cumulative_window(group_by=group, order_by=order)),
                     **_so_far(r.raw, levels, group, order))
 
 
@@ -165,6 +169,11 @@ def _per_query(ranked: ir.Table, k_values: tuple[int, ...], levels: tuple[int, .
         aggs[f"ap_sum_{lv}"] = prec.sum(where=rel).fill_null(f64(0))
         aggs[f"rret_{lv}"] = count_if(t, rel & (t.rank <= t[f"nrel_{lv}"]))
         aggs[f"nrel_{lv}"] = t[f"nrel_{lv}"].max()
+        # bpref: judged non-relevant items above each relevant one (judged so far minus relevant so far)
+        above = ibis.least(t.judged_so_far - t[f"so_far_{lv}"], t[f"nrel_{lv}"])
+        aggs[f"relret_all_{lv}"] = count_if(t, rel)
+        aggs[f"bpsum_{lv}"] = above.sum(where=rel).cast("int64").fill_null(0)
+        aggs[f"nnon_{lv}"] = t[f"nnon_{lv}"].max()
     aggs["n_retrieved"] = t.rank.max()  # the list length as served (a logged gap counts)
     return t.group_by(["model", "query_id"]).aggregate(**aggs)
 
@@ -173,9 +182,12 @@ def ranked_logged(log: ir.Table, levels: tuple[int, ...] = (1,)) -> ir.Table:
     """A logged ranking's rows: rank = served position, judged by their own relevance."""
     r = log.select("model", "query_id", "item_id", position=log.position.cast("int64"),
                    raw=log.relevance.cast("int64"))
-    r = r.mutate(**{f"nrel_{lv}": _int_sum(indicator(r.raw >= lv), ibis.window(group_by=[r.model, r.query_id]))
-                    for lv in levels})
+    whole = ibis.window(group_by=[r.model, r.query_id])
+    r = r.mutate(**{f"nrel_{lv}": _int_sum(indicator(r.raw >= lv), whole) for lv in levels},
+                 **{f"nnon_{lv}": _int_sum(indicator((r.raw >= 0) & (r.raw < lv)), whole) for lv in levels})
     return r.mutate(rank=r.position, rel=ibis.greatest(r.raw, 0),
+                    judged_so_far=_int_sum(indicator(r.raw >= 0), ibis.cumulative_window(
+                        group_by=[r.model, r.query_id], order_by=[r.position])),
                     **_so_far(r.raw, levels, [r.model, r.query_id], [r.position]))
 
 
@@ -205,7 +217,8 @@ def _zero_rows(runs: ir.Table, qrels: ir.Table, per_query: ir.Table, k_values, l
             cols[f"relret_{k}_{lv}"] = ibis.literal(0, "int64")
             cols[f"mapsum_{k}_{lv}"] = zero
         cols.update({f"first_rel_{lv}": none, f"ap_sum_{lv}": zero, f"rret_{lv}": ibis.literal(0, "int64"),
-                     f"nrel_{lv}": z[f"nrel_{lv}"]})
+                     f"nrel_{lv}": z[f"nrel_{lv}"], f"relret_all_{lv}": ibis.literal(0, "int64"),
+                     f"bpsum_{lv}": ibis.literal(0, "int64"), f"nnon_{lv}": z[f"nnon_{lv}"]})
     return z.select(**cols)
 
 
@@ -246,6 +259,9 @@ def ranking_query_metrics(runs: ir.Table, qrels: ir.Table | None, queries: ir.Ta
         out[f"rr{sfx}"] = (f64(1) / t[f"first_rel_{lv}"]).fill_null(f64(0))
         out[f"ap{sfx}"] = ibis.ifelse(n_rel > 0, t[f"ap_sum_{lv}"] / n_rel, f64(0))
         out[f"rprec{sfx}"] = ibis.ifelse(n_rel > 0, t[f"rret_{lv}"].cast("float64") / n_rel, f64(0))
+        low = ibis.least(t[f"nnon_{lv}"].fill_null(0), n_rel)
+        penalty = ibis.ifelse(low > 0, t[f"bpsum_{lv}"].cast("float64") / low, f64(0))
+        out[f"bpref{sfx}"] = ibis.ifelse(n_rel > 0, (t[f"relret_all_{lv}"].cast("float64") - penalty) / n_rel, f64(0))
         out[f"n_relevant{sfx}"] = n_rel
     out["n_retrieved"] = t.n_retrieved
     return t.select(**out)

@@ -21,9 +21,9 @@ GAINS = ("linear", "exp")
 MIN_SEGMENT_QUERIES = rk.MIN_QUERIES
 _GAIN_COLUMN = {"linear": "lin", "exp": "exp"}
 # every measure a row carries, in display order (trec_eval names in docs/ranking.md)
-METRICS = ("ndcg", "dcg", "mrr", "recall", "hit", "precision", "map_k", "map", "rprec")
+METRICS = ("ndcg", "dcg", "mrr", "recall", "hit", "precision", "map_k", "map", "rprec", "bpref")
 LABELS = {"ndcg": "NDCG@{k}", "dcg": "DCG@{k}", "mrr": "MRR", "recall": "Recall@{k}", "hit": "Hit@{k}",
-          "precision": "P@{k}", "map_k": "MAP@{k}", "map": "MAP", "rprec": "R-prec"}
+          "precision": "P@{k}", "map_k": "MAP@{k}", "map": "MAP", "rprec": "R-prec", "bpref": "bpref"}
 
 
 def metric_label(metric: str, k: int) -> str:
@@ -38,6 +38,14 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
     return {"models": models, "segments": catalog.segment_columns(con, "queries"),
             "k_values": list(stored_cutoffs(con)), "levels": list(stored_levels(con)),
             "forms": catalog.run_forms(con), "max_list": lengths}
+
+
+def _models(con) -> list[str]:
+    """Models of the per-query table (options() also reads the raw run for each model's form: 70 ms
+    of a re-split at 100k queries)."""
+    if not catalog.table_exists(con, "ranking_query_metrics"):
+        return []
+    return [r[0] for r in con.execute("SELECT DISTINCT model FROM ranking_query_metrics ORDER BY 1").fetchall()]
 
 
 def _level_column(con, level: int) -> str | None:
@@ -72,9 +80,11 @@ def _columns(con, k: int, gain: str, level: int = 1) -> dict[str, str]:
     g, sfx = _GAIN_COLUMN[gain], _level_column(con, level)
     out = {"ndcg": f"{{a}}.ndcg_{g}_{k}", "dcg": f"{{a}}.dcg_{g}_{k}"}
     binary = {"mrr": "rr", "recall": f"recall_{k}", "hit": f"hit_{k}", "precision": f"precision_{k}",
-              "map_k": f"map_{k}", "map": "ap", "rprec": "rprec"}
+              "map_k": f"map_{k}", "map": "ap", "rprec": "rprec", "bpref": "bpref"}
     for name, col in binary.items():
         out[name] = "0.0" if sfx is None else f"{{a}}.{col}{sfx}"
+    if sfx is not None and f"bpref{sfx}" not in catalog.table_columns(con, "ranking_query_metrics"):
+        out["bpref"] = "CAST(NULL AS DOUBLE)"  # a summary built before bpref: none until the run is loaded again
     return out
 
 
@@ -82,7 +92,7 @@ def _query_from(con, model: str, k: int, gain: str, by: str, baseline: str, leve
                 all_queries: bool) -> tuple[dict[str, str], str, str, list]:
     """(metric -> SQL for alias m / b, segment SQL, FROM ... WHERE ..., params) of the paired queries."""
     cols = _columns(con, k, gain, level)
-    models = options(con)["models"]
+    models = _models(con)
     for m in filter(None, (model, baseline)):
         if m not in models:
             raise ValueError(f"unknown ranking model {m!r}; loaded: {', '.join(models) or 'none'}")
@@ -122,10 +132,11 @@ def per_query(con, model: str, k: int, gain: str, by: str = "", baseline: str = 
 
 
 def _sums(con, model: str, k: int, gain: str, by: str, baseline: str, level: int,
-          all_queries: bool) -> list[dict]:
+          all_queries: bool, with_overall: bool = False) -> list[dict]:
     """Per segment (one row '' without `by`): the count, sums of each measure and, with a baseline,
     sums of the paired differences and their squares. One GROUP BY, so a re-split reads no rows
-    into Python; the t intervals need nothing else."""
+    into Python; the t intervals need nothing else. `with_overall`: the all-queries row too, from
+    the same pass (segment None, first)."""
     cols, segment, source, params = _query_from(con, model, k, gain, by, baseline, level, all_queries)
     parts = ["count(*) AS n", "max(m.n_retrieved) AS longest"]
     for name, c in cols.items():
@@ -133,7 +144,8 @@ def _sums(con, model: str, k: int, gain: str, by: str, baseline: str, level: int
         if baseline:
             d = f"({c.format(a='m')} - {c.format(a='b')})"
             parts += [f"sum({c.format(a='b')}) AS b_{name}", f"sum({d}) AS d_{name}", f"sum({d} * {d}) AS dd_{name}"]
-    sql = f"SELECT {segment} AS segment, {', '.join(parts)}{source} GROUP BY 1 ORDER BY 1"
+    groups = "GROUPING SETS ((1), ())" if with_overall else "1"
+    sql = f"SELECT {segment} AS segment, {', '.join(parts)}{source} GROUP BY {groups} ORDER BY 1 NULLS FIRST"
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
@@ -143,12 +155,13 @@ def _row(sums: dict, baseline: bool, min_size: int) -> dict:
     n = int(sums["n"])
     row = {"n_queries": n}
     for name in METRICS:
-        row[name] = float(sums[f"s_{name}"]) / n if n else None
+        total = sums[f"s_{name}"]
+        row[name] = float(total) / n if n and total is not None else None
     row["no_relevant_in_top_k"] = 1 - row["hit"] if row["hit"] is not None else None
     row["longest_list"] = int(sums["longest"] or 0)
     if baseline:
         deltas = {m: rk.paired_delta_from_sums(n, sums[f"s_{m}"], sums[f"b_{m}"], sums[f"d_{m}"], sums[f"dd_{m}"],
-                                               min_size=min_size) for m in METRICS}
+                                               min_size=min_size) for m in METRICS if sums[f"s_{m}"] is not None}
         row["deltas"] = {m: _delta_dict(d) for m, d in deltas.items()}
         d = deltas["ndcg"]
         row.update(baseline_ndcg=d.mean_baseline, delta_ndcg=d.delta, ci_low=d.ci_low, ci_high=d.ci_high,
@@ -167,12 +180,15 @@ def overall_summary(con, model: str, k: int = 10, gain: str = "linear", baseline
     """All queries: means and the paired deltas (95% t intervals; none under `min_size` queries).
     `seed` is unused (t intervals need no resampling); kept for callers."""
     rows = _sums(con, model, k, gain, "", baseline, level, all_queries)
-    if not rows or not rows[0]["n"]:
+    return _overall_row(rows[0] if rows else None, model, baseline, min_size)
+
+
+def _overall_row(sums: dict | None, model: str, baseline: str, min_size: int) -> dict:
+    if not sums or not sums["n"]:
         raise ValueError(f"no evaluated queries for {model}" + (f" and {baseline}" if baseline else ""))
-    row = _row(rows[0], bool(baseline), min_size)
-    n = row["n_queries"]
+    row = _row(sums, bool(baseline), min_size)
     row.pop("_deltas", None)
-    row["small"] = n < min_size
+    row["small"] = row["n_queries"] < min_size
     return row
 
 
@@ -181,14 +197,17 @@ def segment_table(con, model: str, k: int = 10, gain: str = "linear", by: str = 
                   level: int = 1, all_queries: bool = False) -> dict:
     """Overall and per-segment means, and paired deltas against the baseline for every measure:
     per measure, segments are BH-adjusted and their intervals FCR-adjusted to agree with the flag."""
+    rows = []
+    if by:  # one pass over the per-query table gives the overall row too when it is not given
+        rows = _sums(con, model, k, gain, by, baseline, level, all_queries, with_overall=overall is None)
+        if overall is None:
+            first, rows = rows[0], rows[1:]
+            overall = _overall_row(first, model, baseline, min_size)
     overall = dict(overall or overall_summary(con, model, k, gain, baseline, seed, level=level,
                                               all_queries=all_queries, min_size=min_size))
-    segments = []
-    if by:
-        for sums in _sums(con, model, k, gain, by, baseline, level, all_queries):
-            segments.append({"column": by, "value": str(sums["segment"]), **_row(sums, bool(baseline), min_size)})
+    segments = [{"column": by, "value": str(sums["segment"]), **_row(sums, bool(baseline), min_size)} for sums in rows]
     if baseline and segments:
-        for metric in METRICS:
+        for metric in [m for m in METRICS if m in overall["deltas"]]:
             flags = rk.flag_segments([s["_deltas"][metric] for s in segments],
                                      overall["deltas"][metric]["delta"], min_size=min_size)
             for s, f in zip(segments, flags):
@@ -285,7 +304,11 @@ def _summarised_coverage(con, model: str, k: int, by: str) -> dict[str, float]:
 def query_values(con, model: str, k: int, gain: str, *, level: int = 1, all_queries: bool = False) -> list[dict]:
     """Every stored measure of each query (at `k`, `gain` and relevance `level`)."""
     data = per_query(con, model, k, gain, level=level, all_queries=all_queries)
-    return [{"query_id": str(q), **{m: float(data[m][i]) for m in METRICS}, "n_retrieved": int(data["n_retrieved"][i])}
+    def value(m, i):
+        v = data[m][i]
+        return None if v is np.ma.masked or v is None else float(v)
+
+    return [{"query_id": str(q), **{m: value(m, i) for m in METRICS}, "n_retrieved": int(data["n_retrieved"][i])}
             for i, q in enumerate(data["query_id"])]
 
 

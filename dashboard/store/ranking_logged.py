@@ -68,6 +68,13 @@ def _precision_sum(mask: str, upto: str) -> str:
             f"CASE WHEN (({mask} >> (pos - 1)) & 1) = 1 THEN {_bits_upto(mask, 'pos')} / pos ELSE 0 END)), 0)")
 
 
+def _bpref_sum(mask: str, nonmask: str, n_rel: str) -> str:
+    """Sum over relevant positions p (<= 64) of min(judged non-relevant positions above p, R)."""
+    above = f"(bit_count({nonmask}) - bit_count({nonmask} >> (pos - 1)))"
+    return (f"coalesce(list_sum(list_transform(range(1, n_retrieved + 1), lambda pos: "
+            f"CASE WHEN (({mask} >> (pos - 1)) & 1) = 1 THEN least({above}, {n_rel}) ELSE 0 END)), 0)")
+
+
 def ctes(grades: list[int], k_values: tuple[int, ...], gains: dict[str, str], levels: tuple[int, ...] = (1,)) -> str:
     """CTEs ending in `logged`: per model x query the columns `_final` reads (dcg_*, idcg_*, and per
     level L relret_K_L, mapsum_K_L, first_rel_L, ap_sum_L, rret_L, nrel_L; n_retrieved). `grades`
@@ -88,6 +95,11 @@ def ctes(grades: list[int], k_values: tuple[int, ...], gains: dict[str, str], le
                     f"FILTER (WHERE rel >= {lv} AND position <= {m}), CAST(0 AS UBIGINT)) AS mask_{lv}")
         aggs += [f"count(*) FILTER (WHERE rel >= {lv} AND position <= {k}) AS relret_{k}_{lv}"
                  for k in k_values if k > m]
+        # bpref: judged non-relevant rows (grades 0 to level - 1; below 0 is unjudged), and their bits
+        nonrel = f"raw >= 0 AND raw < {lv}"
+        aggs.append(f"count(*) FILTER (WHERE {nonrel}) AS nnon_{lv}")
+        aggs.append(f"coalesce(bit_or(CAST(1 AS UBIGINT) << ((position - 1) % {m})) "
+                    f"FILTER (WHERE {nonrel} AND position <= {m}), CAST(0 AS UBIGINT)) AS nonmask_{lv}")
     aggs += [f"count(*) FILTER (WHERE rel >= {g}) AS at_least_{j}" for j, g in enumerate(grades)]
     cols = ["model", "query_id", "n_retrieved"] + [f"dcg_{n}_{k}" for k in k_values for n in gains]
     for k in k_values:
@@ -106,10 +118,13 @@ def ctes(grades: list[int], k_values: tuple[int, ...], gains: dict[str, str], le
                             f"AS mapsum_{k}_{lv}")
         cols.append(f"CASE WHEN n_retrieved <= {m} THEN {_precision_sum(mask, 'n_retrieved')} END AS ap_sum_{lv}")
         cols.append(f"CASE WHEN nrel_{lv} <= {m} THEN {_bits_upto(mask, f'nrel_{lv}')} END AS rret_{lv}")
+        cols += [f"nnon_{lv}", f"nrel_{lv} AS relret_all_{lv}",  # a logged list holds all its relevant rows
+                 f"CASE WHEN n_retrieved <= {m} THEN {_bpref_sum(mask, f'nonmask_{lv}', f'nrel_{lv}')} END "
+                 f"AS bpsum_{lv}"]
     return f"""logged_agg AS (
     SELECT model, query_id,
            {', '.join(aggs)}
-    FROM (SELECT model, query_id, position, greatest(relevance, 0) AS rel
+    FROM (SELECT model, query_id, position, greatest(relevance, 0) AS rel, relevance AS raw
           FROM rankings WHERE relevance IS NOT NULL)
     GROUP BY model, query_id
 ),
@@ -120,7 +135,7 @@ def _long_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Level-dependent columns a logged list past the bits can leave NULL (ap, map_K, rprec)."""
     cols = [c[0] for c in con.execute("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = 'ranking_query_metrics'").fetchall()]
-    return [c for c in cols if c.startswith(("ap", "map_", "rprec"))]
+    return [c for c in cols if c.startswith(("ap", "map_", "rprec", "bpref"))]
 
 
 def fill_long_lists(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...], levels: tuple[int, ...]) -> None:
@@ -141,13 +156,20 @@ def fill_long_lists(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...], l
         aggs.append(f"sum(so_far_{lv} / position) FILTER (WHERE rel >= {lv}) / {n} AS ap{sfx}")
         aggs.append(f"count(*) FILTER (WHERE rel >= {lv} AND position <= n_rel_{lv}) / {n} AS rprec{sfx}")
         sets += [f"ap{sfx} = coalesce(m.ap{sfx}, l.ap{sfx})", f"rprec{sfx} = coalesce(m.rprec{sfx}, l.rprec{sfx})"]
+        low = f"least(max(n_non_{lv}), {n})"
+        aggs.append(f"({n} - CASE WHEN {low} > 0 THEN sum(least(non_so_far_{lv}, n_rel_{lv})) FILTER (WHERE rel >= {lv}) "
+                    f"/ {low} ELSE 0 END) / {n} AS bpref{sfx}")
+        sets.append(f"bpref{sfx} = coalesce(m.bpref{sfx}, l.bpref{sfx})")
         for k in k_values:
             if k > MASK_POSITIONS:
                 aggs.append(f"sum(so_far_{lv} / position) FILTER (WHERE rel >= {lv} AND position <= {k}) / {n} "
                             f"AS map_{k}{sfx}")
                 sets.append(f"map_{k}{sfx} = coalesce(m.map_{k}{sfx}, l.map_{k}{sfx})")
     n_rel = ", ".join(f"count(*) FILTER (WHERE r.relevance >= {lv}) OVER (PARTITION BY r.model, r.query_id) "
-                      f"AS n_rel_{lv}" for lv in levels)
+                      f"AS n_rel_{lv}, count(*) FILTER (WHERE r.relevance >= 0 AND r.relevance < {lv}) OVER "
+                      f"(PARTITION BY r.model, r.query_id) AS n_non_{lv}, "
+                      f"sum(CAST(r.relevance >= 0 AND r.relevance < {lv} AS INTEGER)) OVER (PARTITION BY r.model, "
+                      f"r.query_id ORDER BY r.position ROWS UNBOUNDED PRECEDING) AS non_so_far_{lv}" for lv in levels)
     con.execute(f"""
         UPDATE ranking_query_metrics m SET {', '.join(sets)} FROM (
             SELECT model, query_id, {', '.join(aggs)}
