@@ -8,7 +8,8 @@ from dashboard.metrics.week_verdict import VERDICT_ALPHA
 from dashboard.services import tree as svc
 from dashboard.services import week_verdicts
 from dashboard.ui import state
-from dashboard.ui.charts_tree import history_figure, offline_history_figure, tree_figure
+from dashboard.ui.charts_tree import (STATUS_WORDS, fmt_change, fmt_value, history_figure, offline_history_figure,
+                                      tree_figure)
 from dashboard.ui.db import call
 from dashboard.ui.launch_tables import node_table, style
 from dashboard.ui.text import md
@@ -69,6 +70,15 @@ if mode == "period" and view.get("window"):
 elif mode == "experiment":
     st.caption("Online nodes: treatment vs control lift (Welch / delta method). Offline nodes: the "
                "treatment model's metric vs the control model's (one value each, no interval).")
+
+# the top level's numbers first, as text: the chart below waits for the browser to load Plotly (seconds
+# on a new tab), and a reader should not wait for it to see how the business moved
+top = [n for n in nodes if n["level"] == nodes[0]["level"]][:4]
+for col, n in zip(st.columns(len(top)), top):
+    moved = n["status"] not in ("no data", "n/a") and (n.get("relative_change") is not None or n.get("change") is not None)
+    col.metric(n["name"], fmt_value(n.get("value"), n.get("unit", "")) if n["status"] != "no data" else "n/a",
+               f"{fmt_change(n)} · {STATUS_WORDS.get(n['status'], n['status'])}" if moved else None,
+               delta_color={"better": "green", "worse": "red"}.get(n["status"], "gray"), delta_arrow="off")
 
 # node boxes are plotly annotations: let clicks through to the (invisible) node markers beneath
 st.html("<style>.js-plotly-plot .annotation { pointer-events: none; }</style>")

@@ -56,6 +56,9 @@ def test_launch_review_rules_change_the_call(launch_env):
 def test_metric_tree_period_and_experiment(launch_env):
     at = run_page("metric_tree.py")
     assert not at.exception
+    # the business level's numbers as text above the chart (shown before Plotly has loaded)
+    headline = {m.label: m for m in at.metric}
+    assert "7-day retention" in headline and headline["7-day retention"].delta.endswith("· worsening")
     nodes = at.dataframe[-1].value  # "All nodes"
     row = nodes[nodes["node"] == "7-day retention"].iloc[0]
     assert row["status"] == "worsening" and row["from"] == "daily"

@@ -84,3 +84,16 @@ def test_view_for_the_app_and_for_one_experiment(demo_con):
     assert said["ci"][0] < said["lift"] < said["ci"][1]
     assert svc.for_experiment(r, "E999") is None
     assert "error" in svc.view(demo_con, "online:no_such_metric")
+
+
+def test_all_pairs_noise_covariances_in_one_query_equal_the_pairwise_ones(demo_con):
+    from dashboard.store.covariances import noise_covariance, noise_covariances
+
+    metrics = ["retention_7d", "task_success", "session_length", "ctr"]
+    both = noise_covariances(demo_con, metrics)
+    for i, a in enumerate(metrics):
+        for b in metrics[i + 1:]:
+            one, got = noise_covariance(demo_con, a, b), both[tuple(sorted((a, b)))]
+            assert one and one.keys() == got.keys()
+            for eid, by_variant in one.items():
+                assert by_variant == pytest.approx(got[eid], rel=1e-12)

@@ -93,3 +93,8 @@ def test_data_page_shows_no_server_paths(app_env, tmp_path):
     assert "refused.csv" in shown
     assert str(tmp_path) not in shown and "secret_dir" not in shown and str(app_env.parent) not in shown
     assert "![" not in shown and "](http" not in shown
+
+
+def test_addresses_are_not_links_but_metric_cutoffs_stay_as_written():
+    assert md("ops@example.org") == "ops@\u2060example.org"  # GFM would make a mailto: link
+    assert md("ndcg@10") == "ndcg@10" and md("recall@1000 · mrr@10") == "recall@1000 · mrr@10"

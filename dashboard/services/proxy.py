@@ -22,7 +22,7 @@ from dashboard.metrics import composite_proxy as cp
 from dashboard.services import tree as tree_svc
 from dashboard.services.alignment import direction, display_name
 from dashboard.services.alignment_lifts import LiftPoint, MetricRef, experiment_info, lifts, metric_options, resolve
-from dashboard.store.covariances import noise_covariance
+from dashboard.store.covariances import noise_covariances
 
 LABEL = "learned composite"
 
@@ -61,11 +61,12 @@ def history(con: duckdb.DuckDBPyConnection, target: MetricRef, candidates: list[
     s = cp.noise_from_se(se)
     notes = []
     missing_pairs = []
+    pairs = noise_covariances(con, [r.name for r in refs if r.source == "online"])
     for a in range(len(refs)):
         for b in range(a + 1, len(refs)):
             if not (refs[a].source == refs[b].source == "online"):
                 continue
-            unit = noise_covariance(con, refs[a].name, refs[b].name)
+            unit = pairs.get(tuple(sorted((refs[a].name, refs[b].name))), {})
             gaps = 0
             for i, row in enumerate(points):
                 v = unit.get(ids[i], {})

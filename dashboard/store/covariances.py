@@ -191,3 +191,30 @@ def noise_covariance(con: duckdb.DuckDBPyConnection, metric_a: str, metric_b: st
         if n and n > 1:
             out.setdefault(eid, {})[variant] = (sab - sa * sb / n) / (n - 1)
     return out
+
+
+def noise_covariances(con: duckdb.DuckDBPyConnection, metrics: list[str]) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
+    """noise_covariance for every pair of `metrics` in one query: (metric_a, metric_b) sorted ->
+    experiment -> variant -> s_ab (the learned composite needs all pairs of 5-10 metrics)."""
+    from dashboard.store import catalog
+
+    if len(metrics) < 2 or not catalog.table_exists(con, "experiment_covariances") \
+            or not catalog.table_exists(con, "experiment_results"):
+        return {}
+    cov_seg = " AND ".join(f"c.{ident(s)} IS NULL" for s in catalog.segment_columns(con, "experiment_covariances"))
+    res_seg = " AND ".join(f"{ident(s)} IS NULL" for s in catalog.segment_columns(con, "experiment_results"))
+    marks = ", ".join("?" for _ in metrics)
+    rows = con.execute(
+        f"""WITH r AS (SELECT experiment_id, lower(variant) AS v, metric, sum(n) AS n, sum("sum") AS s
+                       FROM experiment_results WHERE metric IN ({marks}) AND {res_seg or 'TRUE'} GROUP BY ALL)
+            SELECT c.metric_a, c.metric_b, c.experiment_id, lower(c.variant), c.sum_ab, ra.n, ra.s, rb.s
+            FROM experiment_covariances c
+            JOIN r ra ON ra.experiment_id = c.experiment_id AND ra.v = lower(c.variant) AND ra.metric = c.metric_a
+            JOIN r rb ON rb.experiment_id = c.experiment_id AND rb.v = lower(c.variant) AND rb.metric = c.metric_b
+            WHERE c.metric_a IN ({marks}) AND c.metric_b IN ({marks}) AND {cov_seg or 'TRUE'}""",
+        [*metrics, *metrics, *metrics]).fetchall()
+    out: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+    for a, b, eid, variant, sab, n, sa, sb in rows:
+        if n and n > 1:
+            out.setdefault(tuple(sorted((a, b))), {}).setdefault(eid, {})[variant] = (sab - sa * sb / n) / (n - 1)
+    return out

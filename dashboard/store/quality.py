@@ -22,17 +22,20 @@ from dashboard.store.sqlutil import ident, placeholders
 
 
 def _sums_sql(where: str, group: str) -> str:
-    """Per group: P, N, sum over positives of TP(>= s)/n(>= s), and of n(>= s) + rank(s)."""
+    """Per group: P, N, sum over positives of TP(>= s)/n(>= s), and of n(>= s) + rank(s). One model's
+    rows: the window is partitioned by the segment alone (none overall, a plain sort), which at 10M
+    continuous scores took about half the time of partitioning by model too."""
+    partition = "" if group == "''" else f"PARTITION BY {group} "
     return f"""
         WITH ranked AS (
             SELECT model, {group} AS seg, label,
                    sum(label) OVER w AS tp_ge, count(*) OVER w AS n_ge, rank() OVER w AS r
             FROM predictions WHERE {where} AND label IS NOT NULL
-            WINDOW w AS (PARTITION BY model, {group} ORDER BY score DESC))
-        SELECT model, seg, count(*) FILTER (WHERE label = 1), count(*) FILTER (WHERE label = 0),
+            WINDOW w AS ({partition}ORDER BY score DESC))
+        SELECT any_value(model), seg, count(*) FILTER (WHERE label = 1), count(*) FILTER (WHERE label = 0),
                coalesce(fsum(tp_ge / n_ge) FILTER (WHERE label = 1), 0),
                coalesce(sum(n_ge + r) FILTER (WHERE label = 1), 0)
-        FROM ranked GROUP BY model, seg ORDER BY model, seg"""
+        FROM ranked GROUP BY seg ORDER BY seg"""
 
 
 def group_expr(column: str) -> str:
@@ -41,23 +44,25 @@ def group_expr(column: str) -> str:
 
 def exact_by_group(con: duckdb.DuckDBPyConnection, where: str, params: list, by: str = "") -> dict[tuple, dict]:
     """(model, segment value) -> {n_pos, n_neg, average_precision, roc_auc} for the rows matching
-    `where` (SQL over `predictions` with bound `params`), grouped by the `by` column ('' = all)."""
+    `where` (SQL over `predictions` with bound `params`; it must select ONE model's rows), grouped by
+    the `by` column ('' = all)."""
     rows = con.execute(_sums_sql(where, group_expr(by)), params).fetchall()
     return {(model, str(seg)): quality_from_sums(int(p), int(n), float(ap_sum), int(rank_sum))
             for model, seg, p, n, ap_sum, rank_sum in rows}
 
 
 def build_prediction_quality(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:
-    """Rebuild the stored exact AP/AUC of the given models: overall and per segment column."""
+    """Rebuild the stored exact AP/AUC of the given models: overall and per segment column, one model
+    at a time (a sort each)."""
     if not models:
         return
     con.execute(f"DELETE FROM prediction_quality WHERE model IN ({placeholders(len(models))})", models)
-    where = f"model IN ({placeholders(len(models))})"
-    for column in ["", *segment_columns(con, "predictions")]:
-        for (model, value), q in exact_by_group(con, where, list(models), column).items():
-            con.execute("INSERT INTO prediction_quality VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [model, column, value if column else "", q["n_pos"], q["n_neg"],
-                         q["average_precision"], q["roc_auc"]])
+    for model in models:
+        for column in ["", *segment_columns(con, "predictions")]:
+            for (_, value), q in exact_by_group(con, "model = ?", [model], column).items():
+                con.execute("INSERT INTO prediction_quality VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [model, column, value if column else "", q["n_pos"], q["n_neg"],
+                             q["average_precision"], q["roc_auc"]])
 
 
 def stored(con: duckdb.DuckDBPyConnection, model: str, column: str, value: str | None = None) -> dict[str, dict] | None:

@@ -91,22 +91,30 @@ def _binned(n_models: int, segments: list[str]) -> str:
 
 
 def build_prediction_bins(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:
-    """Rebuild the bins of the given models from their raw rows: one plain GROUP BY for the overall
-    rows and one per segment column. GROUPING SETS did one scan but exported aggregate states for
-    millions of groups; end to end it measured about the same, with CASE GROUPING() bookkeeping."""
+    """Rebuild the bins of the given models from their raw rows: one plain GROUP BY per segment column,
+    and the overall rows summed from the first column's (or from the raw rows when there is none).
+    GROUPING SETS did one scan but exported aggregate states for millions of groups; end to end it
+    measured about the same, with CASE GROUPING() bookkeeping."""
     if not models:
         return
     update_score_ranges(con, models)
     segments = segment_columns(con, "predictions")
     con.execute(f"DELETE FROM prediction_bins WHERE model IN ({placeholders(len(models))})", models)
     binned = _binned(len(models), segments)
-    con.execute(f"INSERT INTO prediction_bins {binned} SELECT model, day, '', '', bin, {_AGGREGATES} "
-                "FROM binned GROUP BY model, day, bin", models)
     for seg in segments:
         con.execute(
             f"INSERT INTO prediction_bins {binned} SELECT model, day, ? AS segment_column, "
             f"coalesce({ident(seg)}, '(missing)') AS segment_value, bin, {_AGGREGATES} FROM binned GROUP BY ALL",
             models + [seg],
         )
+    if segments:  # the overall rows add up one column's segments: no second pass over the raw rows
+        con.execute(
+            "INSERT INTO prediction_bins SELECT model, day, '', '', bin, sum(n_pos), sum(n_neg), sum(n_unlabeled), "
+            "sum(w_pos), sum(w_neg), sum(value_pos), sum(value_neg) FROM prediction_bins "
+            f"WHERE model IN ({placeholders(len(models))}) AND segment_column = ? GROUP BY model, day, bin",
+            models + [segments[0]])
+    else:
+        con.execute(f"INSERT INTO prediction_bins {binned} SELECT model, day, '', '', bin, {_AGGREGATES} "
+                    "FROM binned GROUP BY model, day, bin", models)
     # exact AP/AUC over the whole range, in the same transaction (a refused load keeps neither)
     build_prediction_quality(con, models)

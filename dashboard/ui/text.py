@@ -24,7 +24,8 @@ _DIRECTIVE = re.compile(r":(?=[A-Za-z])")  # :red[x], :red alone, :material/icon
 # Streamlit turns bare http://... and www. into links after escapes are read: an invisible word joiner
 # (U+2060) inside the prefix keeps them text (the only character added to what is shown)
 _URL = re.compile(r"(?<=[A-Za-z]):(?=//)|(?i:(?<=www))\.")
-_EMAIL = re.compile(r"@(?=[A-Za-z0-9])")  # name@host becomes a mailto: link the same way
+# name@host.tld becomes a mailto: link the same way (only with a dotted host: ndcg@10 stays as written)
+_EMAIL = re.compile(r"@(?=[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.[A-Za-z0-9])")
 JOINER = "\u2060"
 _LEAD = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")  # a heading, quote or list when it starts a line
 _SPACE = re.compile(r"[\r\n\t\x0b\x0c]+")

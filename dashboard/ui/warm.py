@@ -2,7 +2,7 @@
 
 On the demo, the first visit to Online vs offline after a load costs ~9 s of bootstraps and REML
 fits (the proxy leaderboard, which also picks the proxy its headline shows) and Weekly review ~2 s.
-The first script run that sees a new database (or tree file) version starts one low-priority
+The first script run that sees a new database (or tree file) version starts, after a moment, one
 thread computing them through call_kept, so whoever opens those pages next finds them ready, and a
 restarted server reads them from disk. A page asking for a result being computed waits for that
 computation (Streamlit's cache locks per key) instead of repeating it.
@@ -19,6 +19,7 @@ from dashboard.services.tree import tree_file_version
 from dashboard.ui.db import call_kept, data_version, db_path
 
 WARM_ENV = "DASHBOARD_WARM"  # set by `serve` (not by page tests, whose databases change under them)
+START_DELAY_SECONDS = 3.0
 _seen: set[tuple] = set()
 _lock = threading.Lock()
 log = logging.getLogger(__name__)
@@ -33,16 +34,15 @@ def start() -> None:
         if key in _seen:
             return
         _seen.add(key)
-    threading.Thread(target=_run, name="dashboard-warm", daemon=True).start()
+    # a moment's delay: the page that triggered it renders first, without a thread competing for the GIL
+    timer = threading.Timer(START_DELAY_SECONDS, _run)
+    timer.name, timer.daemon = "dashboard-warm", True
+    timer.start()
 
 
 def _run() -> None:
-    try:
-        # after what people ask for: a page's own script thread gets the CPU first
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 15)
-    except (AttributeError, OSError):
-        pass
-    for job in (_alignment, _weekly):
+    # not niced: a low-priority thread holding the GIL on a busy machine would stall the pages' threads
+    for job in (_weekly, _alignment):  # the short one first
         try:
             job()
         except BaseException as exc:  # noqa: BLE001 - st.stop() (a load holding the file) is a BaseException
