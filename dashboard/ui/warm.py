@@ -2,8 +2,8 @@
 
 On the demo, the first visit to Online vs offline after a load costs ~9 s of bootstraps and REML
 fits (the proxy leaderboard, which also picks the proxy its headline shows) and Weekly review ~2 s.
-The first script run that sees a new database version starts, after a moment, one
-thread computing them through call_kept, so whoever opens those pages next finds them ready, and a
+The first script run that sees a new database version starts, once its page is drawn, one thread
+computing them through call_kept, so whoever opens those pages next finds them ready, and a
 restarted server reads them from disk. A page asking for a result being computed waits for that
 computation (Streamlit's cache locks per key) instead of repeating it.
 """
@@ -17,7 +17,7 @@ import threading
 from dashboard.ui.db import call_kept, data_version, db_path
 
 WARM_ENV = "DASHBOARD_WARM"  # set by `serve` (not by page tests, whose databases change under them)
-START_DELAY_SECONDS = 3.0
+START_DELAY_SECONDS = 1.0
 _seen: set[tuple] = set()
 _lock = threading.Lock()
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def start() -> None:
         if key in _seen:
             return
         _seen.add(key)
-    # a moment's delay: the page that triggered it renders first, without a thread competing for the GIL
+    # called after a page's script ended; a moment more for the browser to ask for what it shows
     timer = threading.Timer(START_DELAY_SECONDS, _run)
     timer.name, timer.daemon = "dashboard-warm", True
     timer.start()
