@@ -101,8 +101,10 @@ cols = [c for _ in range(2) for c in st.columns(6)]
 for col, m in zip(cols, CARDS):
     d = overall.get("deltas", {}).get(m) if baseline else None
     col.metric(svc.metric_label(m, k), score(overall[m], 3 if m == "dcg" else 4),
-               f"{delta(d['delta'])} vs {baseline}" if d else None)
+               delta(d["delta"]) if d else None)  # six cards a row: "vs baseline" is said once, below
 cols[len(CARDS)].metric("Queries", f"{overall['n_queries']:,}")
+if baseline:
+    st.caption(f"Arrows: the change from {md(baseline)} (paired over the same queries; intervals in the table below).")
 
 too_few = f"too few queries (n < {min_size})"
 if baseline:
