@@ -128,16 +128,19 @@ if guards:
                        if m['relative_ci_low'] is not None else ""))
 
 # ---- the learned composite proxy: learned once per data version (kept), looked up here
-said = proxy_svc.for_experiment(call_kept(proxy_svc.view, f"online:{report['primary']}"), exp_id) \
-    if report.get("primary") else None
+target = f"online:{report['primary']}" if report.get("primary") else call(proxy_svc.default_target)
+said = proxy_svc.for_experiment(call_kept(proxy_svc.view, target), exp_id) if target else None
 if said:
     T, oos = md(said["target_name"]), said["out_of_sample"]
     st.markdown("#### What the learned proxy says")
+    learned_on = (f"the {said['n_experiments']} experiments where {T} is known" if said["pending"]
+                  else f"the other {said['n_experiments'] - 1} experiments")
+    moved = (f"{T} itself is not measured in this experiment yet" if said["pending"] else
+             f"{T} itself moved {fmt.change(said['target_lift'])} {fmt.interval(*said['target_ci'], fmt.change)}")
     st.markdown(
         f"The learned composite predicts a **{T}** lift of **{fmt.change(said['lift'])}** "
-        f"{fmt.interval(*said['ci'], fmt.change)}, from weights learned on the other "
-        f"{said['n_experiments'] - 1} experiments ({md(proxy_svc.weights_text(said))}); {T} itself moved "
-        f"{fmt.change(said['target_lift'])} {fmt.interval(*said['target_ci'], fmt.change)}.")
+        f"{fmt.interval(*said['ci'], fmt.change)}, from weights learned on {learned_on} "
+        f"({md(proxy_svc.weights_text(said))}); {moved}.")
     r = "not available" if oos["correlation"] is None else (
         f"{oos['correlation']:.2f} {fmt.interval(*oos['correlation_ci'], lambda v: f'{v:.2f}')}")
     st.caption(f"Validation, out of sample over {oos['n']} experiments (each judged with weights learned without "

@@ -64,7 +64,8 @@ gain_name = "linear gain (rel), as trec_eval" if gain == "linear" else "exponent
 st.caption(f"NDCG@{k} with {gain_name}; ideal DCG from all judged items of the query; ties in score broken by "
            f"item id descending; a query with no relevant item scores 0; relevant means grade ≥ {level}. MRR is "
            f"trec_eval's reciprocal rank over the whole list, MAP its average precision, MAP@{k} `map_cut_{k}`, "
-           f"R-prec the precision at rank R (R = relevant items). Means over "
+           f"R-prec the precision at rank R (R = relevant items), bpref trec_eval's (judged non-relevant items "
+           f"ranked above each relevant one; unjudged items are skipped). Means over "
            + ("every judged query (-c)." if all_queries else "the queries evaluated for both models."))
 forms = {m: opts["forms"].get(m, "scored") for m in (model, baseline) if m}  # summaries only: scored
 if any(f != "scored" for f in forms.values()):
@@ -100,8 +101,10 @@ cols = [c for _ in range(2) for c in st.columns(6)]
 for col, m in zip(cols, CARDS):
     d = overall.get("deltas", {}).get(m) if baseline else None
     col.metric(svc.metric_label(m, k), score(overall[m], 3 if m == "dcg" else 4),
-               f"{delta(d['delta'])} vs {baseline}" if d else None)
+               delta(d["delta"]) if d else None)  # six cards a row: "vs baseline" is said once, below
 cols[len(CARDS)].metric("Queries", f"{overall['n_queries']:,}")
+if baseline:
+    st.caption(f"Arrows: the change from {md(baseline)} (paired over the same queries; intervals in the table below).")
 
 too_few = f"too few queries (n < {min_size})"
 if baseline:

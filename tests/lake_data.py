@@ -45,12 +45,30 @@ def ranking_frames(seed: int = 5, n_queries: int = 120) -> tuple[pd.DataFrame, p
 
 
 def unit_frame(seed: int = 3, n: int = 4000) -> pd.DataFrame:
+    """Values and pre-period values are multiples of 1/8 below 200, so every sum, sum of squares and
+    cross-product sum is exact in float64 whatever order an engine adds them in."""
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "experiment_id": rng.choice(["E1", "E2"], n), "variant": rng.choice(["control", "treatment"], n),
         "metric": rng.choice(["revenue", "retained"], n), "unit_id": [f"u{i}" for i in range(n)],
-        "value": np.round(rng.exponential(3.0, n), 3), "country": rng.choice(["US", "DE", None], n),
+        "value": np.minimum(np.round(rng.exponential(3.0, n) * 8) / 8, 199), "country": rng.choice(["US", "DE", None], n),
     })
+    # the same unit's metric before the experiment: correlated, many ties and zeros
+    frame["pre_value"] = np.minimum(np.round((0.6 * frame.value + rng.exponential(1.0, n) - 0.5).clip(0) * 8) / 8, 199)
+    return frame
+
+
+def unit_results(units: pd.DataFrame) -> pd.DataFrame:
+    """What `results` holds for `units`, computed here with pandas (the reference `summarize` must
+    equal): overall rows (country NULL) and one row per country, an unknown one as "(missing)"."""
+    u = units.assign(sq=units.value ** 2, pre_sq=units.pre_value ** 2, cross=units.value * units.pre_value,
+                     country=units.country.fillna("(missing)"))
+    sums = {"n": ("value", "size"), "sum": ("value", "sum"), "sum_sq": ("sq", "sum"), "pre_sum": ("pre_value", "sum"),
+            "pre_sum_sq": ("pre_sq", "sum"), "sum_cross": ("cross", "sum")}
+    keys = ["experiment_id", "variant", "metric"]
+    overall = u.groupby(keys).agg(**sums).reset_index().assign(country=None)
+    by_country = u.groupby(keys + ["country"]).agg(**sums).reset_index()
+    return pd.concat([overall, by_country], ignore_index=True)
 
 
 def write_lake(root: Path) -> dict[str, Path]:
@@ -75,6 +93,8 @@ def ingest_raw(root: Path, db: Path) -> Path:
     ingest_file(db, "queries", root / "queries.parquet")
     ingest_file(db, "qrels", root / "qrels.parquet")
     ingest_file(db, "run", root / "flat_run.parquet")
+    unit_results(unit_frame()).to_parquet(root / "unit_results.parquet", index=False)
+    ingest_file(db, "results", root / "unit_results.parquet")
     return db
 
 

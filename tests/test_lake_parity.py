@@ -149,6 +149,21 @@ def test_experiment_statistics_equal_numpy(summarized):
     assert by_country.n.sum() == len(units)
 
 
+RESULT_COLUMNS = ["experiment_id", "variant", "metric", "country", "n", "sum", "sum_sq", "pre_sum", "pre_sum_sq",
+                  "sum_cross"]
+
+
+def test_experiment_results_with_pre_period_equal_the_ingest_path(reference, summarized):
+    """Row for row and exactly (the lake's values are multiples of 1/8): the pre-period column
+    (pre_value, picked up by name) gives pre_sum, pre_sum_sq and sum_cross per variant, metric and
+    segment, as `ingest` stores them from sums computed with pandas."""
+    sql = (f"SELECT {', '.join(RESULT_COLUMNS)} FROM experiment_results "
+           "ORDER BY experiment_id, variant, metric, country NULLS FIRST")
+    expected, got = read(reference[2], sql), read(summarized, sql)
+    assert len(got) == len(expected) == 2 * 2 * 2 * 4 and got.pre_sum.notna().all()
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_logged_rankings_equal_the_ingest_path(request, tmp_path, engine):
     """Logged rankings (gaps, lists past 64 items, nothing relevant) summarised on the engine equal the

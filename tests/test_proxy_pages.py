@@ -29,3 +29,20 @@ def test_launch_review_says_what_the_learned_proxy_says(app_env):
     assert "The learned composite predicts a **7-day retention** lift of **-" in text
     assert "other 44 experiments" in text
     assert "Validation, out of sample over 45 experiments" in _texts(at.caption)
+
+
+def test_launch_review_before_the_north_star_is_in(demo_db, tmp_path, monkeypatch):
+    import shutil
+
+    from dashboard.store.connection import connect
+
+    db = tmp_path / "pending.duckdb"
+    shutil.copy(demo_db, db)
+    con = connect(db)
+    con.execute("DELETE FROM experiment_results WHERE experiment_id = 'E045' AND metric = 'retention_7d'")
+    con.close()
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    at = run_page("launch_review.py", {"exp": "E045"})
+    text = _texts(at.markdown)
+    assert "from weights learned on the 44 experiments where 7-day retention is known" in text
+    assert "7-day retention itself is not measured in this experiment yet" in text

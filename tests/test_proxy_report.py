@@ -97,3 +97,30 @@ def test_all_pairs_noise_covariances_in_one_query_equal_the_pairwise_ones(demo_c
             assert one and one.keys() == got.keys()
             for eid, by_variant in one.items():
                 assert by_variant == pytest.approx(got[eid], rel=1e-12)
+
+
+def test_an_experiment_without_its_north_star_yet_gets_the_composite_from_every_experiment(demo_db, tmp_path):
+    """The composite's use: retention not measured yet (here: E045's retention rows removed)."""
+    import shutil
+
+    from dashboard.services import tree as tree_svc
+    from dashboard.store.connection import connect
+
+    db = tmp_path / "pending.duckdb"
+    shutil.copy(demo_db, db)
+    con = connect(db)
+    con.execute("DELETE FROM experiment_results WHERE experiment_id = 'E045' AND metric = 'retention_7d'")
+    r = svc.learned_proxy(con, "retention_7d")
+    assert r["n_experiments"] == 44
+    row = next(p for p in r["per_experiment"] if p["experiment_id"] == "E045")
+    assert row["pending"] and row["target_lift"] is None
+    expected = sum(r["coefficients"][c] * row["candidate_lifts"][c] for c in r["candidates"])
+    assert row["composite_lift"] == pytest.approx(expected, rel=1e-9)
+    said = svc.for_experiment(r, "E045")
+    assert said["pending"] and said["lift"] == row["composite_lift"]
+    assert svc.leaderboard_row(r)["n_experiments"] == 44  # validation only where the target is known
+    node = next(n for n in tree_svc.tree_view(con, None, "E045")["nodes"] if n["id"] == "retention_proxy")
+    assert node["relative_change"] == pytest.approx(row["composite_lift"], rel=1e-9)
+    assert "weights learned on the 44 other experiments" in node["note"]
+    assert "not measured yet" in svc.report_text(r)
+    con.close()

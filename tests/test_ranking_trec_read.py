@@ -20,6 +20,7 @@ PLAIN_RUN = "q1 Q0 d1 1 2.5 bm25\nq1 Q0 d2 2 1.5 bm25\nq2 Q0 d1 1 0.5 bm25\n"
 VARIANTS = {
     "plain": (PLAIN_RUN, True),
     "no final newline": (PLAIN_RUN.rstrip("\n"), True),
+    "byte order mark": ("\ufeff" + PLAIN_RUN, True),
     "crlf": (PLAIN_RUN.replace("\n", "\r\n"), False),
     "trailing space": (PLAIN_RUN.replace("bm25\n", "bm25 \n", 1), False),
     "vertical tab (not a separator for either)": (PLAIN_RUN.replace("d2 2", "d\v2 2"), True),
@@ -56,6 +57,16 @@ def test_fast_reader_gives_the_general_readers_rows_or_steps_aside(tmp_path, nam
     assert taken == fast_expected
     assert fast == general
     assert [r[-1] for r in general][-1] == (4 if name in ("blank line", "comment of six fields") else 3)
+
+
+def test_a_separator_across_the_byte_check_chunks_is_seen(tmp_path):
+    line = b"q1 Q0 d1 1 2.5 bm25\n"
+    data = bytearray(line * ((1 << 22) // len(line) + 2))
+    data[(1 << 22) - 1:(1 << 22) + 1] = b"  "  # the last byte of one chunk and the first of the next
+    (tmp_path / "run.trec").write_bytes(bytes(data))
+    assert readers._plain_line_count(tmp_path / "run.trec") is None
+    (tmp_path / "ok.trec").write_bytes(line * ((1 << 22) // len(line) + 2))
+    assert readers._plain_line_count(tmp_path / "ok.trec") == (1 << 22) // len(line) + 2
 
 
 def test_a_bad_value_after_a_blank_line_is_named_by_its_line(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from dashboard.cli import finite_json, main, serve_warnings
 from dashboard.ui.text import bullets, code, md
 from tests.apptest import run_page
+from tests.visible_text import SCIENTIFIC, page_texts
 
 HOSTILE = "![x](http://198.51.100.7/beacon.png) [link](http://198.51.100.7/) **bold** :red[x] $x$ <img src=x> &lt; `c`"
 
@@ -93,6 +94,8 @@ def test_data_page_shows_no_server_paths(app_env, tmp_path):
     assert "refused.csv" in shown
     assert str(tmp_path) not in shown and "secret_dir" not in shown and str(app_env.parent) not in shown
     assert "![" not in shown and "](http" not in shown
+    everything = " ".join(text for _, text in page_texts(at))
+    assert "refused.csv" in everything and not SCIENTIFIC.search(everything)  # the limit reads ±10^15
 
 
 def test_addresses_are_not_links_but_metric_cutoffs_stay_as_written():

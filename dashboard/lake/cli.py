@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--score-range", nargs=2, type=float, metavar=("LO", "HI"),
                         help="predictions: fixed bin range, so appended days never force a re-summary")
     parser.add_argument("--day-column", help="predictions: the date column (default ts, else a day/date partition)")
+    parser.add_argument("--pre-column",
+                        help="results: the column with each unit's pre-period value of the row's metric, "
+                             "for CUPED (default: a column named pre_value, if any)")
     parser.add_argument("--no-coverage", action="store_true",
                         help="rankings: skip catalogue coverage (a full scan each run)")
 
@@ -53,7 +56,7 @@ def run(args) -> int:
         print(f"summarising {args.kind} from {key} on {conf.describe()}", flush=True)
         if args.kind == "results":
             from dashboard.lake.results import results
-            outcome = results(args.db, source, key)
+            outcome = results(args.db, source, key, pre_column=args.pre_column)
         else:
             con = connect(args.db)
             try:

@@ -38,9 +38,20 @@ def count_if(t: ir.Table, cond: ir.BooleanColumn) -> ir.IntegerScalar:
     return t.count(where=cond).fill_null(0)
 
 
+# what DuckDB's trim() removes on the ingest path: the Unicode space separators (category Zs), not
+# tabs or newlines (Ibis's strip() removes those, and no no-break space); control characters are
+# refused before (summarize.check_segment_values)
+SPACES = " \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_TRIM = f"^[{SPACES}]+|[{SPACES}]+$"
+
+
+def trim_spaces(col: ir.StringValue) -> ir.StringValue:
+    return col.re_replace(_TRIM, "")
+
+
 def clean_segment(col: ir.Column) -> ir.StringColumn:
-    """As the ingest path stores a segment value: trimmed text, empty as NULL."""
-    return col.cast("string").strip().nullif("")
+    """As the ingest path stores a segment value: trimmed of spaces, empty as NULL."""
+    return trim_spaces(col.cast("string")).nullif("")
 
 
 # --- predictions -------------------------------------------------------------------------------
@@ -284,18 +295,25 @@ def ranking_coverage(runs: ir.Table, queries: ir.Table | None, segments: list[st
 
 # --- experiments -------------------------------------------------------------------------------
 
-def experiment_stats(units: ir.Table, segments: list[str]) -> ir.Table:
+def experiment_stats(units: ir.Table, segments: list[str], pre: str | None = None) -> ir.Table:
     """Sufficient statistics per experiment x variant x metric from one row per unit (user):
-    overall (every segment NULL) and per segment column (the others NULL), as `results` holds them."""
-    base = units.select(experiment_id=units.experiment_id.cast("string"), variant=units.variant.cast("string"),
-                        metric=units.metric.cast("string"), value=units.value.cast("float64"),
-                        **{s: clean_segment(units[s]).fill_null(MISSING) for s in segments})
+    overall (every segment NULL) and per segment column (the others NULL), as `results` holds them.
+    `pre`: the column holding each unit's pre-period value of the same metric; adds pre_sum,
+    pre_sum_sq and sum_cross (sum of value x pre-period value) for CUPED."""
+    cols = {"experiment_id": units.experiment_id.cast("string"), "variant": units.variant.cast("string"),
+            "metric": units.metric.cast("string"), "value": units.value.cast("float64")}
+    if pre:
+        cols["pre"] = units[pre].cast("float64")
+    base = units.select(**cols, **{s: clean_segment(units[s]).fill_null(MISSING) for s in segments})
     base = base.filter(base.value.notnull())
+    sums = {"n": base.count(), "sum": base.value.sum(), "sum_sq": (base.value * base.value).sum()}
+    if pre:
+        sums.update(pre_sum=base.pre.sum(), pre_sum_sq=(base.pre * base.pre).sum(),
+                    sum_cross=(base.value * base.pre).sum())
     parts = []
     for active in [None] + segments:
         keys = ["experiment_id", "variant", "metric"] + ([active] if active else [])
-        agg = base.group_by(keys).aggregate(n=base.count(), sum=base.value.sum(),
-                                            sum_sq=(base.value * base.value).sum())
+        agg = base.group_by(keys).aggregate(**sums)
         agg = agg.mutate(**{s: ibis.null("string") for s in segments if s != active})
-        parts.append(agg.select("experiment_id", "variant", "metric", "n", "sum", "sum_sq", *segments))
+        parts.append(agg.select("experiment_id", "variant", "metric", *sums, *segments))
     return ibis.union(*parts, distinct=False)

@@ -13,7 +13,7 @@ import time
 from dashboard.lake import definitions as d
 from dashboard.lake import store
 from dashboard.lake.engines import Source
-from dashboard.lake.summarize import Outcome, _require, _segments, new_partitions
+from dashboard.lake.summarize import Outcome, _require, _segments, check_segment_values, new_partitions
 from dashboard.store.catalog import table_columns, table_exists
 from dashboard.store.ranking_summary import (SEGMENT_PREFIX, configured_levels, cutoffs, stored_cutoffs,
                                              stored_grades, stored_levels, write_grades)
@@ -37,6 +37,8 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
     if queries is not None:
         _require(queries, ["query_id"], "query segments")
     segments = _segments(queries, {"query_id"}) if queries is not None else []
+    if queries is not None:
+        check_segment_values(queries.spec, queries.table, segments)
     out = Outcome("rankings", source_key)
     if logged and qrels is not None:
         out.notes.append("a logged ranking is judged by its own rows: --qrels was not used")

@@ -9,6 +9,10 @@ With a unit id (`unit_id` or `user_id`), the cross-products of every pair of met
 the same units are computed too and loaded as `covariances` in the same transaction: sum_ab over
 units with both metrics, kept for pairs where every unit of the variant has both (else the two
 metrics' n differ and the pair is not measured on the same units).
+
+With a pre-period column (`--pre-column`, or one named `pre_value`: each unit's value of the row's
+metric before the experiment), the rows carry pre_sum, pre_sum_sq and sum_cross for CUPED; a unit
+with a value but no finite pre-period value is refused.
 """
 
 from __future__ import annotations
@@ -23,24 +27,40 @@ import pyarrow.parquet as pq
 
 from dashboard.lake import definitions as d
 from dashboard.lake.engines import Source
-from dashboard.lake.summarize import Outcome, _require, _segments
+from dashboard.lake.summarize import Outcome, _require, _segments, check_segment_values
 from dashboard.store.ingest import ingest_files
 from dashboard.store.readers import InputError
 
 UNIT_COLUMNS = {"experiment_id", "variant", "metric", "value", "unit_id", "user_id", "ts", "date", "day"}
+PRE_COLUMN = "pre_value"  # used for CUPED when present, unless --pre-column names another
 
 
-def results(db_path, src: Source, source_key: str) -> Outcome:
+def results(db_path, src: Source, source_key: str, pre_column: str | None = None) -> Outcome:
     start = time.perf_counter()
     _require(src, ["experiment_id", "variant", "metric", "value"], "per-unit experiment logs")
     t = src.table
+    pre = _pre_column(src, pre_column)
     value = t.value.cast("float64")
-    bad = t.aggregate(rows=t.count(), bad=d.count_if(t, value.isnan() | value.isinf())).to_pyarrow().to_pylist()[0]
+    checks = {"rows": t.count(), "bad": d.count_if(t, value.isnan() | value.isinf())}
+    if pre:  # CUPED needs every unit's pre-period value: a unit without one is refused, not dropped
+        x = t[pre].cast("float64")
+        checks["bad_pre"] = d.count_if(t, value.notnull() & (x.isnull() | x.isnan() | x.isinf()))
+    bad = t.aggregate(**checks).to_pyarrow().to_pylist()[0]
+    problems = []
     if bad["bad"]:
-        raise InputError([f"{src.spec}, column value: {bad['bad']:,} row(s) not a finite number", "nothing was written"])
-    segments = _segments(src, UNIT_COLUMNS)
-    stats = d.experiment_stats(t, segments).to_pyarrow()
+        problems.append(f"{src.spec}, column value: {bad['bad']:,} row(s) not a finite number")
+    if bad.get("bad_pre"):
+        problems.append(f"{src.spec}, column {pre}: {bad['bad_pre']:,} row(s) with a value but no finite "
+                        "pre-period value; expected a number for every unit (0 for a unit with no "
+                        "pre-period activity), or leave the column out to summarise without CUPED")
+    if problems:
+        raise InputError(problems + ["nothing was written"])
+    segments = _segments(src, UNIT_COLUMNS | ({pre} if pre else set()))
+    check_segment_values(src.spec, t, segments)
+    stats = d.experiment_stats(t, segments, pre).to_pyarrow()
     out = Outcome("results", source_key, partitions_new=1, partitions_total=1, rows_read=bad["rows"])
+    if pre:
+        out.notes.append(f"pre-period values from column {pre}: pre_sum, pre_sum_sq and sum_cross for CUPED")
     unit = next((c for c in ("unit_id", "user_id") if c in t.columns), None)
     covariances = _consistent(cross_products(t, segments, unit).to_pyarrow(), stats, segments) if unit else None
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,6 +80,21 @@ def results(db_path, src: Source, source_key: str) -> Outcome:
                      "replaced with the recomputed statistics")
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _pre_column(src: Source, named: str | None) -> str | None:
+    """--pre-column, else a column named pre_value, else None (no CUPED statistics)."""
+    name = named or (PRE_COLUMN if PRE_COLUMN in src.table.columns else None)
+    if name is None:
+        return None
+    if name not in src.table.columns:
+        raise InputError([f"{src.spec}: --pre-column {name!r} is not a column (found: "
+                          f"{', '.join(src.table.columns)})"])
+    dtype = src.table.schema()[name]
+    if not dtype.is_numeric():
+        raise InputError([f"{src.spec}, column {name}: found {dtype}; expected numbers (each unit's "
+                          "pre-period value of the row's metric)"])
+    return name
 
 
 def cross_products(units, segments: list[str], unit: str):

@@ -20,6 +20,7 @@ from dashboard.lake.engines import Source
 from dashboard.metrics.binning import score_range
 from dashboard.store.readers import InputError
 from dashboard.store.schema import IDENTIFIER
+from dashboard.store.validate import MAX_SEGMENT_COLUMNS, MAX_SEGMENT_NAME, MAX_SEGMENT_VALUE
 
 PREDICTION_COLUMNS = {"model", "score", "label", "ts", "weight", "value", "id"}
 DAY_PARTITIONS = ("day", "date", "dt", "ds")
@@ -58,7 +59,37 @@ def _segments(src: Source, exclude: set[str]) -> list[str]:
     if bad:
         raise InputError([f"{src.spec}: segment column name(s) {', '.join(map(repr, bad))} are not "
                           "identifiers (letters, digits, underscore; not starting with a digit)"])
+    long = [c for c in names if len(c) > MAX_SEGMENT_NAME]  # ingest's limits (store/validate.check_header)
+    if long or len(names) > MAX_SEGMENT_COLUMNS:
+        raise InputError([f"{src.spec}: found {len(names)} segment column(s)"
+                          + (f", {', '.join(repr(c[:60]) for c in long[:3])} longer than {MAX_SEGMENT_NAME} "
+                             "characters" if long else "")
+                          + f"; expected at most {MAX_SEGMENT_COLUMNS}, each name at most {MAX_SEGMENT_NAME} characters"])
     return names
+
+
+# ingest's rule for a segment value (store/validate.check_segment_values), checked on the raw value
+CONTROL = r"[\x00-\x1f\x7f]"  # tab, newline and the other control characters
+SEGMENT_EXPECTED = (f"expected a segment value on one line (no tab, newline or other control character), "
+                    f"at most {MAX_SEGMENT_VALUE} characters, and not {d.MISSING!r} (that is how an empty "
+                    "value is shown: leave it empty)")
+
+
+def check_segment_values(spec: str, table, segments: list[str]) -> None:
+    """Refuse what ingest refuses, counted per column with an example value (the engine has no line
+    numbers); definitions.clean_segment then trims what is accepted as ingest does."""
+    if not segments:
+        return
+    aggs = {}
+    for i, name in enumerate(segments):
+        v = table[name].cast("string")
+        bad = v.notnull() & ((v.length() > MAX_SEGMENT_VALUE) | v.re_search(CONTROL) | (d.trim_spaces(v) == d.MISSING))
+        aggs[f"n{i}"], aggs[f"x{i}"] = d.count_if(table, bad), v.substr(0, 60).min(where=bad)
+    row = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    problems = [f"{spec}, column {name!r}: {row[f'n{i}']:,} row(s) with a value such as {row[f'x{i}']!r}; "
+                + SEGMENT_EXPECTED for i, name in enumerate(segments) if row[f"n{i}"]]
+    if problems:
+        raise InputError(problems + ["nothing was written"])
 
 
 # --- predictions -> prediction_bins ------------------------------------------------------------
@@ -80,6 +111,7 @@ def predictions(con, src: Source, source_key: str, *, rebuild: bool = False,
     if not new:
         return out
     _check_predictions(src.spec, fresh)
+    check_segment_values(src.spec, fresh, segments)
     seen = score_ranges(fresh)
     clash = sorted(set(seen) & store.raw_models(con, "predictions"))
     if clash:

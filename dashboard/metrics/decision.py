@@ -465,7 +465,7 @@ def _effect(m: MetricInput) -> str:
     if c.lift is None:
         return "no estimate"
     change = fmt.change(c.relative_lift) if c.relative_lift is not None else f"{fmt.delta(c.lift)} (absolute)"
-    return change + (" (CUPED-adjusted)" if m.cuped else "") + (f", {fmt.p_is(c.p_value)}" if c.p_value is not None else "")
+    return change + (" CUPED-adjusted" if m.cuped else "") + (f", {fmt.p_is(c.p_value)}" if c.p_value is not None else "")
 
 
 def _basis(m: MetricInput, scale: str) -> str:

@@ -49,44 +49,56 @@ def default_candidates(con: duckdb.DuckDBPyConnection, target: MetricRef, tree=N
 def history(con: duckdb.DuckDBPyConnection, target: MetricRef, candidates: list[MetricRef],
             confidence: float = 0.95) -> dict:
     """Experiments with every metric's lift: ids, lifts (n, K+1), noise covariances (n, K+1, K+1),
-    the lift points, and notes on what was assumed."""
+    the lift points, and notes on what was assumed. `pending`: experiments with every candidate's
+    lift but none yet for the target (the composite's use: the north star is slow), with their
+    candidate lifts (m, K) and noise (m, K, K)."""
     refs = [target] + candidates
     by_ref = {r: lifts(con, r, confidence) for r in refs}
     order = list(experiment_info(con)) or sorted(by_ref[target])
     ids = [e for e in order if all(e in by_ref[r] for r in refs)]
     left_out = [e for e in order if e in by_ref[target] and e not in ids]
+    pending = [e for e in order if e not in by_ref[target] and all(e in by_ref[r] for r in candidates)]
+    pairs = noise_covariances(con, [r.name for r in refs if r.source == "online"])
+    z, se, s, points, gaps = _matrices(refs, ids, by_ref, pairs)
+    pz, _, ps, _, _ = _matrices(candidates, pending, by_ref, pairs)
+    notes = []
+    if gaps:
+        notes.append("noise covariance taken as 0 where `covariances` has no rows, which overstates how well "
+                     "metrics measured on the same users agree: " + "; ".join(gaps))
+    no_se = [r.spec for j, r in enumerate(refs) if not np.isfinite(se[:, j]).all()] if len(ids) else []
+    if no_se:
+        notes.append("no standard error for " + ", ".join(no_se) + " in some experiments (typed-in offline values): "
+                     "their noise is taken as 0")
+    return {"ids": ids, "lifts": z, "noise": s, "points": points, "left_out": left_out, "notes": notes,
+            "pending": pending, "pending_lifts": pz, "pending_noise": ps}
+
+
+def _matrices(refs: list[MetricRef], ids: list[str], by_ref: dict, pairs: dict):
+    """Lifts (n, M), standard errors, noise covariances (n, M, M) of `refs` in experiments `ids`,
+    the lift points, and the online pairs lacking covariances rows (their covariance left at 0)."""
     points = [[by_ref[r][e] for r in refs] for e in ids]
     z = np.array([[p.lift for p in row] for row in points]).reshape(len(ids), len(refs))
     se = np.array([[np.nan if p.se is None else p.se for p in row] for row in points]).reshape(len(ids), len(refs))
     s = cp.noise_from_se(se)
-    notes = []
-    missing_pairs = []
-    pairs = noise_covariances(con, [r.name for r in refs if r.source == "online"])
+    gaps = []
     for a in range(len(refs)):
         for b in range(a + 1, len(refs)):
             if not (refs[a].source == refs[b].source == "online"):
                 continue
             unit = pairs.get(tuple(sorted((refs[a].name, refs[b].name))), {})
-            gaps = 0
+            missing = 0
             for i, row in enumerate(points):
                 v = unit.get(ids[i], {})
                 p, q = row[a], row[b]
                 if "control" not in v or "treatment" not in v or p.n_control is None:
-                    gaps += 1
+                    missing += 1
                     continue
                 s[i, a, b] = s[i, b, a] = al.relative_lift_covariance(
                     p.control_value, p.treatment_value, q.control_value, q.treatment_value,
                     v["control"], v["treatment"], p.n_control, p.n_treatment)
-            if gaps:
-                missing_pairs.append(f"{refs[a].name} x {refs[b].name} ({gaps} experiment(s))")
-    if missing_pairs:
-        notes.append("noise covariance taken as 0 where `covariances` has no rows, which overstates how well "
-                     "metrics measured on the same users agree: " + "; ".join(missing_pairs))
-    no_se = [r.spec for j, r in enumerate(refs) if not np.isfinite(se[:, j]).all()] if len(ids) else []
-    if no_se:
-        notes.append("no standard error for " + ", ".join(no_se) + " in some experiments (typed-in offline values): "
-                     "their noise is taken as 0")
-    return {"ids": ids, "lifts": z, "noise": s, "points": points, "left_out": left_out, "notes": notes}
+            if missing:
+                gaps.append(f"{refs[a].name} x {refs[b].name} ({missing} experiment(s))")
+    return z, se, s, points, gaps
 
 
 def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[str] | None = None,
@@ -126,6 +138,18 @@ def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[
             "target_lift": float(tp.lift), "target_ci": [tp.ci_low, tp.ci_high],
             "candidate_lifts": {c: float(z[i, k + 1]) for k, c in enumerate(specs)},
         })
+    coef = learned.fit.coefficients
+    for j, eid in enumerate(h["pending"]):  # no target lift yet: the composite from every experiment's weights
+        lift, se, _ = cp.composite(np.c_[np.zeros(1), h["pending_lifts"][j:j + 1]],
+                                   _pad(h["pending_noise"][j:j + 1]), coef)
+        per.append({
+            "experiment_id": eid, "name": info.get(eid, {}).get("name"), "pending": True,
+            "composite_lift": float(lift[0]), "composite_ci": [float(lift[0] - q * se[0]), float(lift[0] + q * se[0])],
+            "out_of_sample_lift": float(lift[0]),
+            "out_of_sample_ci": [float(lift[0] - q * se[0]), float(lift[0] + q * se[0])],
+            "target_lift": None, "target_ci": [None, None],
+            "candidate_lifts": {c: float(h["pending_lifts"][j, k]) for k, c in enumerate(specs)},
+        })
     best = max((r for r in singles if r["correlation"] is not None), key=lambda r: r["correlation"], default=None) \
         or max(singles, key=lambda r: r["sign_agreement"] or 0)
     f = learned.fit
@@ -150,6 +174,13 @@ def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[
     }
 
 
+def _pad(noise_k: np.ndarray) -> np.ndarray:
+    """(m, K, K) candidate noise as (m, K+1, K+1) with an empty target row and column."""
+    out = np.zeros((noise_k.shape[0], noise_k.shape[1] + 1, noise_k.shape[2] + 1))
+    out[:, 1:, 1:] = noise_k
+    return out
+
+
 def _z(confidence: float) -> float:
     from scipy import stats
     return float(stats.norm.ppf(0.5 + confidence / 2))
@@ -171,8 +202,9 @@ def leaderboard_row(result: dict) -> dict | None:
     experiment's composite lift from weights learned without it), in the leaderboard's keys."""
     if "error" in result:
         return None
-    loo = np.array([r["out_of_sample_lift"] for r in result["per_experiment"]])
-    target = np.array([r["target_lift"] for r in result["per_experiment"]])
+    rows = [r for r in result["per_experiment"] if not r.get("pending")]
+    loo = np.array([r["out_of_sample_lift"] for r in rows])
+    target = np.array([r["target_lift"] for r in rows])
     try:
         pear = al.pearson(loo, target, result["confidence"])
         naive, naive_ci = pear.estimate, [pear.ci_low, pear.ci_high]
@@ -197,15 +229,24 @@ def weights_text(result: dict, names=None) -> str:
     return text[2:] if text.startswith("+ ") else text
 
 
+def default_target(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The tree's primary metric as an online spec (the target when an experiment has no primary
+    results yet), None without one."""
+    tree = tree_svc.load(con).tree
+    primary = tree.primary() if tree is not None else None
+    return f"online:{primary.data.online}" if primary is not None and primary.data.online else None
+
+
 def for_experiment(result: dict, experiment_id: str) -> dict | None:
-    """What the learned proxy says for one experiment of the history: its composite lift from
-    weights learned without it, with the validation behind those weights."""
+    """What the learned proxy says for one experiment: its composite lift from weights learned
+    without it (or, when its target lift is not in yet, from every experiment's weights), with the
+    validation behind those weights."""
     if "error" in result:
         return None
     row = next((r for r in result["per_experiment"] if r["experiment_id"] == experiment_id), None)
     if row is None:
         return None
-    return {"target_name": result["target_name"], "lift": row["out_of_sample_lift"],
+    return {"target_name": result["target_name"], "lift": row["out_of_sample_lift"], "pending": row.get("pending", False),
             "ci": row["out_of_sample_ci"], "target_lift": row["target_lift"], "target_ci": row["target_ci"],
             "weights": result["weights"], "names": result["names"], "n_experiments": result["n_experiments"],
             "out_of_sample": result["out_of_sample"], "north_star": result["north_star"]}
@@ -230,13 +271,19 @@ def composite_node_lift(con: duckdb.DuckDBPyConnection, tree, node, experiment_i
     if missing or not cands:
         return {"note": "no experiment results for " + (", ".join(missing) or "any candidate")}
     h = history(con, t, cands, confidence)
-    if experiment_id not in h["ids"]:
+    if experiment_id in h["pending"]:  # no target lift yet: every experiment of the history can teach
+        j = h["pending"].index(experiment_id)
+        z = np.vstack([h["lifts"], np.r_[0.0, h["pending_lifts"][j]][None]])
+        s = np.concatenate([h["noise"], _pad(h["pending_noise"][j:j + 1])])
+        i = len(z) - 1
+    elif experiment_id in h["ids"]:
+        i = h["ids"].index(experiment_id)
+        z, s = h["lifts"], h["noise"]
+    else:
         return {"note": "this experiment lacks one of the metrics the composite combines"}
-    i = h["ids"].index(experiment_id)
-    z, s = h["lifts"], h["noise"]
     names = {c.spec: display_name(tree, c) for c in cands}
     if comp.learned:
-        keep = np.arange(len(h["ids"])) != i
+        keep = np.arange(len(z)) != i
         if keep.sum() < len(cands) + 2:
             return {"note": f"only {int(keep.sum())} other experiments: too few to learn weights"}
         f = cp.fit(z[keep], s[keep])
@@ -305,6 +352,8 @@ def report_text(result: dict) -> str:
         lines.append(f"left out (a metric missing): {', '.join(result['experiments_left_out'])}")
     lines += ["", "Per experiment (composite from weights learned without it):"]
     for r in result["per_experiment"]:
+        target = ("not measured yet (weights from every experiment)" if r.get("pending")
+                  else f"{fmt.change(r['target_lift']):>8}")
         lines.append(f"  {r['experiment_id']:<6} composite {fmt.change(r['out_of_sample_lift']):>8} "
-                     f"{fmt.interval(*r['out_of_sample_ci'], fmt.change)}   target {fmt.change(r['target_lift']):>8}")
+                     f"{fmt.interval(*r['out_of_sample_ci'], fmt.change)}   target {target}")
     return "\n".join(lines)

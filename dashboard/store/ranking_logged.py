@@ -157,8 +157,8 @@ def fill_long_lists(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...], l
         aggs.append(f"count(*) FILTER (WHERE rel >= {lv} AND position <= n_rel_{lv}) / {n} AS rprec{sfx}")
         sets += [f"ap{sfx} = coalesce(m.ap{sfx}, l.ap{sfx})", f"rprec{sfx} = coalesce(m.rprec{sfx}, l.rprec{sfx})"]
         low = f"least(max(n_non_{lv}), {n})"
-        aggs.append(f"({n} - CASE WHEN {low} > 0 THEN sum(least(non_so_far_{lv}, n_rel_{lv})) FILTER (WHERE rel >= {lv}) "
-                    f"/ {low} ELSE 0 END) / {n} AS bpref{sfx}")
+        above = f"sum(least(non_so_far_{lv}, n_rel_{lv})) FILTER (WHERE rel >= {lv})"
+        aggs.append(f"({n} - CASE WHEN {low} > 0 THEN {above} / {low} ELSE 0 END) / {n} AS bpref{sfx}")
         sets.append(f"bpref{sfx} = coalesce(m.bpref{sfx}, l.bpref{sfx})")
         for k in k_values:
             if k > MASK_POSITIONS:

@@ -6,6 +6,8 @@ the column, what was found and what was expected. All problems are collected, no
 
 from __future__ import annotations
 
+import math
+
 import difflib
 import re
 
@@ -143,7 +145,7 @@ def _rule(col: Column) -> tuple[str, str]:
     if col.type == "string" and col.name in MULTILINE:
         predicate, expected = "trim(CAST({c} AS VARCHAR)) = ''", "non-empty text"
     limit = FLOAT_LIMITS.get(col.name, MAX_ABS_FLOAT)
-    values = {"c": ident(col.name), "limit": repr(limit), "limit_text": f"{limit:.0e}".replace("+", ""),
+    values = {"c": ident(col.name), "limit": repr(limit), "limit_text": f"10^{round(math.log10(limit))}",  # no scientific notation on a page
               "int_limit": str(MAX_ABS_INT), "int_text": "10^15", "years": f"{YEARS[0]} AND {YEARS[1]}",
               "years_text": f"{YEARS[0]}-{YEARS[1]}", "text_limit": str(MAX_TEXT)}
     return predicate.format(**values), expected.format(**values)

@@ -42,8 +42,10 @@ def main() -> None:
                  "or load your files with `python -m dashboard ingest`.")
         st.stop()
     st.sidebar.caption(f"Database: `{db_path().name}`")
-    warm.start()  # the slow pages' results, computed in the background once per data version
-    nav.run()
+    try:
+        nav.run()
+    finally:  # once the page is drawn: the slow pages' results, computed in the background once per data version
+        warm.start()
 
 
 main()

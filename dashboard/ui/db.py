@@ -19,7 +19,6 @@ import duckdb
 import streamlit as st
 
 from dashboard.paths import default_db
-from dashboard.services.tree import tree_file_version
 from dashboard.store.connection import StoreBusy, connect
 
 # A load holds the file for its whole transaction (a 10M-row file: ~15-30 s): a page waits that long
@@ -94,6 +93,8 @@ def call_kept(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """call(), also kept on disk across restarts and sessions: for results that are costly and
     depend only on stored data and the metric tree file (the key holds both versions, so a load or
     an edit of the tree invalidates them)."""
+    from dashboard.services.tree import tree_file_version  # here: it imports scipy, which not every page needs
+
     try:
         return _kept(fn.__module__, fn.__qualname__, str(db_path()), (data_version(), tree_file_version()), args,
                      tuple(sorted(kwargs.items())))
