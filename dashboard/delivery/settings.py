@@ -28,12 +28,10 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-import yaml
-
+from dashboard import config_file
 from dashboard.delivery.mail import SmtpServer
 from dashboard.services.alert_delivery import KINDS
 from dashboard.services.weekly_alerts import SEVERITY_RANK
@@ -96,14 +94,7 @@ def load(config: Path | None = None, overrides: dict | None = None,
 
 
 def _read_config(path: Path) -> dict:
-    if not path.exists():
-        raise SettingsError(f"config file {path} does not exist")
-    text = path.read_text()
-    try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise SettingsError(f"config file {path} is not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: "
-                            f"{exc}") from None
+    data = config_file.parse(path, SettingsError)
     section = data.get("alerts") if isinstance(data, dict) else None
     if not isinstance(section, dict):
         raise SettingsError(f"config file {path}: expected an [alerts] section")

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-import yaml
+from dashboard import config_file
 
 CONFIG_ENV = "DASHBOARD_LAKE_CONFIG"
 ENGINE_ENV = "DASHBOARD_ENGINE"
@@ -82,14 +81,7 @@ def load(config: Path | None = None, engine: str | None = None,
 
 
 def _read_config(path: Path) -> dict:
-    if not path.exists():
-        raise SettingsError(f"config file {path} does not exist")
-    text = path.read_text()
-    try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise SettingsError(f"config file {path} is not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: "
-                            f"{exc}") from None
+    data = config_file.parse(path, SettingsError)
     if not isinstance(data, dict):
         raise SettingsError(f"config file {path}: expected sections [engine] and [spark], got {type(data).__name__}")
     unknown = set(data) - {"engine", "spark"}
