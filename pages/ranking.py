@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.format import delta, interval, p_value, score
+from dashboard.format import delta, interval, p_is, p_value, score
 from dashboard.paths import PAGES_DIR
 from dashboard.services import ranking as svc
 from dashboard.ui import state
@@ -122,7 +122,7 @@ segs = table["segments"]
 traps = [s for s in segs if s.get("trap")]
 if traps:
     names = ", ".join(f"**{md(s['column'])}={md(s['value'])}** ({delta(s['delta_ndcg'])}, {s['confidence']:.1%} CI "
-                      f"{interval(s['ci_low'], s['ci_high'], delta)}, q = {p_value(s['q_value'])})" for s in traps)
+                      f"{interval(s['ci_low'], s['ci_high'], delta)}, {p_is(s['q_value'], 'q')})" for s in traps)
     st.error(f":material/warning: **Regression under a rising average.** {md(model)} beats {md(baseline)} overall "
              f"on NDCG@{k} ({delta(overall['delta_ndcg'])}) but is significantly worse for {names}. "
              "The average hides them.")

@@ -1,4 +1,4 @@
-"""Every page of the demo, as a reader sees it: no scientific notation, no raw metric ids.
+"""Every page of the demo, as a reader sees it: no scientific notation, no "q = < 0.001", no raw metric ids.
 
 Raw ids are the tree's node ids with an underscore (retention_7d, task_success) and
 'online:task_success'-style specs; names inside a `code span` (a file, a column, a CLI
@@ -32,8 +32,8 @@ def test_page_shows_no_scientific_notation_or_raw_ids(app_env, script):
 
 def test_the_scan_catches_what_it_looks_for():
     bad = [("x", "q = 1.1e-45"), ("y", "axis online:task_success"), ("z", "retention_7d (online)"),
-           ("w", "7-day retention 2E+03")]
-    assert len(problems(bad, {"retention_7d"})) == 4
+           ("w", "7-day retention 2E+03"), ("v", "regressed (q = < 0.001)")]
+    assert len(problems(bad, {"retention_7d"})) == 5
     fine = [("x", "q < 0.001; NDCG@10 0.412; 1e"), ("y", "load `retention_7d` from `daily`"),
             ("z", "tests/retention_7d.csv"), ("w", "week 2026-W47, E045")]
     assert problems(fine, {"retention_7d"}) == []

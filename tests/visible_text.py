@@ -20,6 +20,7 @@ from streamlit.testing.v1.element_tree import Block, Widget
 SCIENTIFIC = re.compile(r"(?<![\w.])[-+]?\d+(\.\d+)?[eE][-+]?\d+(?![\w])")
 RAW_KIND_ID = re.compile(r"\b(online|offline|daily):[a-z0-9_@.>=]+")
 CODE_SPAN = re.compile(r"`[^`]*`")
+DOUBLE_RELATION = re.compile(r"=\s*[<>]")  # "q = < 0.001": a p or q pasted after its own "="
 
 
 def page_texts(at) -> Iterator[tuple[str, str]]:
@@ -114,12 +115,14 @@ def _chart_texts(spec: dict) -> list[str]:
 
 
 def problems(texts: list[tuple[str, str]], raw_ids: set[str]) -> list[str]:
-    """Scientific notation anywhere; 'online:task_success' or a tree id outside a `code span`."""
+    """Scientific notation or 'q = < 0.001' anywhere; 'online:task_success' or a tree id outside a `code span`."""
     id_word = re.compile(r"(?<![\w@`/.])(" + "|".join(map(re.escape, sorted(raw_ids))) + r")(?![\w`])") if raw_ids else None
     found = []
     for where, text in texts:
         if SCIENTIFIC.search(text):
             found.append(f"{where}: scientific notation in {text[:160]!r}")
+        if DOUBLE_RELATION.search(text):
+            found.append(f"{where}: '= <' in {text[:160]!r}")
         prose = CODE_SPAN.sub("", text)
         if RAW_KIND_ID.search(prose) or (id_word and id_word.search(prose)):
             found.append(f"{where}: raw id in {text[:160]!r}")

@@ -159,13 +159,15 @@ def tree_figure(nodes: list[dict], levels: list[str], selected: str | None = Non
 
 
 def _hover(n: dict) -> str:
-    parts = [f"<b>{n['name']}</b> ({n['level']}, {n['direction']} is better)"]
+    esc = html.escape
+    # names and notes come from the tree file and the data: escaped, as in the boxes
+    parts = [f"<b>{esc(n['name'])}</b> ({esc(n['level'])}, {esc(n['direction'])} is better)"]
     if n.get("p_value") is not None:
-        parts.append(f"p = {fmt.p_value(n['p_value'])}")
+        parts.append(esc(fmt.p_is(n["p_value"])))
     if n.get("guardrail"):
-        parts.append(f"guardrail: {n['guardrail']}")
+        parts.append(f"guardrail: {esc(n['guardrail'])}")
     if n.get("note"):
-        parts.append(n["note"])
+        parts.append(esc(n["note"]))
     return "<br>".join(parts)
 
 
