@@ -14,7 +14,24 @@ from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class WebhookReceiver:
+class _InThread:
+    """A socketserver served from a daemon thread while the `with` block runs."""
+
+    def _serve(self, server) -> None:
+        self.server = server
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookReceiver(_InThread):
     """Records every POST (path, JSON body); answers `status` (settable), after `delay` seconds."""
 
     def __init__(self, status: int = 200, delay: float = 0.0):
@@ -35,23 +52,13 @@ class WebhookReceiver:
             def log_message(self, *args):  # quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
-    def __enter__(self):
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class SmtpSink:
+class SmtpSink(_InThread):
     """Accepts every message; `messages` holds (mail from, [rcpt to], email.message.EmailMessage).
     `reply_to_data` replaces the 250 after DATA (e.g. b'451 try later') to simulate a failure."""
 
@@ -92,21 +99,11 @@ class SmtpSink:
             def send(self, reply: bytes):
                 self.wfile.write(reply + b"\r\n")
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler))
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def closed_port() -> int:
