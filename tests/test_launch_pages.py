@@ -139,7 +139,8 @@ def test_an_experiment_without_models_or_tree_metrics_gets_its_scorecard(tmp_pat
     (tmp_path / "r.csv").write_text(
         "experiment_id,variant,metric,n,sum,sum_sq\n"
         "CHK-12,control,conversion,50210,2410,2410\nCHK-12,treatment,conversion,50022,2551,2551\n"
-        "CHK-12,control,order_value,50210,180000.5,9.8e6\nCHK-12,treatment,order_value,50022,183000.25,1.01e7\n")
+        "CHK-12,control,order_value,50210,180000.5,9.8e6\nCHK-12,treatment,order_value,50022,183000.25,1.01e7\n"
+        "CHK-12,control,p95_latency,50210,15062800,4.6e9\nCHK-12,treatment,p95_latency,50022,15206688,4.7e9\n")
     db = tmp_path / "x.duckdb"
     assert main(["ingest", "experiments", str(tmp_path / "e.csv"), "--db", str(db)]) == 0
     assert main(["ingest", "results", str(tmp_path / "r.csv"), "--db", str(db)]) == 0
@@ -150,6 +151,9 @@ def test_an_experiment_without_models_or_tree_metrics_gets_its_scorecard(tmp_pat
     assert "None of the metric tree's metrics were measured" in _texts(at.info)
     assert "conversion" in _texts(at.info) and "order_value" in _texts(at.info)
     assert not [c for c in at.get("plotly_chart") if c.proto.id and "launch_tree" in c.proto.id]
-    assert set(at.dataframe[0].value["metric"]) >= {"conversion", "order_value"}
+    card = at.dataframe[0].value.set_index("metric")
+    assert set(card.index) >= {"conversion", "order_value", "p95_latency"}
+    # latency rose significantly; outside the tree its direction is unknown: not "improving"
+    assert card.loc["p95_latency", "status"] == "rose · direction not declared"
     for page in ("alignment.py", "metric_tree.py", "home.py", "weekly.py", "ranking.py"):
         run_page(page)  # nothing on any other page breaks on an experiment without models
