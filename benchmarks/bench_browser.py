@@ -57,7 +57,7 @@ def cpu_seconds(pgid: int) -> float:
 
 def server_pid(port: int) -> int | None:
     """The process group of `python -m dashboard serve --port PORT` (it runs in its own session and
-    execs `streamlit run ... --server.port PORT`)."""
+    execs `python -m dashboard.ui.launch run ... --server.port PORT`, i.e. `streamlit run`)."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -66,7 +66,8 @@ def server_pid(port: int) -> int | None:
         except OSError:
             continue
         if (b"dashboard serve" in cmd and f"--port {port} ".encode() in cmd + b" ") or \
-                (b"streamlit run" in cmd and f"--server.port {port} ".encode() in cmd + b" "):
+                ((b"streamlit run" in cmd or b"dashboard.ui.launch run" in cmd)
+                 and f"--server.port {port} ".encode() in cmd + b" "):
             return os.getpgid(int(proc.name))
     return None
 

@@ -137,8 +137,13 @@ def _expected_false(con, rows: list[dict], start: date, end: date, aucs: dict | 
             "model_slices": judged}
 
 
-def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
-                drift_baseline: DriftBaseline | None = None) -> dict:
+def week_headline(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict:
+    """The week and its metric rows (values, changes, verdicts), exactly as week_review has them: what
+    Home and the Weekly review show first (~0.1 s on the demo, where the whole review takes seconds)."""
+    return _headline(con, week)[0]
+
+
+def _headline(con, week: str | None) -> tuple[dict, tree_svc.TreeLoad]:
     weeks = available_weeks(con)
     if not weeks:
         raise ValueError("no daily metrics loaded: the weekly review needs a `daily` file (date, metric, value)")
@@ -150,7 +155,16 @@ def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
     end = start + timedelta(days=6)
     loaded = tree_svc.load(con)
     starts, series = verdicts.weekly_values(con, end, verdicts.history_weeks(1))
-    rows = _metric_rows(loaded.tree, starts, series)
+    head = {"week": week, "start": start, "end": end, "previous_week": wk.week_label(start - timedelta(days=7)),
+            "title": f"Weekly metric review {week} ({start:%d %b} – {end:%d %b %Y})",
+            "metrics": _metric_rows(loaded.tree, starts, series)}
+    return head, loaded
+
+
+def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
+                drift_baseline: DriftBaseline | None = None) -> dict:
+    head, loaded = _headline(con, week)
+    week, start, end, rows = head["week"], head["start"], head["end"], head["metrics"]
     # the AUCs by period, read once from the bins for the alerts and the count of judged slices
     aucs = auc_by_period(con, start, end) if catalog.table_exists(con, "prediction_bins") else {}
     alerts = _metric_alerts(rows) + _proxy_alerts(con, end) + model_alerts(con, start, end, drift_baseline, aucs)
@@ -161,9 +175,7 @@ def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
         for a in g["alerts"]:
             a["link"] = g["link"]
     return {
-        "week": week, "start": start, "end": end, "previous_week": wk.week_label(start - timedelta(days=7)),
-        "title": f"Weekly metric review {week} ({start:%d %b} – {end:%d %b %Y})",
-        "metrics": rows, "alerts": alerts, "alert_groups": groups, "expected_false": _expected_false(con, rows, start, end, aucs),
+        **head, "alerts": alerts, "alert_groups": groups, "expected_false": _expected_false(con, rows, start, end, aucs),
         "annotations": _annotations(con, start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),
         "decisions": decisions, "pending_decisions": pending,
         "daily": _daily_window(con, [r["metric"] for r in rows], start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),
