@@ -35,7 +35,7 @@ import re
 
 import duckdb
 
-from dashboard.store import ranking_logged
+from dashboard.store import ranking_logged, ranking_sums
 from dashboard.store.catalog import segment_columns, table_columns, table_exists
 from dashboard.store.sqlutil import ident
 
@@ -315,6 +315,7 @@ def build_ranking_summary(con: duckdb.DuckDBPyConnection) -> None:
     write_grades(con, grades)
     if mixed:
         ranking_logged.fill_long_lists(con, k_values, levels)
+    ranking_sums.build(con)
 
 
 def _any(con, sql: str) -> bool:
