@@ -20,6 +20,7 @@ st.title("Data")
 st.caption(f"Database `{md(db_path().name)}`. Interactions read the summary tables; raw rows stay queryable "
            "for exact figures.")
 
+ROWS = st.column_config.NumberColumn(format="localized")  # 160,340 as every count reads, not 160340
 tables = call(overview.tables)
 if tables:
     frame = pd.DataFrame(
@@ -43,7 +44,7 @@ if summaries:
     st.caption("Built at load time, or by `summarize` on the engine that holds the raw logs, so that a slider "
                "move never scans raw rows.")
     st.dataframe(pd.DataFrame(summaries), hide_index=True,
-                 column_config={"rows": st.column_config.NumberColumn(format="localized")})
+                 column_config={"rows": ROWS})
 
 segmented = [t for t in tables if t.segments]
 if segmented:
@@ -53,7 +54,8 @@ if segmented:
     cols = st.columns(min(4, len(info.segments)))
     for i, column in enumerate(info.segments):
         values = call(overview.segment_values, info.table, column)
-        cols[i % len(cols)].dataframe(pd.DataFrame(values, columns=[column, "rows"]), hide_index=True)
+        cols[i % len(cols)].dataframe(pd.DataFrame(values, columns=[column, "rows"]), hide_index=True,
+                                      column_config={"rows": ROWS})
 
 st.subheader("Last refused load")
 refusal = last_refusal(db_path())
@@ -71,7 +73,7 @@ if history:
     frame = pd.DataFrame(history)
     if "source" in frame:  # file names, not where they were on the server
         frame["source"] = [Path(str(s)).name for s in frame["source"]]
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={"rows": ROWS})
 
 st.subheader("Load a file")
 if not uploads_allowed():
@@ -82,6 +84,9 @@ with st.form("upload", clear_on_submit=True):
     kind = st.selectbox("Kind", list(KINDS), help="See the README's data contract for the columns of each kind.")
     upload = st.file_uploader("CSV, Parquet or TREC file")
     replace = st.checkbox("Replace stored rows with the same keys")
+    append = st.checkbox("Predictions: add rows whose times overlap the stored ones of the same model",
+                         help="Only when they are different predictions (e.g. one file per country); otherwise "
+                              "an overlap is refused, as those rows would count twice (--append on the command line).")
     submitted = st.form_submit_button("Validate and load")
 outcome = st.session_state.pop("data.upload_outcome", None)
 if outcome:  # kept across the rerun below, which redraws the tables above with the new load
@@ -96,7 +101,7 @@ if submitted and upload is not None:
         with path.open("wb") as out:  # copied in chunks: no second whole copy of the upload in memory
             shutil.copyfileobj(upload, out, 1 << 20)
         try:
-            result = ingest_file(db_path(), kind, path, replace=replace)
+            result = ingest_file(db_path(), kind, path, replace=replace, append=append)
         except InputError as exc:
             outcome = ("error", f"{md(name)} was refused; nothing was changed.", exc.problems)
         except Exception as exc:  # e.g. the database stayed locked: a short message, details in the server log
