@@ -20,6 +20,7 @@ st.title("Data")
 st.caption(f"Database `{md(db_path().name)}`. Interactions read the summary tables; raw rows stay queryable "
            "for exact figures.")
 
+ROWS = st.column_config.NumberColumn(format="localized")  # 160,340 as every count reads, not 160340
 tables = call(overview.tables)
 if tables:
     frame = pd.DataFrame(
@@ -43,7 +44,7 @@ if summaries:
     st.caption("Built at load time, or by `summarize` on the engine that holds the raw logs, so that a slider "
                "move never scans raw rows.")
     st.dataframe(pd.DataFrame(summaries), hide_index=True,
-                 column_config={"rows": st.column_config.NumberColumn(format="localized")})
+                 column_config={"rows": ROWS})
 
 segmented = [t for t in tables if t.segments]
 if segmented:
@@ -53,7 +54,8 @@ if segmented:
     cols = st.columns(min(4, len(info.segments)))
     for i, column in enumerate(info.segments):
         values = call(overview.segment_values, info.table, column)
-        cols[i % len(cols)].dataframe(pd.DataFrame(values, columns=[column, "rows"]), hide_index=True)
+        cols[i % len(cols)].dataframe(pd.DataFrame(values, columns=[column, "rows"]), hide_index=True,
+                                      column_config={"rows": ROWS})
 
 st.subheader("Last refused load")
 refusal = last_refusal(db_path())
@@ -71,7 +73,7 @@ if history:
     frame = pd.DataFrame(history)
     if "source" in frame:  # file names, not where they were on the server
         frame["source"] = [Path(str(s)).name for s in frame["source"]]
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={"rows": ROWS})
 
 st.subheader("Load a file")
 if not uploads_allowed():

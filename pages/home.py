@@ -1,7 +1,8 @@
 """Home: this week in one screen (top moves, alerts, decisions waiting), each linking to its page.
 
 Everything comes from the Weekly review's service (week_review), so Home and Weekly review
-always agree; nothing is recomputed here.
+always agree; nothing is recomputed here. The review is the kept one (on disk, keyed by the data and
+tree versions, warmed in the background): the same result the Weekly review reads.
 """
 
 import streamlit as st
@@ -12,16 +13,16 @@ from dashboard.services import overview
 from dashboard.services import weekly as weekly_svc
 from dashboard.ui import state
 from dashboard.ui.app_pages import page_links
-from dashboard.ui.db import call
+from dashboard.ui.db import call, call_kept
 from dashboard.ui.text import md
 
 MOVES, ALERTS = 4, 5
 
-tables = call(overview.tables)
 weeks = call(weekly_svc.available_weeks)
-review = call(weekly_svc.week_review, weeks[0]) if weeks else None
+review = call_kept(weekly_svc.week_review, weeks[0]) if weeks else None
 
 if review is None:
+    tables = call(overview.tables)
     st.title("Do our model improvements turn into business value?")
     st.markdown("Teams ship models that win offline (NDCG +8%) and lose online (retention −1.5%). This dashboard "
                 "puts the offline metrics, the online experiments and the business metrics side by side, so the "
@@ -85,6 +86,7 @@ else:
 
 with st.expander("Every page", expanded=review is None):
     page_links()
+tables = call(overview.tables)  # after the headline: only the footer needs it when there is a week
 if tables:
     st.caption("Loaded: " + ", ".join(f"{fmt.count(t.rows)} rows of {t.table.replace('_', ' ')}" for t in tables)
                + " (details on the Data page).")

@@ -63,9 +63,10 @@ state.sync_url(["exp", "alpha", "grule", "strict", "primary"])
 
 info = report["experiment"]
 st.subheader(f"{md(info['experiment_id'])} · {md(info.get('name') or '')}")
-if info.get("control_model"):
-    st.caption(f"{md(info.get('control_model'))} (control) → {md(info.get('treatment_model'))} (treatment), "
-               f"{info.get('start_date')} to {info.get('end_date')}"
+if info.get("start_date"):  # experiments without a model (a checkout flow) leave the models empty
+    models = " → ".join(f"{md(info[k])} ({k.split('_')[0]})" for k in ("control_model", "treatment_model")
+                        if info.get(k))
+    st.caption((f"{models}, " if models else "") + f"{info.get('start_date')} to {info.get('end_date')}"
                + (f" · owner {md(info['owner'])}" if info.get("owner") else "")
                + (f" · recorded decision: {md(info['decision'])}" if info.get("decision") else ""))
 if report.get("error"):
@@ -89,7 +90,14 @@ if srm:
         f"{fmt.count(srm['n_control'])} control / {fmt.count(srm['n_treatment'])} treatment users — {md(srm['message'])}.")
 
 # ---- the tree, lit where it broke
-if report.get("tree_nodes"):
+outside_tree = [m["name"] for m in report["metrics"] if not m.get("in_tree")]
+if report.get("tree_nodes") and all(n["status"] == "no data" for n in report["tree_nodes"]):
+    # a tree of nothing but empty boxes would push the scorecard below the fold and say nothing
+    st.info("None of the metric tree's metrics were measured in this experiment, so the tree is not drawn. "
+            + (f"Not in the tree: {md_list(outside_tree)}. " if outside_tree else "")
+            + "Declare them in the tree file (docs/metric_tree.md) to give each its direction, level and "
+              "guardrail, and to mark a primary metric.")
+elif report.get("tree_nodes"):
     st.markdown("#### Where it moved in the metric tree")
     st.caption("Green improving, red worsening, grey inconclusive, in each metric's own direction, "
                "with the scorecard's evidence (the primary on its p-value, the others on their "

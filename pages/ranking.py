@@ -80,17 +80,9 @@ if short:
         f"{code(m)} returns at most {n} items, so its @{k} measures repeat @{n} (P@{k} counts the {k - n} missing "
         f"positions as not relevant)" for m, n in short.items()) + ".")
 
-experiments = call(svc.experiments_for, baseline, model) if baseline else []
-for e in experiments:
-    st.page_link(str(PAGES_DIR / "launch_review.py"), query_params={"exp": e["experiment_id"]},
-                 icon=":material/rocket_launch:",
-                 label=f"{md(e['experiment_id'])} · {md(e['name'])} tested {md(e['control_model'])} → {md(e['treatment_model'])} "
-                       f"online" + (f" ({md(e['decision'])})" if e.get("decision") else "") + ": open in Launch review")
-
+tested_online = st.container()  # links to experiments of these models: filled after the headline numbers
 overall = call(svc.overall_summary, model, k, gain, baseline, level=level, all_queries=all_queries,
                min_size=min_size)
-table = call(svc.segment_table, model, k, gain, by, baseline, min_size, 0, overall, level=level,
-             all_queries=all_queries)
 if overall[metric] is None:  # a per-query table built before the measure existed (bpref)
     st.info(f"{label} is not in this database's ranking summary (built before it was added); load the run "
             "again to add it. Segments are compared on NDCG.")
@@ -105,6 +97,17 @@ for col, m in zip(cols, CARDS):
 cols[len(CARDS)].metric("Queries", f"{overall['n_queries']:,}")
 if baseline:
     st.caption(f"Arrows: the change from {md(baseline)} (paired over the same queries; intervals in the table below).")
+
+# after the headline numbers: the links placed above them, then the segments
+with tested_online:
+    for e in call(svc.experiments_for, baseline, model) if baseline else []:
+        st.page_link(str(PAGES_DIR / "launch_review.py"), query_params={"exp": e["experiment_id"]},
+                     icon=":material/rocket_launch:",
+                     label=f"{md(e['experiment_id'])} · {md(e['name'])} tested {md(e['control_model'])} → "
+                           f"{md(e['treatment_model'])} online" + (f" ({md(e['decision'])})" if e.get("decision") else "")
+                           + ": open in Launch review")
+table = call(svc.segment_table, model, k, gain, by, baseline, min_size, 0, overall, level=level,
+             all_queries=all_queries)
 
 too_few = f"too few queries (n < {min_size})"
 if baseline:

@@ -63,3 +63,15 @@ def test_load_history_lists_file_names_not_server_paths(app_env):
     at = run_page("data.py")
     history = at.dataframe[-1].value
     assert len(history) and not any("/" in str(s) for s in history["source"])
+
+
+def test_every_row_count_on_the_data_page_reads_with_separators(app_env):
+    """Counts read one way everywhere (160,340, not 160340): the segment tables use the same
+    localized number format as the summary tables."""
+    import json
+    at = run_page("data.py")
+    frames = [f for f in at.dataframe if "rows" in f.value.columns]
+    assert len(frames) >= 3  # summary tables and at least two segment columns
+    for frame in frames:
+        config = json.loads(frame.proto.columns)
+        assert config.get("rows", {}).get("type_config", {}).get("format") == "localized", config

@@ -126,3 +126,34 @@ def test_launch_review_hold_investigate_reads_clearly(launch_env):
     assert status["Revenue per user"] == "investigate · worse at raw p only"
     assert status["★ 7-day retention"] == "improving"
     assert "Fieller's interval for the relative lift" in _texts(at.caption)
+
+
+def test_an_experiment_without_models_or_tree_metrics_gets_its_scorecard(tmp_path, monkeypatch):
+    """A product test (a checkout flow) changes no model and measures metrics the tree does not declare:
+    it loads, its dates show, and the page says why no tree is drawn instead of drawing empty boxes."""
+    from dashboard.cli import main
+
+    (tmp_path / "e.csv").write_text(
+        "experiment_id,name,start_date,end_date,control_model,treatment_model\n"
+        "CHK-12,New checkout <b>flow</b>,2026-11-02,2026-11-29,,\n")
+    (tmp_path / "r.csv").write_text(
+        "experiment_id,variant,metric,n,sum,sum_sq\n"
+        "CHK-12,control,conversion,50210,2410,2410\nCHK-12,treatment,conversion,50022,2551,2551\n"
+        "CHK-12,control,order_value,50210,180000.5,9.8e6\nCHK-12,treatment,order_value,50022,183000.25,1.01e7\n"
+        "CHK-12,control,p95_latency,50210,15062800,4.6e9\nCHK-12,treatment,p95_latency,50022,15206688,4.7e9\n")
+    db = tmp_path / "x.duckdb"
+    assert main(["ingest", "experiments", str(tmp_path / "e.csv"), "--db", str(db)]) == 0
+    assert main(["ingest", "results", str(tmp_path / "r.csv"), "--db", str(db)]) == 0
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    monkeypatch.delenv("DASHBOARD_TREE", raising=False)
+    at = run_page("launch_review.py", {"exp": "CHK-12"})
+    assert "2026-11-02 to 2026-11-29" in _texts(at.caption)
+    assert "None of the metric tree's metrics were measured" in _texts(at.info)
+    assert "conversion" in _texts(at.info) and "order_value" in _texts(at.info)
+    assert not [c for c in at.get("plotly_chart") if c.proto.id and "launch_tree" in c.proto.id]
+    card = at.dataframe[0].value.set_index("metric")
+    assert set(card.index) >= {"conversion", "order_value", "p95_latency"}
+    # latency rose significantly; outside the tree its direction is unknown: not "improving"
+    assert card.loc["p95_latency", "status"] == "rose · direction not declared"
+    for page in ("alignment.py", "metric_tree.py", "home.py", "weekly.py", "ranking.py"):
+        run_page(page)  # nothing on any other page breaks on an experiment without models

@@ -148,7 +148,7 @@ def metric_row(m: MetricInput, status: str, g: GuardrailCheck | None, tree) -> d
         "relative_ci_low": c.relative_ci_low, "relative_ci_high": c.relative_ci_high,
         "p_value": c.p_value, "q_value": m.q_value, "status": status,
         "relative_ci_method": "fieller", "control_relative_se": c.control_relative_se,
-        "noisy_control": c.noisy_control,
+        "noisy_control": c.noisy_control, "in_tree": node is not None,
         "guardrail": g.bound if g else None,
         "guardrail_status": g.status if g else None,
         "passed": g.passed if g else None,

@@ -23,11 +23,18 @@ STATUS_COLOURS = {
     "inconclusive": ("#f1f3f4", "#80868b"),
     "n/a": ("#f1f3f4", "#80868b"),
     "no data": ("#ffffff", "#bdc1c6"),
+    "undeclared": ("#e8f0fe", "#1a73e8"),
 }
 STATUS_WORDS = {"better": "improving", "worse": "worsening", "inconclusive": "inconclusive",
-                "n/a": "no test", "no data": "no data"}
+                "n/a": "no test", "no data": "no data", "undeclared": "moved, direction not declared"}
 BROKEN_BORDER = "#7f0000"
 SELECTED_BORDER = "#1a73e8"
+
+
+def undeclared(r: dict) -> bool:
+    """A significant move of a metric outside the tree: its direction is a guess (higher), so it is
+    neither green nor red (a rising latency is not an improvement)."""
+    return r.get("in_tree") is False and r["status"] in ("better", "worse")
 
 
 def fmt_value(value: float | None, unit: str = "") -> str:
@@ -178,8 +185,9 @@ def lift_figure(rows: list[dict], alpha: float = 0.05) -> go.Figure:
     fig = go.Figure()
     labels = [f"{r['name']} ({r['level']})" for r in rows][::-1]
     rows = rows[::-1]
-    for status in ("better", "worse", "inconclusive", "n/a"):
-        sel = [i for i, r in enumerate(rows) if r["status"] == status]
+    shown = ["undeclared" if undeclared(r) else r["status"] for r in rows]
+    for status in ("better", "worse", "inconclusive", "n/a", "undeclared"):
+        sel = [i for i, r in enumerate(rows) if shown[i] == status]
         if not sel:
             continue
         fig.add_trace(go.Scatter(

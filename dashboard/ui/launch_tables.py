@@ -9,7 +9,7 @@ import pandas as pd
 
 from dashboard import format as fmt
 
-from dashboard.ui.charts_tree import STATUS_WORDS, fmt_change, fmt_value
+from dashboard.ui.charts_tree import STATUS_WORDS, fmt_change, fmt_value, undeclared
 
 # plain words (emoji need fonts a headless or locked-down browser may not have); colour comes from style()
 STATUS_ICONS = {"better": "improving", "worse": "worsening", "inconclusive": "inconclusive",
@@ -43,10 +43,14 @@ def _interval(lo: float | None, hi: float | None, pct: bool) -> str:
 
 
 def status_text(r: dict) -> str:
-    """The scorecard's status word; harm seen but not confirmed reads "investigate"."""
+    """The scorecard's status word; harm seen but not confirmed reads "investigate"; a significant
+    move of a metric the tree does not declare says which way it went, not whether that is good."""
     if r.get("harm") == "investigate":
         return "investigate · " + ("worse, not confirmed" if r["status"] == "worse" else "worse at raw p only")
+    if undeclared(r):
+        return ("rose" if (r.get("lift") or 0) > 0 else "fell") + " · direction not declared"
     return STATUS_ICONS.get(r["status"], r["status"])
+
 
 
 def relative_interval_text(r: dict) -> str:
