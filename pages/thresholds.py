@@ -255,13 +255,13 @@ def readouts() -> None:
     m.metric("Alerts per day", f"{reading['alerts_per_day']:,.1f}", width=TILE_WIDE,
              help="Predictions at or above the threshold per day, labelled or not: the review team's load.")
     m.metric("Legitimate blocked per day", f"{reading['legit_blocked_per_day']:,.1f}", width=TILE_WIDE,
-             help="False positives per day")
+             help="False positives per day, among labelled predictions (unlabelled ones are not judged)")
     m.metric("Bad cases missed per day", f"{reading['bad_missed_per_day']:,.1f}", width=TILE_WIDE,
-             help="False negatives per day")
+             help="False negatives per day, among labelled predictions (unlabelled ones are not judged)")
     m.metric("Money caught per day", fmt.money(reading["value_caught_per_day"]), width=TILE_WIDE,
-             help="Sum of `value` of true positives per day")
+             help="Sum of `value` of true positives per day; n/a when the rows carry no `value`")
     m.metric("Money missed per day", fmt.money(reading["value_missed_per_day"]), width=TILE_WIDE,
-             help="Sum of `value` of positives below the threshold per day")
+             help="Sum of `value` of positives below the threshold per day; n/a when the rows carry no `value`")
     m = st.container(horizontal=True)
     m.metric("Precision", fmt.percent(point["precision"]), width=TILE)
     m.metric("Recall", fmt.percent(point["recall"]), width=TILE)
