@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--model", help="model name for a run file (default: the TREC tag / model column)")
     ingest.add_argument("--replace", action="store_true",
                         help="overwrite stored rows with the same keys (predictions: same models)")
+    ingest.add_argument("--append", action="store_true",
+                        help="predictions only: load rows whose times overlap the stored ones of the same model "
+                             "(different predictions, e.g. one file per country); refused otherwise")
     ingest.add_argument("--encoding", default=None,
                         help="text encoding of a CSV/TREC file that is not UTF-8 (e.g. latin-1, cp1252; "
                              "UTF-16 is recognised by its byte-order mark)")
@@ -137,7 +140,7 @@ def _ingest(args) -> int:
     from dashboard.store.readers import InputError
 
     try:
-        result = ingest_file(args.db, args.kind, args.path, model=args.model, replace=args.replace,
+        result = ingest_file(args.db, args.kind, args.path, model=args.model, replace=args.replace, append=args.append,
                              encoding=args.encoding, wait_seconds=args.wait,
                              on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     except InputError as exc:

@@ -9,6 +9,7 @@ from dashboard.services import proxy as proxy_svc
 from dashboard.ui import state
 from dashboard.ui.charts_alignment import leaderboard_figure, scatter_figure
 from dashboard.ui.db import call, call_kept
+from dashboard.ui.text import md
 
 
 def r_text(v) -> str:
@@ -139,6 +140,9 @@ if logged:
         + ("" if r["offline_typed_lift"] is None else f" (typed: {fmt.change(r['offline_typed_lift'])})")
         + ("" if r["disagreement"] is None else f", disagreement {fmt.percent(r['disagreement'])}")
         for r in logged))
+    for r in logged:
+        if r.get("offline_ci_note"):
+            st.caption(f"{md(r['experiment_id'])}: {md(r['offline_ci_note'])}")
 
 st.subheader(f"Which proxy does the history support for {T}?")
 history = history or call_kept(svc.history_view, target)

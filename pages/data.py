@@ -84,6 +84,9 @@ with st.form("upload", clear_on_submit=True):
     kind = st.selectbox("Kind", list(KINDS), help="See the README's data contract for the columns of each kind.")
     upload = st.file_uploader("CSV, Parquet or TREC file")
     replace = st.checkbox("Replace stored rows with the same keys")
+    append = st.checkbox("Predictions: add rows whose times overlap the stored ones of the same model",
+                         help="Only when they are different predictions (e.g. one file per country); otherwise "
+                              "an overlap is refused, as those rows would count twice (--append on the command line).")
     submitted = st.form_submit_button("Validate and load")
 outcome = st.session_state.pop("data.upload_outcome", None)
 if outcome:  # kept across the rerun below, which redraws the tables above with the new load
@@ -98,7 +101,7 @@ if submitted and upload is not None:
         with path.open("wb") as out:  # copied in chunks: no second whole copy of the upload in memory
             shutil.copyfileobj(upload, out, 1 << 20)
         try:
-            result = ingest_file(db_path(), kind, path, replace=replace)
+            result = ingest_file(db_path(), kind, path, replace=replace, append=append)
         except InputError as exc:
             outcome = ("error", f"{md(name)} was refused; nothing was changed.", exc.problems)
         except Exception as exc:  # e.g. the database stayed locked: a short message, details in the server log

@@ -43,7 +43,10 @@ def _read(path, kind, plain: bool):
         mp.setattr(readers, "_trec_plain", (lambda *a: taken.append(fast(*a)) or taken[-1]) if plain
                    else (lambda *a: None))
         sql = readers.trec_select(con, path, kind, path.parent)
-        rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY {readers.ROW}").fetchall()
+        names = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0").description]
+        # the fast reader parses numbers as it reads; the general one keeps them as text for the checks
+        cols = ", ".join(f"CAST({n} AS DOUBLE)" if n in readers.TREC_NUMBERS else n for n in names)
+        rows = con.execute(f"SELECT {cols} FROM ({sql}) ORDER BY {readers.ROW}").fetchall()
     return rows, bool(taken and taken[0])
 
 
@@ -74,6 +77,23 @@ def test_a_bad_value_after_a_blank_line_is_named_by_its_line(tmp_path):
     with pytest.raises(InputError) as err:
         ingest_file(tmp_path / "r.duckdb", "run", tmp_path / "run.trec")
     assert "line 3" in str(err.value) and "high" in str(err.value)
+
+
+@pytest.mark.parametrize(("kind", "line", "value"), [
+    ("run", "q1 Q0 d3 3 {} bm25", "nan"), ("run", "q1 Q0 d3 3 {} bm25", "-Infinity"),
+    ("run", "q1 Q0 d3 3 {} bm25", "1e16"), ("qrels", "q1 0 d3 {}", "+1.5"), ("qrels", "q1 0 d3 {}", "0x1A"),
+    ("qrels", "q1 0 d3 {}", "2e15"), ("qrels", "q1 0 d3 {}", "inf")])
+def test_a_value_the_checks_refuse_is_quoted_as_written_from_a_plain_file(tmp_path, kind, line, value):
+    """The fast reader parses numbers; a file with one the checks refuse goes to the general
+    reader, so the refusal names the line and quotes the value as the file writes it."""
+    first = "q1 Q0 d1 1 2.5 bm25\nq1 Q0 d2 2 1.5 bm25\n" if kind == "run" else "q1 0 d1 1\nq1 0 d2 0\n"
+    path = tmp_path / f"{kind}.trec"
+    path.write_text(first + line.format(value) + "\n")
+    assert readers._trec_plain(duckdb.connect(), path, kind) is None
+    with pytest.raises(InputError) as err:
+        ingest_file(tmp_path / "r.duckdb", kind, path)
+    column = "score" if kind == "run" else "relevance"
+    assert f"line 3, column {column!r}: found {value!r}" in str(err.value)
 
 
 def test_a_bad_value_in_a_plain_file_is_named_by_its_line(tmp_path):

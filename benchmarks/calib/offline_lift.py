@@ -64,6 +64,10 @@ def _metric(name):
     return lambda p, n: gate_stats.classification_metric(name, p, n)
 
 
+def _metric_many(name):
+    return lambda p, n: gate_stats.classification_metric_many(name, p, n)
+
+
 def truth(world: str, seed: int = 99) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     pos_a, neg_a, pos_b, neg_b = (np.zeros(BINS) for _ in range(4))
@@ -95,18 +99,22 @@ def _joint(y, ba, bb):
 
 def classification_cell(args) -> tuple[int, int]:
     """(hits, intervals shown) over `sims` samples of one world, metric and path."""
-    world, name, paired, sims, true_lift, seed, paired_fn = args
+    world, name, paired, sims, true_lift, seed, paired_fn, *rest = args
+    widen = rest[0] if rest else True  # False: the bootstrap interval alone (the old method)
     rng = np.random.default_rng(seed)
-    fn = _metric(name)
+    fn, many = _metric(name), _metric_many(name)
+    alts = (lambda p, q: gate_stats.threshold_alternatives(name, p, q)) if widen else None
     n = WORLDS[world][1]
     hits = shown = 0
     for i in range(sims):
         y, ba, bb = _scores(rng, world, n)
         if paired:
-            est = (paired_fn or paired_binned_metric_lift)(fn, BINS, *_joint(y, ba, bb), seed=i)
+            est = (paired_fn or paired_binned_metric_lift)(fn, BINS, *_joint(y, ba, bb), seed=i, metric_many=many,
+                                                                  alternatives=alts)
         else:
             y2, _ba2, bb2 = _scores(rng, world, n)  # model B on its own rows
-            est = binned_metric_lift(fn, _counts(y, ba), _counts(y2, bb2), seed=i)
+            est = binned_metric_lift(fn, _counts(y, ba), _counts(y2, bb2), seed=i, metric_many=many,
+                                     alternatives=alts)
         if est.ci_low is None:
             continue
         shown += 1
@@ -138,10 +146,10 @@ def ranking_cell(args) -> tuple[int, int]:
 
 
 def _sims(quick: bool, world: str) -> int:
-    return (25 if quick else 200) if world != "rare" else (20 if quick else 120)
+    return (25 if quick else 1_000) if world != "rare" else (20 if quick else 1_000)
 
 
-def simulations(quick: bool, workers: int | None = None, scale: float = 1.0) -> list[Rate]:
+def simulations(quick: bool, workers: int | None = None, scale: float = 1.0, widen: bool = True) -> list[Rate]:
     print(f"# offline_lift: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     tasks, labels = [], []
     truths = {w: truth(w) for w in WORLDS}
@@ -149,7 +157,7 @@ def simulations(quick: bool, workers: int | None = None, scale: float = 1.0) -> 
         for j, name in enumerate(METRICS):
             for paired in (True, False):
                 seed = 1000 * k + 10 * j + paired
-                tasks.append((world, name, paired, int(scale * _sims(quick, world)), truths[world][name], seed, None))
+                tasks.append((world, name, paired, int(scale * _sims(quick, world)), truths[world][name], seed, None, widen))
                 labels.append(("classification", world, name, paired))
     for n in QUERY_SIZES:
         sims = int(scale * ((150 if quick else 600) if n < 1000 else (40 if quick else 200)))

@@ -135,6 +135,7 @@ def _experiment_row(p: LiftPoint, q: LiftPoint, info: dict, loo_error: float, sx
         "experiment_id": p.experiment_id, "name": info.get("name"), "decision": info.get("decision"),
         "end_date": info.get("end_date"), "owner": info.get("owner"),
         "offline_lift": p.lift, "offline_ci_low": p.ci_low, "offline_ci_high": p.ci_high,
+        "offline_ci_note": p.ci_note,
         "offline_source": p.source, "offline_typed_lift": p.typed_lift,
         "disagreement": p.disagreement, "disagreement_note": p.disagreement_note,
         "online_lift": q.lift, "online_ci_low": q.ci_low, "online_ci_high": q.ci_high,

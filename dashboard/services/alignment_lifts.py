@@ -63,6 +63,7 @@ class LiftPoint:
     disagreement_note: str = ""
     n_control: int | None = None  # units per variant (online lifts): for the noise covariance of two metrics
     n_treatment: int | None = None
+    ci_note: str = ""  # why the interval is wider than the bootstrap's (tied scores), else ""
 
 
 def metric_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -181,17 +182,21 @@ def logged_lift(con, metric: str, control: str | None, treatment: str | None, ei
     else:
         cb, ct = thr.counts(con, control), thr.counts(con, treatment)
         fn = lambda p, n: gate_stats.classification_metric(metric, p, n)  # noqa: E731
+        many = lambda p, n: gate_stats.classification_metric_many(metric, p, n)  # noqa: E731
+        alts = lambda p, n: gate_stats.threshold_alternatives(metric, p, n)  # noqa: E731
         joint = _joint_cells(con, cb, ct)
         if joint is not None:
-            est = paired_binned_metric_lift(fn, N_BINS + 1, *joint, confidence=confidence)
+            est = paired_binned_metric_lift(fn, N_BINS + 1, *joint, confidence=confidence, metric_many=many,
+                                            alternatives=alts)
         else:
             est = binned_metric_lift(fn, (cb.overall["pos"], cb.overall["neg"]),
-                                     (ct.overall["pos"], ct.overall["neg"]), confidence=confidence)
+                                     (ct.overall["pos"], ct.overall["neg"]), confidence=confidence,
+                                     metric_many=many, alternatives=alts)
         changed, note = _classification_disagreement(con, metric, cb, ct)
     if est.lift is None:
         return None
     return LiftPoint(eid, est.lift, est.se, est.ci_low, est.ci_high, "logs", est.baseline, est.candidate,
-                     disagreement=changed, disagreement_note=note)
+                     disagreement=changed, disagreement_note=note, ci_note=est.note)
 
 
 def _joint_cells(con, cb: thr.Counts, ct: thr.Counts) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard.store import covariances, summaries
+from dashboard.store import prediction_overlap as overlap
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.connection import connect_for_write
 from dashboard.store.encoding import as_utf8, not_utf8
@@ -57,18 +58,22 @@ def refused_path(db_path: Path | str) -> Path:
 def ingest_file(
     db_path: Path | str, kind_name: str, path: Path | str, *, model: str | None = None,
     replace: bool = False, encoding: str | None = None, wait_seconds: float | None = None, on_wait=None,
+    append: bool = False,
 ) -> LoadResult:
     """Validate and load `path` as `kind_name`; raises InputError listing every problem."""
     return ingest_files(db_path, [(kind_name, Path(path))], model=model, replace=replace, encoding=encoding,
-                        wait_seconds=wait_seconds, on_wait=on_wait)[0]
+                        wait_seconds=wait_seconds, on_wait=on_wait, append=append)[0]
 
 
 def ingest_files(
     db_path: Path | str, items: list[tuple[str, Path]], *, model: str | None = None,
     replace: bool = False, encoding: str | None = None, wait_seconds: float | None = None, on_wait=None,
+    append: bool = False,
 ) -> list[LoadResult]:
     """Load several files in one transaction: all of them or none. Summaries are built once.
 
+    `append`: load predictions whose times overlap stored ones of the same model (they are different
+    predictions, e.g. one file per country); refused otherwise, as they would count twice.
     `encoding` names a text file's encoding when it is not UTF-8 (UTF-16 is found by its BOM);
     `wait_seconds` bounds the wait for readers (the open dashboard) to release the database."""
     start = time.perf_counter()
@@ -94,7 +99,8 @@ def ingest_files(
                     if wrong:
                         raise InputError([wrong]) from None
                     raise
-                staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace, staged))
+                staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace, staged,
+                                         append=append))
             results = _write_all(con, staged, replace)
         finally:
             con.close()
@@ -188,7 +194,7 @@ class _Staged:
 
 
 def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str, replace: bool,
-           earlier: list[_Staged] = ()) -> _Staged:
+           earlier: list[_Staged] = (), append: bool = False) -> _Staged:
     """Stage the file and validate it; raises InputError with every problem.
 
     CSV and TREC rows are copied into a temp table. Parquet is staged as a temp view over the file:
@@ -221,6 +227,9 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
         problems = check_run_form(con, name, row_label, columns, replace)
     if not problems:
         problems = _check_conflicts(con, kind, path, columns, segments, replace)
+    if not problems and kind.name == "predictions" and not replace:
+        problems = overlap.check(con, name, row_label, f"SELECT {ROW}, {_typed_select(kind, columns, [])} FROM {STAGE}",
+                                 columns, append)
     if not problems and kind.name == "covariances":
         problems = _check_covariances(con, stage, name, row_label, segments, earlier)
     if problems:

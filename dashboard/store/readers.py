@@ -180,28 +180,56 @@ def trec_select(con: duckdb.DuckDBPyConnection, path: Path, kind: str, scratch: 
     return f"SELECT * EXCLUDE (n_fields) FROM {table}"
 
 
+# numeric fields of a plain file parsed as they are read: DuckDB's CSV reader parses a DOUBLE as
+# TRY_CAST does (checked on 33 odd spellings), so a value it takes is the value the checks see; it
+# reads no integer type, which would round '+1.5' to 2 where the checks refuse it
+TREC_NUMBERS = {"score": "DOUBLE", "relevance": "DOUBLE"}
+
+
 def _trec_plain(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str | None:
     """The common file, read directly (about half the work of splitting every line): fields
     separated by single spaces, no blank, comment or indented line, no tab, form feed or carriage
     return (checked on the bytes first). None for any other file, which the general reader then takes
-    whole; so is a file whose lines do not all have exactly the expected fields (DuckDB's error)."""
+    whole; so is a file whose lines do not all have exactly the expected fields (DuckDB's error),
+    and one with a number that is not a number, or one the checks would refuse (not finite, beyond
+    the limits, a grade with a fraction): the general reader keeps every value as written, so the
+    refusal quotes it.
+
+    Scores and grades are parsed by the reader (in parallel, not cast again by each check), and the
+    line number is the row's place in the table (a plain file holds one record per line): no
+    numbering pass over the whole file, which ran on one thread."""
     lines = _plain_line_count(path)
     if not lines:
         return None
     names = trec_names(kind)
     table = f"_trec_{uuid.uuid4().hex}"
+    kept = [n for n in names if not n.startswith("_")]
     try:
-        con.execute("SET preserve_insertion_order = true")
+        con.execute("SET preserve_insertion_order = true")  # the row's place is its line
         read = con.read_csv(str(path), auto_detect=False, header=False, delimiter=" ", quotechar="",
-                            escapechar="", columns={n: "VARCHAR" for n in names}, strict_mode=True)
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT *, row_number() OVER () AS {ROW} FROM ({read.sql_query()})")
+                            escapechar="", columns={n: TREC_NUMBERS.get(n, "VARCHAR") for n in names},
+                            strict_mode=True)
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT {', '.join(kept)} FROM ({read.sql_query()})")
     except duckdb.Error:
         return None
-    if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] != lines:  # a line DuckDB skipped
-        con.execute(f"DROP TABLE {table}")
+    if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] != lines or _refused_numbers(con, table, kept):
+        con.execute(f"DROP TABLE {table}")  # a line DuckDB skipped, or a value to quote as written
         return None
-    dropped = ", ".join(n for n in names if n.startswith("_"))
-    return f"SELECT * EXCLUDE ({dropped}) FROM {table}"
+    return f"SELECT *, rowid + 1 AS {ROW} FROM {table}"
+
+
+def _refused_numbers(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> bool:
+    """Whether a parsed score or grade breaks a rule of dashboard/store/validate.py (one pass)."""
+    from dashboard.store.validate import MAX_ABS_FLOAT, MAX_ABS_INT  # validate imports this module
+
+    bad = []
+    if "score" in columns:
+        bad.append(f"NOT isfinite(score) OR abs(score) > {MAX_ABS_FLOAT!r}")
+    if "relevance" in columns:
+        bad.append(f"NOT isfinite(relevance) OR relevance <> floor(relevance) OR abs(relevance) > {MAX_ABS_INT}")
+    if not bad:
+        return False
+    return con.execute(f"SELECT 1 FROM {table} WHERE {' OR '.join(f'({b})' for b in bad)} LIMIT 1").fetchone() is not None
 
 
 # bytes that make a line something else than single-space separated fields: an empty field, a
