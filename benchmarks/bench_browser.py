@@ -12,11 +12,14 @@ new tab beside an open one (same browser context: Streamlit's and Plotly's scrip
 cache). On Thresholds: 20 ArrowRight presses, each
 timed by the browser itself from the key press to the headline showing the new threshold (median,
 p95), with the server's CPU per move, the bytes it sent and how many script runs were fragment runs.
-On Ranking: a change of k timed to idle. With --sessions: N contexts of one browser open Thresholds
-and move the slider at once; errors (and the first one's reason), slider median and p95, the server
-process group's own CPU seconds and the browsers' (Playwright's driver and chromium, from /proc),
-each apart; the server's peak resident memory (VmHWM) and the machine's load average are printed
-beside the results. Timings are printed, never asserted in tests.
+On Ranking: a change of k timed to idle. With --sessions: N sessions speaking Streamlit's websocket
+protocol (benchmarks/streamlit_sessions.py: what N users' own browsers send, without N browsers on
+this machine) open Thresholds and move the slider at once, timed from the move sent to the new
+headline received, while one real tab moves it too and times it in the browser; with
+--browser-sessions: N tabs of one headless browser instead. Errors (and the first one's reason),
+median and p95, the server process group's own CPU seconds and the browsers' (Playwright's driver and
+chromium, from /proc), each apart; the server's peak resident memory (VmHWM) and the machine's load
+average are printed beside the results. Timings are printed, never asserted in tests.
 """
 
 from __future__ import annotations
@@ -149,29 +152,46 @@ async def slider_moves(browser, url: str, moves: int, counter: dict | None = Non
     to change; returns the in-browser key-press-to-headline times (s). `counter` gathers the
     websocket bytes and script runs (whole page / fragment) the moves caused and, with `server_cpu`,
     the server's CPU seconds during the moves alone (the page's opening excluded)."""
+    tab = await open_thresholds(browser, url)
+    try:
+        return await tab.moves(moves, counter, server_cpu)
+    finally:
+        await tab.context.close()
+
+
+class Tab:
+    def __init__(self, context, page, frames: list) -> None:
+        self.context, self.page, self.frames = context, page, frames
+
+    async def moves(self, moves: int, counter: dict | None = None,
+                    server_cpu: Callable[[], float] | None = None) -> list[float]:
+        page, frames = self.page, self.frames
+        await page.evaluate(WATCH_HEADLINE)
+        await page.locator('[data-testid="stSlider"] input[type="range"]').first.focus()
+        seen, cpu0 = len(frames), server_cpu() if server_cpu else 0.0
+        for k in range(moves):
+            await page.keyboard.press("ArrowRight")
+            await page.wait_for_function(f"() => window.__moves.length > {k}", polling=20, timeout=30_000)
+        times = [t / 1e3 for t in await page.evaluate("() => window.__moves")]
+        await idle(page)
+        if counter is not None:
+            _count_frames(frames[seen:], counter)
+            if server_cpu:
+                counter["server_cpu"] = counter.get("server_cpu", 0.0) + server_cpu() - cpu0
+        return times
+
+
+async def open_thresholds(browser, url: str) -> Tab:
+    """Thresholds in a new tab (a fresh context), its first run ended; the websocket frames it gets
+    are gathered from the start."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     frames: list = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f)))
-    await page.goto(url + "/thresholds")
-    heading = page.get_by_text("At threshold", exact=False).first
-    await heading.wait_for(timeout=120_000)
+    await page.goto(url + "/thresholds", timeout=120_000)
+    await page.get_by_text("At threshold", exact=False).first.wait_for(timeout=120_000)
     await idle(page)
-    await page.evaluate(WATCH_HEADLINE)
-    thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
-    await thumb.focus()
-    seen, cpu0 = len(frames), server_cpu() if server_cpu else 0.0
-    for k in range(moves):
-        await page.keyboard.press("ArrowRight")
-        await page.wait_for_function(f"() => window.__moves.length > {k}", polling=20, timeout=30_000)
-    times = [t / 1e3 for t in await page.evaluate("() => window.__moves")]
-    await idle(page)
-    if counter is not None:
-        _count_frames(frames[seen:], counter)
-        if server_cpu:
-            counter["server_cpu"] = counter.get("server_cpu", 0.0) + server_cpu() - cpu0
-    await context.close()
-    return times
+    return Tab(context, page, frames)
 
 
 def _count_frames(frames: list, counter: dict) -> None:
@@ -266,7 +286,8 @@ def cell(r) -> str:
     return f"{r[0]:.2f} s | {r[1]:.2f} s" if isinstance(r, tuple) else f"{r} |"
 
 
-async def run(db: Path, pages: list[str], sessions: list[int], moves: int) -> None:
+async def run(db: Path, pages: list[str], sessions: list[int], moves: int,
+              browser_sessions: list[int] = ()) -> None:
     from playwright.async_api import async_playwright
 
     print(f"Before the run: {load_average()}", flush=True)
@@ -291,7 +312,33 @@ async def run(db: Path, pages: list[str], sessions: list[int], moves: int) -> No
                 took = await ranking_k(browser, url)
                 if took is not None:
                     print(f"Ranking: k change to idle {took:.2f} s", flush=True)
-            for n in sessions:
+            for n in sessions:  # n users on their own machines: the protocol, plus one real tab beside them
+                from benchmarks.streamlit_sessions import concurrent
+
+                watcher = await open_thresholds(browser, url)  # opened first: its moves run beside the others'
+                cpu0, browsers0, wall0 = cpu_seconds(pid) if pid else 0.0, browser_cpu_seconds(pid), time.perf_counter()
+                try:
+                    load = await concurrent(url, n, 5, on_opened=lambda: watcher.moves(10))
+                except Exception as exc:  # noqa: BLE001 - a failed run is a result
+                    load = exc
+                await watcher.context.close()
+                cpu, wall = (cpu_seconds(pid) - cpu0 if pid else float("nan")), time.perf_counter() - wall0
+                if isinstance(load, BaseException):
+                    print(f"{n} protocol sessions: failed: {type(load).__name__}: {load}", flush=True)
+                    continue
+                times, errors, tab = load["moves"], load["errors"], load["beside"]
+                why = f" (first: {type(errors[0]).__name__}: {str(errors[0])[:120]})" if errors else ""
+                in_tab = (f"median {statistics.median(tab) * 1e3:.0f} ms, p95 {pct(tab, 0.95) * 1e3:.0f} ms"
+                          if not isinstance(tab, BaseException) else f"failed: {type(tab).__name__}")
+                print(f"{n} concurrent sessions over the websocket (each opens Thresholds, then 5 moves at once with "
+                      f"the others): {len(errors)} errors{why}; opening median "
+                      f"{statistics.median(load['open']) if load['open'] else float('nan'):.2f} s; move to the new headline "
+                      f"(the server's answer) median {statistics.median(times) * 1e3 if times else float('nan'):.0f} ms, "
+                      f"p95 {pct(times, 0.95) * 1e3 if times else float('nan'):.0f} ms; meanwhile one browser tab, 10 "
+                      f"moves in the browser: {in_tab}; wall {wall:.1f} s; server CPU {cpu:.1f} s "
+                      f"({cpu / max(1, n * 6 + 11) * 1e3:.0f} ms per interaction, openings included), browser "
+                      f"{browser_cpu_seconds(pid) - browsers0:.1f} s; {load_average()}", flush=True)
+            for n in browser_sessions:  # n tabs of one browser on this machine: the browsers' load included
                 cpu0 = cpu_seconds(pid) if pid else 0.0
                 browsers0 = browser_cpu_seconds(pid)
                 wall0 = time.perf_counter()
@@ -305,7 +352,7 @@ async def run(db: Path, pages: list[str], sessions: list[int], moves: int) -> No
                 wall = time.perf_counter() - wall0
                 p95 = f"{pct(times, 0.95) * 1e3:.0f} ms" if times else "n/a"
                 why = f" (first: {type(errors[0]).__name__}: {str(errors[0])[:120]})" if errors else ""
-                print(f"{n} concurrent sessions (each opens Thresholds in its own tab, then 5 moves): "
+                print(f"{n} concurrent browser tabs (each opens Thresholds, then 5 moves): "
                       f"{len(errors)} errors{why}, slider median "
                       f"{statistics.median(times) * 1e3 if times else float('nan'):.0f} ms, p95 {p95} (in-browser "
                       f"times); wall {wall:.1f} s; CPU: server {cpu:.1f} s ({cpu / max(1, n * 6) * 1e3:.0f} ms per "
@@ -347,7 +394,10 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="build the demo and time every page")
     parser.add_argument("--rows", type=int, default=0, help="generate N continuous scores; time Thresholds")
     parser.add_argument("--db", default="")
-    parser.add_argument("--sessions", type=int, nargs="*", default=[1, 5, 20])
+    parser.add_argument("--sessions", type=int, nargs="*", default=[1, 5, 20],
+                        help="N sessions over Streamlit's websocket protocol (no browser each) and one real tab")
+    parser.add_argument("--browser-sessions", type=int, nargs="*", default=[],
+                        help="N tabs of one headless browser on this machine (their CPU included)")
     parser.add_argument("--moves", type=int, default=20)
     parser.add_argument("--pages", nargs="*", default=None, help="only these url paths ('' = home)")
     args = parser.parse_args()
@@ -366,7 +416,7 @@ def main() -> None:
         else:
             db, pages = Path(args.db), list(HEADLINES)
         pages = pages if args.pages is None else [p for p in args.pages if p in HEADLINES]
-        asyncio.run(run(db, pages, args.sessions, args.moves))
+        asyncio.run(run(db, pages, args.sessions, args.moves, args.browser_sessions))
 
 
 if __name__ == "__main__":

@@ -84,3 +84,17 @@ def test_unknown_model_or_column_falls_back_to_the_checks(con):
     with pytest.raises(ValueError, match="unknown query segment"):
         svc.segment_table(con, "m1", 5, "linear", "nope", "m2")
     assert ranking_sums.read(con, "m1", "", "nope", False, svc._columns(con, 5, "linear", 1), True) is None
+
+
+@pytest.mark.parametrize("model", [*MODELS, "logged"])
+def test_coverage_grouped_at_load_equals_the_raw_run(con, monkeypatch, model):
+    """The coverage column reads counts grouped at load: the same shares as ranking the raw run."""
+    from dashboard.store import ranking_coverage
+
+    for by in ("", "tier", "locale"):
+        stored = svc.coverage_by_k(con, model, by)
+        assert ranking_coverage.read(con, model, by), (model, by)
+        monkeypatch.setattr(ranking_coverage, "read", lambda *a: None)
+        assert stored == svc.coverage_by_k(con, model, by), (model, by)
+        monkeypatch.undo()
+    assert svc.coverage(con, model, 5, "tier") == svc.coverage_by_k(con, model, "tier")[5]
