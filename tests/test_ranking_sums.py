@@ -21,7 +21,7 @@ MODELS = ("m1", "m2", "m3")
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     """Three scored models, each missing some judged queries (rows of zeros with -c), a logged one,
-    query segments with an empty value."""
+    query segments with an empty value and a query without segments."""
     path = tmp_path_factory.mktemp("sums")
     rng = np.random.default_rng(4)
     queries = [f"q{i}" for i in range(60)]
@@ -33,8 +33,9 @@ def con(tmp_path_factory):
     logged = [("logged", q, f"d{j}", j + 1, int(rng.integers(0, 3))) for q in queries[:40] for j in range(5)]
     pd.DataFrame(logged, columns=["model", "query_id", "item_id", "position", "relevance"]).to_csv(
         path / "log.csv", index=False)
-    seg = pd.DataFrame({"query_id": queries, "tier": rng.choice(["free", "plus", ""], len(queries)),
-                        "locale": rng.choice(["de", "en"], len(queries))})
+    known = queries[:-1]  # the last query has no segments: '(missing)' in every column
+    seg = pd.DataFrame({"query_id": known, "tier": rng.choice(["free", "plus", ""], len(known)),
+                        "locale": rng.choice(["de", "en"], len(known))})
     seg.to_csv(path / "queries.csv", index=False)
     db = path / "s.duckdb"
     for kind, name in (("qrels", "qrels.csv"), ("run", "run.csv"), ("run", "log.csv"), ("queries", "queries.csv")):

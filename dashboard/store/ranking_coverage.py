@@ -29,31 +29,43 @@ def build(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...]) -> None:
     segments = segment_columns(con, "queries") if table_exists(con, "queries") else []
     positioned = "position" in table_columns(con, "rankings")
     # a model is one form: its rows all carry a position (ranked by it) or none (ranked by score)
-    order = "r.position ASC NULLS LAST, r.score DESC, r.item_id DESC" if positioned else "r.score DESC, r.item_id DESC"
-    rank = "row_number() OVER (PARTITION BY r.model, r.query_id ORDER BY " + order + ")"
+    order = "position ASC NULLS LAST, score DESC, item_id DESC" if positioned else "score DESC, item_id DESC"
+    rank = f"row_number() OVER (PARTITION BY model, query_id ORDER BY {order})"
     if positioned:
-        rank = f"coalesce(r.position, {rank})"
-    cells = ", ".join(f"coalesce(q.{ident(s)}, '{MISSING}') AS {ident(s)}" for s in segments)
-    join = "LEFT JOIN queries q ON q.query_id = r.query_id" if segments else ""
+        rank = f"coalesce(position, {rank})"
+    # each item's best rank per cell (a combination of segment values, numbered), the cell joined
+    # after the ranking so the sort carries no segment text
+    segs = [f"coalesce({ident(s)}, '{MISSING}') AS {ident(s)}" for s in segments]
+    if segments:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _coverage_cell_values AS
+            SELECT *, row_number() OVER () AS cell FROM (SELECT DISTINCT {', '.join(segs)} FROM queries)""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _coverage_query_cells AS
+            SELECT q.query_id, v.cell FROM queries q JOIN _coverage_cell_values v
+            ON {' AND '.join(f"v.{ident(s)} = coalesce(q.{ident(s)}, '{MISSING}')" for s in segments)}""")
+    cell = "coalesce(c.cell, 0)" if segments else "0"
+    join = "LEFT JOIN _coverage_query_cells c ON c.query_id = r.query_id" if segments else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _coverage_cells AS
-        SELECT model, item_id, {cells + ', ' if cells else ''}min(rank) AS best
-        FROM (SELECT r.model, r.item_id, {'q.*, ' if segments else ''}{rank} AS rank FROM rankings r {join}) q
-        WHERE rank <= {max(k_values)}
+        SELECT r.model, {cell} AS cell, r.item_id, min(r.rank) AS best
+        FROM (SELECT model, query_id, item_id, {rank} AS rank FROM rankings) r {join}
+        WHERE r.rank <= {max(k_values)}
         GROUP BY ALL""")
     counts = ", ".join(f"count(*) FILTER (WHERE best <= {k}) AS n_{k}" for k in k_values)
     per_column = []
     for seg in [None, *segments]:
         column = f"'{seg}'" if seg else "''"
-        value = ident(seg) if seg else "''"
+        # a query without a queries row is in cell 0: every segment '(missing)'
+        value = f"coalesce(v.{ident(seg)}, '{MISSING}')" if seg else "''"
+        cells = "_coverage_cells x LEFT JOIN _coverage_cell_values v USING (cell)" if segments else "_coverage_cells x"
         per_column.append(f"SELECT model, {column} AS segment_column, value AS segment_value, {counts} "
-                          f"FROM (SELECT model, {value} AS value, item_id, min(best) AS best FROM _coverage_cells "
+                          f"FROM (SELECT x.model, {value} AS value, x.item_id, min(x.best) AS best FROM {cells} "
                           "GROUP BY ALL) GROUP BY model, value")
     catalogue = con.execute("SELECT count(DISTINCT item_id) FROM rankings").fetchone()[0]
     long = " UNION ALL ".join(f"SELECT model, segment_column, segment_value, {k} AS k, n_{k} AS n_items FROM w"
                               for k in k_values)
     con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS WITH w AS ({' UNION ALL '.join(per_column)}) "
                 f"SELECT *, CAST(? AS BIGINT) AS catalogue FROM ({long})", [catalogue])
-    con.execute("DROP TABLE _coverage_cells")
+    for temp in ("_coverage_cells", "_coverage_cell_values", "_coverage_query_cells"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
 def read(con: duckdb.DuckDBPyConnection, model: str, by: str) -> dict[int, dict[str, float]] | None:
