@@ -201,7 +201,8 @@ def _serve(args) -> int:
 
     clean_stale_scratch()  # scratch copies of loads killed since the last start
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(PACKAGE_DIR / "ui" / "app.py"),
+        # `streamlit run`, with the warming (ui/warm.py) started with the server, not at the first visit
+        sys.executable, "-m", "dashboard.ui.launch", "run", str(PACKAGE_DIR / "ui" / "app.py"),
         "--server.address", args.address, "--server.port", str(args.port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]

@@ -1,8 +1,9 @@
 """Home: this week in one screen (top moves, alerts, decisions waiting), each linking to its page.
 
 Everything comes from the Weekly review's service (week_review), so Home and Weekly review
-always agree; nothing is recomputed here. The review is the kept one (on disk, keyed by the data and
-tree versions, warmed in the background): the same result the Weekly review reads.
+always agree; nothing is recomputed here. The top moves come from week_headline (the review's metric
+rows alone, a tenth of a second), the alerts and decisions from the whole review after them; both are
+kept (on disk, keyed by the data and tree versions, warmed in the background).
 """
 
 import streamlit as st
@@ -19,9 +20,9 @@ from dashboard.ui.text import md
 MOVES, ALERTS = 4, 5
 
 weeks = call(weekly_svc.available_weeks)
-review = call_kept(weekly_svc.week_review, weeks[0]) if weeks else None
+head = call_kept(weekly_svc.week_headline, weeks[0]) if weeks else None  # the metric rows alone: ~0.1 s
 
-if review is None:
+if head is None:
     tables = call(overview.tables)
     st.title("Do our model improvements turn into business value?")
     st.markdown("Teams ship models that win offline (NDCG +8%) and lose online (retention −1.5%). This dashboard "
@@ -33,14 +34,14 @@ if review is None:
     else:
         st.info("No daily metrics are loaded, so there is no week to summarise: load a `daily` file on the Data page.")
 else:
-    st.title(f"This week: {review['week']}")
-    st.caption(f"{review['start']:%a %d %b} to {review['end']:%a %d %b %Y}, the last complete week: its most unusual "
+    st.title(f"This week: {head['week']}")
+    st.caption(f"{head['start']:%a %d %b} to {head['end']:%a %d %b %Y}, the last complete week: its most unusual "
                "moves (change vs the week before; reading against its usual range), alerts and the decisions "
                "waiting, from the Weekly review, where each is explained.")
 
     # ---- top moves: the Weekly review's order (most unusual first)
     with st.container(horizontal=True, wrap=True):  # four cards in a row at 1440 px, two at 1024
-        for r in [r for r in review["metrics"] if r["value"] is not None][:MOVES]:
+        for r in [r for r in head["metrics"] if r["value"] is not None][:MOVES]:
             st.metric(md(r["name"]), fmt.value(r["value"], r.get("unit")),
                       fmt.change(r["wow"]) if r["wow"] is not None else None,
                       delta_description=r["status"],
@@ -49,6 +50,8 @@ else:
     st.page_link(str(PAGES_DIR / "weekly.py"), label="Every metric, charts and the export: **Weekly review**",
                  icon=":material/calendar_month:")
 
+    # alerts and decisions: the whole review (seconds when nothing is kept yet), after the headline
+    review = call_kept(weekly_svc.week_review, weeks[0])
     left, right = st.columns(2, gap="large")
     with left:  # the Weekly review's alert groups: one per subject, duplicates merged, with its link
         groups = review["alert_groups"]
@@ -84,7 +87,7 @@ else:
                 st.switch_page(str(PAGES_DIR / "launch_review.py"),
                                query_params=state.link_params({"exp": d["experiment_id"]}))
 
-with st.expander("Every page", expanded=review is None):
+with st.expander("Every page", expanded=head is None):
     page_links()
 tables = call(overview.tables)  # after the headline: only the footer needs it when there is a week
 if tables:

@@ -10,7 +10,7 @@ from dashboard import format as fmt
 from dashboard.metrics import classification as clf
 from dashboard.services import thresholds as svc
 from dashboard.ui import state
-from dashboard.ui.charts_thresholds import cost_figure, pr_figure, roc_figure
+from dashboard.ui import charts_thresholds as charts
 from dashboard.ui.db import call
 from dashboard.ui.text import md
 from dashboard.services import thresholds_models as models_svc
@@ -69,6 +69,7 @@ if drift_ui.choose_view() == "drift":
     st.stop()
 counts = call(svc.counts, model, flt, by)
 lo, hi, width = counts.lo, counts.hi, (counts.hi - counts.lo) / 10_000
+edges = counts.edges  # a property that computes them: once per run
 cum = svc.cumulative(counts.overall)
 if cum.positives + cum.negatives == 0:
     st.warning("No labelled predictions match these filters.")
@@ -76,8 +77,7 @@ if cum.positives + cum.negatives == 0:
 
 
 def snap(t: float) -> float:
-    return float(counts.edges[int(np.clip(round((t - lo) / width), 0, 10_000))])
-
+    return float(edges[int(np.clip(round((t - lo) / width), 0, 10_000))])
 
 
 # ---- pickers: each moves the slider to its answer (callbacks run before the slider is drawn)
@@ -91,7 +91,7 @@ use_value = state.persist("thr.value", False, state.parse_bool)
 budget = state.persist("thr.budget", 50.0, float)
 message = st.session_state.pop("thr.pick_message", None)
 declared = call(models_svc.declared)
-threshold = opening.open_threshold(counts.edges, model, declared, lambda: svc.pick(
+threshold = opening.open_threshold(edges, model, declared, lambda: svc.pick(
     counts, mode, precision_floor=floor, every_segment=every, guaranteed=sure, cost_fp=cost_fp, cost_fn=cost_fn,
     use_value=use_value, budget_per_day=budget), snap)
 
@@ -139,6 +139,101 @@ with st.container(border=True):
 
 TILE_WIDE, TILE = 180, 140  # pixels: five and six tiles a row at 1440 px, wrapping below
 
+# ---- what a slider move reads but never changes: computed once per full run of the page, so a
+# move costs the operating point's arithmetic and the drawing of what shows it, nothing else
+known = quality_ui.Known(model, flt, by)
+curve = svc.curves(counts)
+other = None
+if compare and compare != model:
+    flt_other = flt if opts["model_dates"][compare][0] is not None else svc.undated(flt)
+    other = call(svc.counts, compare, flt_other, "")
+    other_edges, other_cum, other_curve = other.edges, svc.cumulative(other.overall), svc.curves(other)
+    q_other = quality_ui.legend_values(call(svc.quick_quality, compare, flt_other).get("", {}))
+if mode == "cost":
+    if use_value:
+        cost_y, cost_label, best = clf.net_value(cum, cost_fp), "net value caught ($)", clf.max_value_index(cum, cost_fp)
+    else:
+        cost_y, cost_label = clf.expected_cost(cum, cost_fp, cost_fn), "expected cost"
+        best = clf.min_cost_index(cum, cost_fp, cost_fn)
+    cost_spec = charts.cost_chart(edges, cost_y, cost_label)
+specs: dict = {}  # chart specs by what their static part shows (legend, axis): built once each
+
+
+def spec(key: tuple, build) -> dict:
+    if key not in specs:
+        specs[key] = build()
+    return specs[key]
+
+
+def draw_curves(threshold: float, point: dict, log_fpr: bool) -> None:
+    """PR and ROC: the curves' spec is the same on every move; only the points dataset changes."""
+    q = quality_ui.legend_values(known.overall.get("", {}))
+    series = [{"name": model, "curve": curve, "point": point, "threshold": threshold,
+               "ap": q.get("average_precision"), "auc": q.get("roc_auc")}]
+    if other is not None:
+        t_other = state.persist("thr.t_compare", declared.get(compare, {}).get("threshold", threshold), float)
+        j = svc.threshold_index(other, t_other)
+        series.append({"name": compare, "curve": other_curve, "point": clf.operating_point(other_cum, j),
+                       "threshold": float(other_edges[j]), "ap": q_other.get("average_precision"),
+                       "auc": q_other.get("roc_auc")})
+    legend = tuple((s["name"], s["ap"], s["auc"]) for s in series)
+    c1, c2 = st.columns(2)
+    c1.vega_lite_chart(charts.with_points(spec(("pr", legend), lambda: charts.pr_chart(series)),
+                                          charts.pr_points(series)), width="stretch")
+    c2.vega_lite_chart(charts.with_points(spec(("roc", legend, log_fpr), lambda: charts.roc_chart(series, log_fpr)),
+                                          charts.roc_points(series, log_fpr)), width="stretch")
+    roc_ui.toggle(c2)
+    if other is not None:
+        st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
+                        key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
+        d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
+        if d["available"]:
+            st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
+                    f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
+                    f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")
+        else:
+            st.caption(f"Disagreement rate unavailable: {md(d['reason'])}.")
+
+
+def draw_segments(i: int, overall_precision: float) -> None:
+    """The same threshold by segment; AP/AUC binned first where the exact values are still to come."""
+    st.subheader(f"The same threshold by {md(by)}")
+    st.caption(picker.small_caption())
+    segment_rows = svc.segment_rows(counts, i)
+
+    def frame_of(values: dict) -> pd.DataFrame:
+        rows = []
+        for r in segment_rows:
+            pci, rci = r["precision_ci"], r["recall_ci"]
+            rows.append({
+                by: r["value"] + (" (small)" if r["small"] else ""),
+                "labelled": r["positives"] + r["negatives"], "positives": r["positives"],
+                "tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "tn": r["tn"],
+                "precision": r["precision"], "precision 95% CI": fmt.interval(pci[0], pci[1], fmt.percent),
+                "recall": r["recall"], "recall 95% CI": fmt.interval(rci[0], rci[1], fmt.percent),
+                "FPR": r["fpr"], "flagged": r["flagged"],
+                "AP": values.get(r["value"], {}).get("average_precision"),
+                "ROC AUC": values.get(r["value"], {}).get("roc_auc"),
+            })
+        return pd.DataFrame(rows)
+
+    def styled(frame):
+        return (frame.style.format({"precision": fmt.percent, "recall": fmt.percent, "FPR": fmt.percent,
+                                    **{c: fmt.score for c in frame.columns if c.startswith(("AP", "ROC AUC"))},
+                                    **{c: fmt.count for c in ("labelled", "positives", "tp", "fp", "fn", "tn",
+                                                              "flagged")}}, na_rep="n/a")
+                .apply(lambda col: ["background-color: #fee2e2" if v is not None and v < 0.6 * overall_precision
+                                    else "" for v in col], subset=["precision"]))
+    table_slot = st.empty()
+    frame = frame_of(known.segments)
+    pending = known.segments_pending
+    shown = frame.rename(columns={"AP": "AP (binned)", "ROC AUC": "ROC AUC (binned)"}) if pending else frame
+    table_slot.dataframe(styled(shown), hide_index=True, width="stretch")
+    st.caption("Red: precision below 60% of the overall precision at this threshold.")
+    if pending:  # binned AP/AUC shown first (column names say so); exact values replace them, once per view
+        table_slot.dataframe(styled(frame_of(known.refine_segments())), hide_index=True, width="stretch")
+
+
 @st.fragment
 def readouts() -> None:
     """The slider, the box and everything that reads the threshold: a move reruns only this."""
@@ -160,20 +255,19 @@ def readouts() -> None:
     m.metric("Alerts per day", f"{reading['alerts_per_day']:,.1f}", width=TILE_WIDE,
              help="Predictions at or above the threshold per day, labelled or not: the review team's load.")
     m.metric("Legitimate blocked per day", f"{reading['legit_blocked_per_day']:,.1f}", width=TILE_WIDE,
-             help="False positives per day")
+             help="False positives per day, among labelled predictions (unlabelled ones are not judged)")
     m.metric("Bad cases missed per day", f"{reading['bad_missed_per_day']:,.1f}", width=TILE_WIDE,
-             help="False negatives per day")
+             help="False negatives per day, among labelled predictions (unlabelled ones are not judged)")
     m.metric("Money caught per day", fmt.money(reading["value_caught_per_day"]), width=TILE_WIDE,
-             help="Sum of `value` of true positives per day")
+             help="Sum of `value` of true positives per day; n/a when the rows carry no `value`")
     m.metric("Money missed per day", fmt.money(reading["value_missed_per_day"]), width=TILE_WIDE,
-             help="Sum of `value` of positives below the threshold per day")
+             help="Sum of `value` of positives below the threshold per day; n/a when the rows carry no `value`")
     m = st.container(horizontal=True)
     m.metric("Precision", fmt.percent(point["precision"]), width=TILE)
     m.metric("Recall", fmt.percent(point["recall"]), width=TILE)
     m.metric("F1", fmt.percent(point["f1"]), width=TILE)
     m.metric("False-positive rate", fmt.percent(point["fpr"]), width=TILE)
-    quality_slots = [m.container(width=TILE), m.container(width=TILE)]
-    quality, refine_quality = quality_ui.headline(quality_slots, model, flt)
+    quality_slots = quality_ui.headline([m.container(width=TILE), m.container(width=TILE)], known)
     if point["predicted_positive_rate"] is not None:
         st.caption(f"{fmt.percent(point['predicted_positive_rate'])} of labelled traffic is predicted positive; "
                    f"{fmt.count(point['positives'])} positives and {fmt.count(point['negatives'])} negatives are labelled in this view.")
@@ -181,85 +275,14 @@ def readouts() -> None:
                                "predicted negative": [fmt.count(point["fn"]), fmt.count(point["tn"])]},
                               index=["actual positive", "actual negative"]), width=420)
 
-    # ---- curves
-    exact_only = quality if quality.get("exact", True) else {}  # a binned value stays out of the legend
-    series = [{"name": model, "curve": svc.curves(counts), "point": point, "threshold": threshold,
-               "ap": exact_only.get("average_precision"), "auc": exact_only.get("roc_auc")}]
-    if compare and compare != model:
-        flt_other = flt if opts["model_dates"][compare][0] is not None else svc.undated(flt)
-        other = call(svc.counts, compare, flt_other, "")
-        t_other = state.persist("thr.t_compare", declared.get(compare, {}).get("threshold", threshold), float)
-        j = svc.threshold_index(other, t_other)
-        q_other = call(svc.quick_quality, compare, flt_other).get("", {})
-        q_other = q_other if q_other.get("exact", True) else {}
-        series.append({"name": compare, "curve": svc.curves(other), "point": clf.operating_point(svc.cumulative(other.overall), j),
-                       "threshold": float(other.edges[j]), "ap": q_other.get("average_precision"), "auc": q_other.get("roc_auc")})
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(pr_figure(series), width="stretch")
-    c2.plotly_chart(roc_figure(series, log_fpr), width="stretch")
-    roc_ui.toggle(c2)
-    if len(series) == 2:
-        st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
-                        key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
-        d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
-        if d["available"]:
-            st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
-                    f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
-                    f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")
-        else:
-            st.caption(f"Disagreement rate unavailable: {md(d['reason'])}.")
-
-    # ---- cost curve
+    draw_curves(threshold, point, log_fpr)
     if mode == "cost":
-        edges = counts.edges
-        if use_value:
-            y, label = clf.net_value(cum, cost_fp), "net value caught ($)"
-            best = clf.max_value_index(cum, cost_fp)
-        else:
-            y, label = clf.expected_cost(cum, cost_fp, cost_fn), "expected cost"
-            best = clf.min_cost_index(cum, cost_fp, cost_fn)
-        st.plotly_chart(cost_figure(edges, y, threshold, float(edges[best]), label), width="stretch")
-
-    # ---- per segment
+        st.vega_lite_chart(charts.with_points(cost_spec, charts.cost_rules(threshold, float(edges[best]))),
+                           width="stretch")
     if by and counts.segments:
-        st.subheader(f"The same threshold by {md(by)}")
-        st.caption(picker.small_caption())
-        seg_exact, seg_pending = quality_ui.quick(model, flt, by)
-        rows = []
-        for r in svc.segment_rows(counts, i):
-            pci, rci = r["precision_ci"], r["recall_ci"]
-            rows.append({
-                by: r["value"] + (" (small)" if r["small"] else ""),
-                "labelled": r["positives"] + r["negatives"], "positives": r["positives"],
-                "tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "tn": r["tn"],
-                "precision": r["precision"], "precision 95% CI": fmt.interval(pci[0], pci[1], fmt.percent),
-                "recall": r["recall"], "recall 95% CI": fmt.interval(rci[0], rci[1], fmt.percent),
-                "FPR": r["fpr"], "flagged": r["flagged"],
-                "AP": seg_exact.get(r["value"], {}).get("average_precision"),
-                "ROC AUC": seg_exact.get(r["value"], {}).get("roc_auc"),
-            })
-        frame = pd.DataFrame(rows)
-        overall_precision = point["precision"] or 0
-
-        def styled(frame):
-            return (frame.style.format({"precision": fmt.percent, "recall": fmt.percent, "FPR": fmt.percent,
-                                        **{c: fmt.score for c in frame.columns if c.startswith(("AP", "ROC AUC"))},
-                                        **{c: fmt.count for c in ("labelled", "positives", "tp", "fp", "fn", "tn",
-                                                                  "flagged")}}, na_rep="n/a")
-                    .apply(lambda col: ["background-color: #fee2e2" if v is not None and v < 0.6 * overall_precision
-                                        else "" for v in col], subset=["precision"]))
-        table_slot = st.empty()
-        shown = frame.rename(columns={"AP": "AP (binned)", "ROC AUC": "ROC AUC (binned)"}) if seg_pending else frame
-        table_slot.dataframe(styled(shown), hide_index=True, width="stretch")
-        st.caption("Red: precision below 60% of the overall precision at this threshold.")
-        if seg_pending:  # binned AP/AUC shown first (column names say so); exact values replace them
-            seg_exact = quality_ui.exact(model, flt, by)
-            values = [r["value"] for r in svc.segment_rows(counts, i)]
-            frame["AP"] = [seg_exact.get(v, {}).get("average_precision") for v in values]
-            frame["ROC AUC"] = [seg_exact.get(v, {}).get("roc_auc") for v in values]
-            table_slot.dataframe(styled(frame), hide_index=True, width="stretch")
-
-    refine_quality()
+        draw_segments(i, point["precision"] or 0)
+    if known.overall_pending:  # the exact values, after everything above is drawn; once per view
+        quality_ui.draw(quality_slots, known.refine_overall(), False)
 
 
 readouts()

@@ -40,3 +40,14 @@ def test_data_page_shows_tables_and_last_refusal(app_env, tmp_path):
 @pytest.mark.parametrize("script", [p[0] for p in available_pages()])
 def test_every_page_renders_without_exception(app_env, script):
     run_page(script)
+
+
+def test_importing_the_app_layer_before_the_server_logs_no_warning():
+    """`serve` and the launcher import the cached layer before Streamlit's runtime exists; the
+    harmless "No runtime found" warning per cache must not reach the user's terminal."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import dashboard.ui.warm, dashboard.ui.db"],
+                         capture_output=True, text=True, check=True)
+    assert "WARNING" not in out.stderr + out.stdout, out.stderr

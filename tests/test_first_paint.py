@@ -64,11 +64,19 @@ def test_ranking_cards_come_before_segments_and_links(app_env, monkeypatch, heav
     assert "NDCG@10" in labels and "Queries" in labels, labels
 
 
-def test_home_this_week_comes_before_the_loaded_tables(app_env, monkeypatch):
-    _fail_at(monkeypatch, "dashboard.services.overview", "tables")
+@pytest.mark.parametrize("module, heavy", [("dashboard.services.weekly", "week_review"),
+                                           ("dashboard.services.overview", "tables")])
+def test_home_top_moves_come_before_the_whole_review_and_the_tables(app_env, monkeypatch, module, heavy):
+    _fail_at(monkeypatch, module, heavy)
     at = _run_until_heavy("home.py")
     assert at.title[0].value.startswith("This week: ")
     assert len(at.metric) == 4
+
+
+def test_weekly_table_comes_before_the_whole_review(app_env, monkeypatch):
+    _fail_at(monkeypatch, "dashboard.services.weekly", "week_review")
+    at = _run_until_heavy("weekly.py")
+    assert at.title[0].value.startswith("Weekly metric review ") and len(at.dataframe) == 1
 
 
 def test_launch_recommendation_comes_before_the_learned_proxy(app_env, monkeypatch):

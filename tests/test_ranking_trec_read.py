@@ -141,3 +141,22 @@ def test_plain_files_match_pytrec_eval(plain, model, level):
                 assert got[qid][ours] == pytest.approx(e[f"{m}_{k}"], abs=1e-9), (qid, m, k, level)
             assert (got[qid]["mrr"], got[qid]["map"], got[qid]["rprec"], got[qid]["bpref"]) == pytest.approx(
                 (e["recip_rank"], e["map"], e["Rprec"], e["bpref"]), abs=1e-9)
+
+
+def test_text_rules_still_hold_when_the_plain_reader_vouches_for_the_fields(tmp_path):
+    """A plain file's fields are text on one line by its bytes (unless it holds a control
+    character), so the checks only measure them; every refusal stays the same."""
+    run = tmp_path / "run.trec"
+    run.write_text("q1 Q0 d1 1 2.5 bm25\nq1 Q0 d\x012 2 1.5 bm25\n")
+    assert readers.trec_source(duckdb.connect(), run, "run", tmp_path)[1] == []
+    with pytest.raises(InputError, match=r"run.trec, line 2, column 'item_id': found 'd\\x012'"):
+        ingest_file(tmp_path / "r.duckdb", "run", run)
+    long = "d" * 1001
+    run.write_text(f"q1 Q0 d1 1 2.5 bm25\nq1 Q0 {long} 2 1.5 bm25\n")
+    assert readers.trec_source(duckdb.connect(), run, "run", tmp_path)[1] == ["query_id", "item_id", "model"]
+    with pytest.raises(InputError, match=r"run.trec, line 2, column 'item_id': found 'd{10}.*at most 1000 characters"):
+        ingest_file(tmp_path / "r.duckdb", "run", run)
+    run.write_text("q1 Q0 d1 1 2.5 bm25\n")
+    for bad in ("bm\x0225", " ", "m" * 1001):  # the name given on the command line is checked as a value
+        with pytest.raises(InputError, match=r"line 1, column 'model'"):
+            ingest_file(tmp_path / "r.duckdb", "run", run, model=bad)

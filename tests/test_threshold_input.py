@@ -49,10 +49,10 @@ def test_filtered_view_ends_with_the_exact_quality(app_env, demo_con):
 def test_curves_are_thinned_for_drawing_only():
     import numpy as np
 
-    from dashboard.ui.charts_thresholds import thin
+    from dashboard.ui.charts_thresholds import MAX_POINTS, thin
 
     curve = {"x": np.arange(10_001.0), "y": np.arange(10_001.0) * 2}
     out = thin(curve)
-    assert len(out["x"]) <= 2001 and out["x"][0] == 0 and out["x"][-1] == 10_000
+    assert len(out["x"]) <= MAX_POINTS + 1 and out["x"][0] == 0 and out["x"][-1] == 10_000
     assert (out["y"] == out["x"] * 2).all()
     assert thin({"x": np.arange(5.0)})["x"].tolist() == [0, 1, 2, 3, 4]

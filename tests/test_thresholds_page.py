@@ -33,7 +33,7 @@ def test_capacity_and_cost_pickers(app_env):
     assert float(metric(at, "Alerts per day")) <= 30
     at = run_page("thresholds.py", {"thr.model": "fraud-v2", "thr.mode": "cost", "thr.value": "true"})
     at.button[0].click().run()
-    assert not at.exception and len(at.get("plotly_chart")) == 3  # PR, ROC and the cost curve
+    assert not at.exception and len(at.get("vega_lite_chart")) == 3  # PR, ROC and the cost curve
 
 
 def test_url_state_restores_view_and_small_segments_are_marked(app_env):

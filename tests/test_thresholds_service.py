@@ -93,3 +93,16 @@ def test_disagreement_in_a_filtered_view_matches_raw_rows(demo_con):
     assert pairs, "the view must hold rows for the check to mean anything"
     expected = np.mean([(sa >= 0.3) != (sb >= 0.4) for sa, sb in pairs])
     assert d["rate"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_money_is_unknown_without_a_value_column_not_zero(demo_con):
+    """The demo's fraud rows carry `value`: money per day adds up. A view whose rows carry none reads
+    None (the page's n/a), not $0.00, which would say nothing was at stake."""
+    c = svc.counts(demo_con, "fraud-v3")
+    reading = svc.business_reading(c, 5000)
+    assert reading["value_caught_per_day"] > 0 and reading["value_missed_per_day"] >= 0
+    blank = svc.Counts(c.model, c.lo, c.hi, c.days, {**c.overall, "value_pos": 0 * c.overall["value_pos"],
+                                                     "value_neg": 0 * c.overall["value_neg"]})
+    reading = svc.business_reading(blank, 5000)
+    assert reading["value_caught_per_day"] is None and reading["value_missed_per_day"] is None
+    assert reading["legit_value_blocked_per_day"] is None and reading["alerts_per_day"] > 0

@@ -51,6 +51,9 @@ def _element(e, where: str) -> Iterator[tuple[str, str]]:
     if kind == "plotly_chart":
         yield from ((tag, t) for t in _chart_texts(json.loads(proto.spec)))
         return
+    if kind == "vega_lite_chart":
+        yield from ((tag, t) for t in _vega_texts(json.loads(proto.spec)))
+        return
     if kind == "metric":
         for t in (proto.label, proto.body, proto.delta):
             if t:
@@ -112,6 +115,25 @@ def _chart_texts(spec: dict) -> list[str]:
                 out.append(str(t))
             out += [str(v) for v in ax.get("ticktext", []) or []]
     return out
+
+
+def _vega_texts(spec: dict) -> list[str]:
+    """A Vega-Lite chart's title, axis titles and legend entries (the colour scale's domain)."""
+    out: list[str] = []
+    title = spec.get("title")
+    if title:
+        out.append(str(title.get("text", "") if isinstance(title, dict) else title))
+    for layer in [spec, *spec.get("layer", [])]:
+        for channel, enc in (layer.get("encoding") or {}).items():
+            if not isinstance(enc, dict):
+                continue
+            axis_title = (enc.get("axis") or {}).get("title") if isinstance(enc.get("axis"), dict) else None
+            if channel in ("x", "y") and axis_title:
+                out.append(str(axis_title))
+            legend = enc.get("legend", {})
+            if channel in ("color", "strokeDash") and legend is not None:
+                out += [str(v) for v in (enc.get("scale") or {}).get("domain", [])]
+    return list(dict.fromkeys(out))
 
 
 def problems(texts: list[tuple[str, str]], raw_ids: set[str]) -> list[str]:

@@ -14,6 +14,7 @@ from dashboard.lake import definitions as d
 from dashboard.lake import store
 from dashboard.lake.engines import Source
 from dashboard.lake.summarize import Outcome, _require, _segments, check_segment_values, new_partitions
+from dashboard.store import ranking_sums
 from dashboard.store.catalog import table_columns, table_exists
 from dashboard.store.ranking_summary import (SEGMENT_PREFIX, configured_levels, cutoffs, stored_cutoffs,
                                              stored_grades, stored_levels, write_grades)
@@ -53,6 +54,7 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
         out.notes.append(f"{' and '.join(changed)} changed: the per-query table is rebuilt; "
                          "re-summarise any other ranking source")
         con.execute("DROP TABLE ranking_query_metrics")
+        con.execute(f"DROP TABLE IF EXISTS {ranking_sums.TABLE}")
         con.execute("DELETE FROM lake_partitions WHERE summary = 'rankings'")
     t = src.table
     done = set() if rebuild else store.done_partitions(con, "rankings", source_key)
@@ -89,6 +91,7 @@ def rankings(con, src: Source, qrels: Source | None, queries: Source | None, sou
         out.rows_read = sum(counts[k] for k in new)
         out.rows_written = metrics.num_rows + (cover.num_rows if cover is not None else 0)
         store.record_load(con, "rankings", "ranking_query_metrics", source_key, out.rows_read, "; ".join(out.notes))
+        ranking_sums.build(con)  # the re-splits' per-segment sums, from the table as now written
     out.seconds = time.perf_counter() - start
     return out
 

@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 
 from dashboard.metrics import ranking as rk
-from dashboard.store import catalog
+from dashboard.store import catalog, ranking_coverage, ranking_sums
 from dashboard.store.ranking_summary import (K_VALUES, LEVELS_ENV, level_suffix, segment_column, stored_cutoffs,
                                              stored_grades, stored_levels)
 from dashboard.store.sqlutil import ident
@@ -136,7 +136,10 @@ def _sums(con, model: str, k: int, gain: str, by: str, baseline: str, level: int
     """Per segment (one row '' without `by`): the count, sums of each measure and, with a baseline,
     sums of the paired differences and their squares. One GROUP BY, so a re-split reads no rows
     into Python; the t intervals need nothing else. `with_overall`: the all-queries row too, from
-    the same pass (segment None, first)."""
+    the same pass (segment None, first). Read from the sums stored at load when they hold it."""
+    stored = ranking_sums.read(con, model, baseline, by, all_queries, _columns(con, k, gain, level), with_overall)
+    if stored is not None:
+        return stored
     cols, segment, source, params = _query_from(con, model, k, gain, by, baseline, level, all_queries)
     parts = ["count(*) AS n", "max(m.n_retrieved) AS longest"]
     for name, c in cols.items():
@@ -257,12 +260,16 @@ def coverage(con, model: str, k: int, by: str = "") -> dict[str, float]:
 
 
 def coverage_by_k(con, model: str, by: str = "") -> dict[int, dict[str, float]]:
-    """coverage() at every stored cutoff from one pass over the raw run: each item's best rank per
+    """coverage() at every stored cutoff: from the counts grouped at load (ranking_coverage.py), or
+    in databases loaded before them, from one pass over the raw run: each item's best rank per
     segment, then a count per cutoff. (Ranking the run again for each k cost 3.5-5.3 s at the first
     use of each k on the demo.)"""
     if by and by not in catalog.segment_columns(con, "queries"):
         raise ValueError(f"unknown query segment {by!r}")
     k_values = stored_cutoffs(con) or K_VALUES
+    grouped = ranking_coverage.read(con, model, by)  # pre-grouped at load
+    if grouped is not None:
+        return {k: grouped.get(k, {}) for k in k_values}
     if not catalog.table_exists(con, "rankings"):
         return {k: _summarised_coverage(con, model, k, by) for k in k_values}
     seg = f"coalesce(q.{ident(by)}, '(missing)')" if by else "''"

@@ -286,18 +286,20 @@ def is_small(positives: float, flagged_labelled: float) -> bool:
 
 
 def business_reading(c: Counts, i: int) -> dict:
-    """The operating point per day at the logged volume, in the units a PM uses."""
+    """The operating point per day at the logged volume, in the units a PM uses. Money is None when no
+    labelled row of the view carries a `value` (not $0.00: nothing says no money was at stake)."""
     cum = cumulative(c.overall)
     days = c.days
+    money = bool(cum.value_tp[0] or cum.value_fp[0])
     return {
         "days": days,
         "alerts_per_day": float(cum.flagged[i]) / days,
         "legit_blocked_per_day": float(cum.fp[i]) / days,
         "bad_missed_per_day": float(cum.fn[i]) / days,
         "bad_caught_per_day": float(cum.tp[i]) / days,
-        "value_caught_per_day": float(cum.value_tp[i]) / days,
-        "value_missed_per_day": float(cum.value_tp[0] - cum.value_tp[i]) / days,
-        "legit_value_blocked_per_day": float(cum.value_fp[i]) / days,
+        "value_caught_per_day": float(cum.value_tp[i]) / days if money else None,
+        "value_missed_per_day": float(cum.value_tp[0] - cum.value_tp[i]) / days if money else None,
+        "legit_value_blocked_per_day": float(cum.value_fp[i]) / days if money else None,
     }
 
 

@@ -21,7 +21,7 @@ from dashboard.services import tree as tree_svc
 from dashboard.services import week_verdicts as verdicts
 from dashboard.services import weekly_alerts
 from dashboard.services.experiments import experiment_report
-from dashboard.services.weekly_models import DriftBaseline, model_alerts, quality_slices_judged
+from dashboard.services.weekly_models import DriftBaseline, auc_by_period, model_alerts, quality_slices_judged
 from dashboard.store import catalog
 from dashboard.store.sqlutil import ident
 
@@ -129,16 +129,21 @@ def _metric_alerts(rows: list[dict]) -> list[dict]:
     return out
 
 
-def _expected_false(con, rows: list[dict], start: date, end: date) -> dict[str, float]:
+def _expected_false(con, rows: list[dict], start: date, end: date, aucs: dict | None = None) -> dict[str, float]:
     """Chance readings a week: the metrics' verdicts and alerts, and "AUC fell" over the judged
     model segments (one-sided 1% each, benchmarks/calib/model_quality.py)."""
-    judged = quality_slices_judged(con, start, end)
+    judged = quality_slices_judged(con, start, end, aucs)
     return {**wv.expected_false(len(rows)), "model_alerts": judged * auc_change.ALERT_ALPHA,
             "model_slices": judged}
 
 
-def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
-                drift_baseline: DriftBaseline | None = None) -> dict:
+def week_headline(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict:
+    """The week and its metric rows (values, changes, verdicts), exactly as week_review has them: what
+    Home and the Weekly review show first (~0.1 s on the demo, where the whole review takes seconds)."""
+    return _headline(con, week)[0]
+
+
+def _headline(con, week: str | None) -> tuple[dict, tree_svc.TreeLoad]:
     weeks = available_weeks(con)
     if not weeks:
         raise ValueError("no daily metrics loaded: the weekly review needs a `daily` file (date, metric, value)")
@@ -150,8 +155,19 @@ def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
     end = start + timedelta(days=6)
     loaded = tree_svc.load(con)
     starts, series = verdicts.weekly_values(con, end, verdicts.history_weeks(1))
-    rows = _metric_rows(loaded.tree, starts, series)
-    alerts = _metric_alerts(rows) + _proxy_alerts(con, end) + model_alerts(con, start, end, drift_baseline)
+    head = {"week": week, "start": start, "end": end, "previous_week": wk.week_label(start - timedelta(days=7)),
+            "title": f"Weekly metric review {week} ({start:%d %b} – {end:%d %b %Y})",
+            "metrics": _metric_rows(loaded.tree, starts, series)}
+    return head, loaded
+
+
+def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
+                drift_baseline: DriftBaseline | None = None) -> dict:
+    head, loaded = _headline(con, week)
+    week, start, end, rows = head["week"], head["start"], head["end"], head["metrics"]
+    # the AUCs by period, read once from the bins for the alerts and the count of judged slices
+    aucs = auc_by_period(con, start, end) if catalog.table_exists(con, "prediction_bins") else {}
+    alerts = _metric_alerts(rows) + _proxy_alerts(con, end) + model_alerts(con, start, end, drift_baseline, aucs)
     decisions = _decisions(con, start, end)
     node_ids = {n.data.daily: n.id for n in (loaded.tree.nodes if loaded.tree else ()) if n.data.daily}
     groups, pending = weekly_alerts.group_alerts(alerts, decisions, node_ids, week, start, end)
@@ -159,9 +175,7 @@ def week_review(con: duckdb.DuckDBPyConnection, week: str | None = None,
         for a in g["alerts"]:
             a["link"] = g["link"]
     return {
-        "week": week, "start": start, "end": end, "previous_week": wk.week_label(start - timedelta(days=7)),
-        "title": f"Weekly metric review {week} ({start:%d %b} – {end:%d %b %Y})",
-        "metrics": rows, "alerts": alerts, "alert_groups": groups, "expected_false": _expected_false(con, rows, start, end),
+        **head, "alerts": alerts, "alert_groups": groups, "expected_false": _expected_false(con, rows, start, end, aucs),
         "annotations": _annotations(con, start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),
         "decisions": decisions, "pending_decisions": pending,
         "daily": _daily_window(con, [r["metric"] for r in rows], start - timedelta(days=7 * (SPARK_WEEKS - 1)), end),

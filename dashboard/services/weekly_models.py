@@ -143,20 +143,21 @@ def score_drift(con: duckdb.DuckDBPyConnection, start: date, end: date,
     return out
 
 
-def quality_slices_judged(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
+def quality_slices_judged(con: duckdb.DuckDBPyConnection, start: date, end: date, aucs: dict | None = None) -> int:
     """How many model-segment AUCs this week are judged (enough of each class in both periods): each
-    raises a false "AUC fell" in about ALERT_ALPHA of unchanged weeks."""
+    raises a false "AUC fell" in about ALERT_ALPHA of unchanged weeks. `aucs`: auc_by_period's result
+    when the caller has it (one pass over the bins serves the alerts and this count)."""
     if not catalog.table_exists(con, "prediction_bins"):
         return 0
-    aucs = auc_by_period(con, start, end)
+    aucs = auc_by_period(con, start, end) if aucs is None else aucs
     return sum(ac.judged(now, aucs.get(key[:3] + ("before",))) for key, now in aucs.items() if key[3] == "this")
 
 
 def model_alerts(con: duckdb.DuckDBPyConnection, start: date, end: date,
-                 baseline: DriftBaseline | None = None) -> list[dict]:
+                 baseline: DriftBaseline | None = None, aucs: dict | None = None) -> list[dict]:
     if not catalog.table_exists(con, "prediction_bins"):
         return []
-    aucs = auc_by_period(con, start, end)
+    aucs = auc_by_period(con, start, end) if aucs is None else aucs
     alerts = []
     for model, col, val, period in sorted(aucs):
         now, before = aucs[(model, col, val, period)], aucs.get((model, col, val, "before"))

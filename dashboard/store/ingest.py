@@ -24,7 +24,7 @@ from dashboard.store import prediction_overlap as overlap
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.connection import connect_for_write
 from dashboard.store.encoding import as_utf8, not_utf8
-from dashboard.store.readers import ROW, InputError, csv_as_parquet, read_input, trec_select
+from dashboard.store.readers import ROW, InputError, csv_as_parquet, read_input, trec_source
 from dashboard.store.schema import KINDS, SQL_TYPES, Kind
 from dashboard.store.sqlutil import finish_pending, ident
 from dashboard.store.validate import (STAGE, check_columns, check_duplicates, check_header, check_rows,
@@ -153,12 +153,14 @@ class _Source:
     columns: list[str]  # including ROW
     sql: str  # rendered by DuckDB (paths and the model override quoted by it)
     fingerprint: tuple = ()  # a Parquet file's size and mtime when validated (read in place)
+    checked_text: tuple[str, ...] = ()  # text columns the reader found non-empty and on one line
 
 
 def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Path) -> _Source:
-    columns, fingerprint = list(loaded.columns), ()
+    columns, fingerprint, checked = list(loaded.columns), (), []
     if loaded.fmt == "trec":
-        rel = con.sql(trec_select(con, path, kind.name, scratch))
+        sql, checked = trec_source(con, path, kind.name, scratch)
+        rel = con.sql(sql)
     else:
         if loaded.fmt == "csv":  # a snapshot of the text: nothing to re-check at commit
             parquet, first = csv_as_parquet(con, path, columns, scratch), 2
@@ -175,7 +177,8 @@ def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Pat
         keep = [c for c in columns if c != "model"]
         rel = rel.select(*[duckdb.ColumnExpression(c) for c in keep], duckdb.ConstantExpression(model).alias("model"))
         columns = keep + ["model"]
-    return _Source(columns, rel.sql_query(), fingerprint)
+        checked = [c for c in checked if c != "model"]  # the name given is checked like any value
+    return _Source(columns, rel.sql_query(), fingerprint, tuple(checked))
 
 
 def _fingerprint(path: Path) -> tuple:
@@ -216,7 +219,7 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
     problems = check_segment_types(con, name, segments)
     if problems:
         raise InputError(problems)
-    problems = check_values(con, name, row_label, kind, columns)
+    problems = check_values(con, name, row_label, kind, columns, checked_text=source.checked_text)
     problems += check_segment_values(con, name, row_label, kind, segments)
     problems += check_rows(con, name, row_label, kind, columns)
     if kind.key:

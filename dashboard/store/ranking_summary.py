@@ -35,7 +35,7 @@ import re
 
 import duckdb
 
-from dashboard.store import ranking_logged
+from dashboard.store import ranking_coverage, ranking_logged, ranking_sums
 from dashboard.store.catalog import segment_columns, table_columns, table_exists
 from dashboard.store.sqlutil import ident
 
@@ -296,6 +296,7 @@ def build_ranking_summary(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the per-query table once runs and their judgements are loaded."""
     if not table_exists(con, "rankings"):
         return
+    ranking_coverage.build(con, cutoffs(con))  # judged or not, every run's top k shows items
     columns = table_columns(con, "rankings")
     logged_grades = ranking_logged.stored_grades(con) if "relevance" in columns else None
     mixed = logged_grades is not None
@@ -315,6 +316,7 @@ def build_ranking_summary(con: duckdb.DuckDBPyConnection) -> None:
     write_grades(con, grades)
     if mixed:
         ranking_logged.fill_long_lists(con, k_values, levels)
+    ranking_sums.build(con)
 
 
 def _any(con, sql: str) -> bool:

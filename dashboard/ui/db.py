@@ -9,6 +9,7 @@ and closed right after, so `python -m dashboard ingest` can write while the app 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import time
 from contextlib import contextmanager
@@ -100,6 +101,13 @@ def call_kept(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
                      tuple(sorted(kwargs.items())))
     except StoreBusy:
         _busy()
+
+
+# Decorating before the server's runtime exists (`serve` checking options, the launcher warming up)
+# logs "No runtime found, using MemoryCacheStorageManager" per cache: harmless (each call looks the
+# storage up again, the server's once it runs) but alarming in a user's terminal.
+logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
+    lambda record: "No runtime found" not in record.getMessage())
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -35,7 +35,7 @@ def test_thresholds_and_ranking_from_summaries_alone(page, lake_server):
     open_page(page, lake_server, "thresholds?thr.model=fraud-v3&thr.compare=fraud-v2&thr.by=country",
               "Average precision (binned)")
     assert page.get_by_text("only their summaries are loaded", exact=False).count() >= 1
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for()
     screenshot(page, "lake-thresholds-summaries-only")
     open_page(page, lake_server, "ranking?rank.model=search-v3&rank.baseline=search-v2&rank.by=user_tier",
               "By user_tier")

@@ -41,7 +41,7 @@ def test_opens_at_production_threshold_with_log_fpr_roc(page, server):
     open_page(page, server, "thresholds?thr.model=fraud-v3", "production threshold of fraud-v3")
     thumb = page.locator('[data-testid="stSlider"] input[type="range"]')
     assert thumb.get_attribute("aria-valuetext") == "0.3500"
-    page.locator("text.gtitle", has_text="ROC (log FPR)").first.wait_for(timeout=20_000)  # plotly's SVG title
+    page.locator('[data-testid="stVegaLiteChart"] svg text', has_text="ROC (log FPR)").first.wait_for(timeout=20_000)
     screenshot(page, "thresholds-production-log-roc")
 
 
