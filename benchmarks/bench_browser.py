@@ -7,7 +7,9 @@
 Measured, per page: navigation (a new tab: a fresh browser context) to the headline numbers
 visible, and to the page idle (the app's script state notRunning), with a cold server (the first
 visit after it starts, its disk cache empty: the first visit after a load), warm (a second new
-tab), and restarted (a new server process, the disk cache kept: a shared link opened on Monday). On Thresholds: 20 ArrowRight presses, each
+tab), and restarted (a new server process, the disk cache kept: a shared link opened on Monday); and a
+new tab beside an open one (same browser context: Streamlit's and Plotly's scripts come from its
+cache). On Thresholds: 20 ArrowRight presses, each
 timed by the browser itself from the key press to the headline showing the new threshold (median,
 p95), with the server's CPU per move, the bytes it sent and how many script runs were fragment runs.
 On Ranking: a change of k timed to idle. With --sessions: N sessions speaking Streamlit's websocket
@@ -255,6 +257,31 @@ async def time_pages(browser, url: str, pages: list[str], visits: int) -> dict[s
     return out
 
 
+async def time_tabs(browser, url: str, pages: list[str]) -> dict[str, tuple | str]:
+    """A new tab of a browser that has the app open already (its HTTP cache holds Streamlit's and
+    Plotly's scripts, immutable for a year): what a returning user feels, beside the fresh profile of
+    open_timed (a first visit ever)."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    first = await context.new_page()
+    await first.goto(url + "/ranking")  # a page with charts: Plotly's script is fetched once here
+    await idle(first)
+    out: dict[str, tuple | str] = {}
+    for path in pages:
+        tab = await context.new_page()
+        try:
+            start = time.perf_counter()
+            await tab.goto(f"{url}/{path}")
+            await tab.locator(HEADLINES[path]).first.wait_for(timeout=120_000)
+            shown = time.perf_counter() - start
+            await idle(tab)
+            out[path] = (shown, time.perf_counter() - start)
+        except Exception as exc:  # noqa: BLE001 - a result, not a crash
+            out[path] = f"failed: {type(exc).__name__}"
+        await tab.close()
+    await context.close()
+    return out
+
+
 def cell(r) -> str:
     return f"{r[0]:.2f} s | {r[1]:.2f} s" if isinstance(r, tuple) else f"{r} |"
 
@@ -269,6 +296,7 @@ async def run(db: Path, pages: list[str], sessions: list[int], moves: int,
         with running_server(db, "bench-browser") as url:
             pid = server_pid(int(url.rsplit(":", 1)[1]))
             first = await time_pages(browser, url, pages, 2)
+            tabs = await time_tabs(browser, url, pages)
             server_cpu = (lambda: cpu_seconds(pid)) if pid else None
             if "thresholds" in pages:
                 counter: dict = {}
@@ -341,6 +369,10 @@ async def run(db: Path, pages: list[str], sessions: list[int], moves: int,
     for path in pages:
         runs = first[path] + [None] * (2 - len(first[path]))
         print(f"| {path or 'home'} | {cell(runs[0])} | {cell(runs[1]) if runs[1] else ' |'} | {cell(again[path][0])} |")
+    print("\nWarm server, a new tab beside an open one (the browser's cache holds the app's scripts):\n"
+          "| page | headline visible | idle |\n|---|---|---|")
+    for path in pages:
+        print(f"| {path or 'home'} | {cell(tabs[path])}")
     print(f"\nAfter the run: {load_average()}", flush=True)
 
 

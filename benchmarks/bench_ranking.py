@@ -19,7 +19,8 @@ Times (median of repeats):
   against the old five (1, 3, 5, 10, 20), at every relevance level of grades 0-4;
 - `--trec`: the same lists as TREC files (run `qid Q0 docno rank score tag`, qrels `qid 0 docno
   rel`), ours (`ingest` qrels + run into a new database, then the first `report ranking`, and
-  re-splits by segment, k and level with two models loaded) beside pytrec_eval (parse both files
+  re-splits by segment, k and level with two models loaded, which read the per-segment sums stored
+  at load, and the page's coverage column, grouped at load) beside pytrec_eval (parse both files
   + evaluate the same measures per query, bpref included).
 """
 
@@ -215,7 +216,9 @@ def resplits(db: Path, rel, score, item, tmp: Path) -> list[tuple[str, float]]:
                ("ours: CLI re-split: k = 100, level 2, by locale, b vs a (overall in the same pass)",
                 timed(lambda: svc.segment_table(con, "b", 100, "linear", "locale", "a", level=2), 7)),
                ("ours: re-split of one model (k = 100, level 2, by tier)",
-                timed(lambda: svc.segment_table(con, "b", 100, "linear", "tier", level=2), 7))]
+                timed(lambda: svc.segment_table(con, "b", 100, "linear", "tier", level=2), 7)),
+               ("ours: the page's coverage column by locale, every cutoff (grouped at load)",
+                timed(lambda: svc.coverage_by_k(con, "b", "locale"), 7))]
     finally:
         con.close()
     return out
