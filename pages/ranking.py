@@ -7,7 +7,7 @@ from dashboard.format import delta, interval, p_is, p_value, score
 from dashboard.paths import PAGES_DIR
 from dashboard.services import ranking as svc
 from dashboard.ui import state
-from dashboard.ui.charts_ranking import forest_figure, segment_bars
+from dashboard.ui.charts_ranking import forest_chart, segment_bars
 from dashboard.ui.db import call
 from dashboard.ui.text import code, md
 
@@ -133,7 +133,7 @@ if traps:
 tested = [s for s in segs if not s.get("small")]
 level_text = f"{tested[0]['deltas'][metric]['confidence']:.1%}" if baseline and tested else "no"
 if baseline and segs:
-    st.plotly_chart(forest_figure(overall, segs, label, metric), width="stretch")
+    st.vega_lite_chart(forest_chart(overall, segs, label, metric), width="stretch")
     st.caption(f"Segments are tested with a paired t-test over queries and corrected across the {len(tested)} tested "
                f"segments of '{by}' with Benjamini-Hochberg (false discovery rate 5%). Their intervals are "
                f"false-coverage-rate adjusted to the same evidence ({level_text} here; Benjamini & Yekutieli "
@@ -169,7 +169,7 @@ if segs:
                "the candidate shows in its top k for the segment's queries, as a share of every item any loaded "
                "model retrieved (the catalogue).")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(segment_bars(segs, model, baseline or None, metric, label), width="stretch")
-    c2.plotly_chart(segment_bars(segs, model, baseline or None, "dcg", f"DCG@{k}"), width="stretch")
+    c1.vega_lite_chart(segment_bars(segs, model, baseline or None, metric, label), width="stretch")
+    c2.vega_lite_chart(segment_bars(segs, model, baseline or None, "dcg", f"DCG@{k}"), width="stretch")
     st.caption("DCG beside the chosen measure: normalisation divides by each query's ideal, so a model can win on "
                "NDCG and lose on DCG when segments differ in how many relevant items they have.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from tests.apptest import run_page
 
 
@@ -9,7 +11,12 @@ def test_trap_flagged_and_forest_plot_drawn(app_env):
     at = run_page("ranking.py", {"rank.model": "search-v3", "rank.baseline": "search-v2", "rank.by": "user_tier"})
     errors = " ".join(e.value for e in at.error)
     assert "Regression under a rising average" in errors and "user_tier=power" in errors
-    assert len(at.get("plotly_chart")) == 3
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 3 and not at.get("plotly_chart")  # no Plotly on the page: its script is never loaded
+    rows = pa.ipc.open_stream(charts[0].proto.data.data).read_pandas()  # the forest plot's inline rows
+    forest = {r["label"]: r for r in rows.to_dict("records")}
+    assert list(forest)[0] == "All queries" and forest["user_tier=power"]["colour"] == "#dc2626"  # the trap, red
+    assert forest["user_tier=power"]["lo"] < forest["user_tier=power"]["delta"] < forest["user_tier=power"]["hi"] < 0
     overall, by_segment, levels = (d.value for d in at.dataframe)
     assert list(overall.measure) == ["NDCG@10", "DCG@10", "MRR", "Recall@10", "Hit@10", "P@10", "MAP@10", "MAP",
                                      "R-prec", "bpref"]  # a delta with its interval for every measure

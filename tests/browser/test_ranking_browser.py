@@ -14,7 +14,7 @@ def test_power_user_regression_flagged(page, server):
     open_page(page, server, "ranking?rank.model=search-v3&rank.baseline=search-v2&rank.by=user_tier", "By user_tier")
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="Regression under a rising average")
     assert alert.count() == 1 and "user_tier=power" in alert.inner_text()
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for()
     screenshot(page, "ranking-power-user-trap")
 
 
@@ -34,7 +34,7 @@ def test_comparison_columns_fit_at_1440_and_the_experiment_link_opens_it(browser
             scroller = frames.nth(i).locator(".dvn-scroller").first
             overflow = scroller.evaluate("el => el.scrollWidth - el.clientWidth")
             assert overflow <= 1, (i, overflow)
-        page.locator(".js-plotly-plot").first.wait_for()
+        page.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for()
         screenshot(page, "ranking-1440")
         page.get_by_text("E045 ·").first.click()
         wait_idle(page, "E045")

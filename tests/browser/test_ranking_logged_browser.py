@@ -17,6 +17,6 @@ def test_logged_ranking_is_named_and_compared(page, tmp_path):
         text = page.locator('[data-testid="stMain"]').inner_text()
         assert "feed-logged is a logged ranking: ordered by served position" in text
         assert "feed-scored is ordered by score, judged by the qrels" in text
-        page.locator(".js-plotly-plot").first.wait_for()  # the segment bars and forest plot
+        page.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for()  # the segment bars and forest plot
         assert "By tier" in text
         screenshot(page, "ranking-logged-vs-scored")
