@@ -271,9 +271,10 @@ def readouts() -> None:
     if point["predicted_positive_rate"] is not None:
         st.caption(f"{fmt.percent(point['predicted_positive_rate'])} of labelled traffic is predicted positive; "
                    f"{fmt.count(point['positives'])} positives and {fmt.count(point['negatives'])} negatives are labelled in this view.")
-    st.dataframe(pd.DataFrame({"predicted positive": [fmt.count(point["tp"]), fmt.count(point["fp"])],
-                               "predicted negative": [fmt.count(point["fn"]), fmt.count(point["tn"])]},
-                              index=["actual positive", "actual negative"]), width=420)
+    # a static table: a grid component redrawn on every move costs the browser more than it shows
+    st.table(pd.DataFrame({"predicted positive": [fmt.count(point["tp"]), fmt.count(point["fp"])],
+                           "predicted negative": [fmt.count(point["fn"]), fmt.count(point["tn"])]},
+                          index=["actual positive", "actual negative"]), width="content")
 
     draw_curves(threshold, point, log_fpr)
     if mode == "cost":
