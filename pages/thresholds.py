@@ -142,6 +142,7 @@ TILE_WIDE, TILE = 180, 140  # pixels: five and six tiles a row at 1440 px, wrapp
 # ---- what a slider move reads but never changes: computed once per full run of the page, so a
 # move costs the operating point's arithmetic and the drawing of what shows it, nothing else
 known = quality_ui.Known(model, flt, by)
+segment_cums = svc.segment_cumulatives(counts)
 curve = svc.curves(counts)
 other = None
 if compare and compare != model:
@@ -199,7 +200,7 @@ def draw_segments(i: int, overall_precision: float) -> None:
     """The same threshold by segment; AP/AUC binned first where the exact values are still to come."""
     st.subheader(f"The same threshold by {md(by)}")
     st.caption(picker.small_caption())
-    segment_rows = svc.segment_rows(counts, i)
+    segment_rows = svc.segment_rows(counts, i, segment_cums)
 
     def frame_of(values: dict) -> pd.DataFrame:
         rows = []
@@ -271,9 +272,10 @@ def readouts() -> None:
     if point["predicted_positive_rate"] is not None:
         st.caption(f"{fmt.percent(point['predicted_positive_rate'])} of labelled traffic is predicted positive; "
                    f"{fmt.count(point['positives'])} positives and {fmt.count(point['negatives'])} negatives are labelled in this view.")
-    st.dataframe(pd.DataFrame({"predicted positive": [fmt.count(point["tp"]), fmt.count(point["fp"])],
-                               "predicted negative": [fmt.count(point["fn"]), fmt.count(point["tn"])]},
-                              index=["actual positive", "actual negative"]), width=420)
+    # a static table: a grid component redrawn on every move costs the browser more than it shows
+    st.table(pd.DataFrame({"predicted positive": [fmt.count(point["tp"]), fmt.count(point["fp"])],
+                           "predicted negative": [fmt.count(point["fn"]), fmt.count(point["tn"])]},
+                          index=["actual positive", "actual negative"]), width="content")
 
     draw_curves(threshold, point, log_fpr)
     if mode == "cost":

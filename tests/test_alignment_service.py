@@ -323,3 +323,33 @@ def test_paired_binned_lift_merges_bins_for_many_joint_cells():
     assert merged.lift == fine.lift
     assert merged.se == pytest.approx(fine.se, rel=0.15)
     assert merged.ci_low < merged.lift < merged.ci_high
+
+
+def test_logged_thresholded_lift_on_tied_scores_is_widened_and_says_so(tmp_path):
+    """Scores on ~15 levels with the control's level at precision ~0.5 (the calibration's ties world):
+    the interval holds the lift with that level counted either way and its note says so."""
+    from dashboard.services.alignment_lifts import logged_lift
+    from dashboard.store.connection import connect
+
+    rng = np.random.default_rng(1)
+    n = 3000
+    y = (rng.random(n) < 0.25).astype(int)
+    z = rng.standard_normal((2, n))
+    scores = {"a": np.round((1.2 * y + z[0]) / 0.5) * 0.5,
+              "b": np.round((1.45 * y + 0.8 * z[0] + 0.6 * z[1]) / 0.5) * 0.5}
+    ids = [f"r{i}" for i in range(n)]
+    pd.concat([pd.DataFrame({"model": m, "score": 1 / (1 + np.exp(-s)), "label": y, "id": ids})
+               for m, s in scores.items()]).to_csv(tmp_path / "predictions.csv", index=False)
+    pd.DataFrame({"experiment_id": ["E1"], "name": "x", "start_date": "2026-01-01", "end_date": "2026-01-15",
+                  "control_model": "a", "treatment_model": "b"}).to_csv(tmp_path / "experiments.csv", index=False)
+    db = tmp_path / "m.duckdb"
+    ingest_files(db, [("predictions", tmp_path / "predictions.csv"), ("experiments", tmp_path / "experiments.csv")])
+    con = connect(db, read_only=True)
+    p = logged_lift(con, "recall@precision>=0.5", "a", "b", "E1")
+    con.close()
+    assert "interval widened" in p.ci_note and "baseline" in p.ci_note
+    assert p.lift == pytest.approx(0.6657, abs=1e-3)
+    assert p.ci_low < 0.139 and p.lift < p.ci_high  # the alternatives: +13.9% to +66.6%
+    # the interval shifted to each alternative: here the bootstrap alone already straddled the jump,
+    # so the low end counts it twice (-42.7%), conservative; a narrower margin covered only 89.1%
+    assert p.ci_low == pytest.approx(-0.427, abs=0.01)

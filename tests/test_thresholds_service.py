@@ -106,3 +106,17 @@ def test_money_is_unknown_without_a_value_column_not_zero(demo_con):
     reading = svc.business_reading(blank, 5000)
     assert reading["value_caught_per_day"] is None and reading["value_missed_per_day"] is None
     assert reading["legit_value_blocked_per_day"] is None and reading["alerts_per_day"] > 0
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.7731, 1.0])
+def test_segment_rows_from_cumulatives_built_once_agree_with_sklearn(demo_con, threshold):
+    # the page builds each segment's cumulative counts once per view and reads one edge per move
+    c = svc.counts(demo_con, "fraud-v2", svc.Filter(), by="country")
+    i = svc.threshold_index(c, threshold)
+    rows = svc.segment_rows(c, i, svc.segment_cumulatives(c))
+    assert rows == svc.segment_rows(c, i)  # the same rows as summing each segment's bins at edge i
+    frame = raw(demo_con, "fraud-v2")
+    for row in rows:
+        part = frame[frame.country == row["value"]]
+        tn, fp, fn, tp = confusion_matrix(part.label, part.score >= c.edges[i], labels=[0, 1]).ravel()
+        assert (row["tp"], row["fp"], row["tn"], row["fn"]) == (tp, fp, tn, fn)

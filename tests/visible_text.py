@@ -45,7 +45,7 @@ def _element(e, where: str) -> Iterator[tuple[str, str]]:
     kind = getattr(e, "type", type(e).__name__)
     proto = getattr(e, "proto", None)
     tag = f"{where}/{kind}"
-    if kind == "dataframe":
+    if kind in ("dataframe", "table"):  # both carry arrow_data (and a Styler's display values)
         yield from ((tag, t) for t in _table_texts(proto))
         return
     if kind == "plotly_chart":

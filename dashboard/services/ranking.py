@@ -48,13 +48,13 @@ def _models(con) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT model FROM ranking_query_metrics ORDER BY 1").fetchall()]
 
 
-def _level_column(con, level: int) -> str | None:
+def _level_column(con, level: int, columns: set[str] | None = None) -> str | None:
     """Suffix of the stored level that `-l level` reads: that level, or one counting the same grades
     as relevant (with grades 1 and 3, level 3 reads level 2); None when no grade reaches `level`
     (nothing is relevant: every binary measure is 0, as trec_eval gives)."""
     if isinstance(level, bool) or not isinstance(level, int) or level < 1:
         raise ValueError(f"relevance level must be a whole number >= 1 (trec_eval -l), not {level!r}")
-    stored = stored_levels(con) or (1,)
+    stored = stored_levels(con, columns) or (1,)
     if level in stored:
         return level_suffix(level)
     grades = stored_grades(con)
@@ -71,19 +71,20 @@ def _level_column(con, level: int) -> str | None:
 
 def _columns(con, k: int, gain: str, level: int = 1) -> dict[str, str]:
     """Metric name -> SQL over ranking_query_metrics `{a}` (names come from this fixed list only)."""
-    k_values = stored_cutoffs(con) or K_VALUES
+    present = catalog.table_columns(con, "ranking_query_metrics")  # one look-up serves every check below
+    k_values = stored_cutoffs(con, present) or K_VALUES
     if k not in k_values:
         raise ValueError(f"k must be one of {', '.join(map(str, k_values))} (the cutoffs summarised at load "
                          "time; set DASHBOARD_RANKING_CUTOFFS and reload to add one, up to 1000)")
     if gain not in GAINS:
         raise ValueError("gain must be 'linear' (trec_eval) or 'exp' (2^rel - 1, LightGBM)")
-    g, sfx = _GAIN_COLUMN[gain], _level_column(con, level)
+    g, sfx = _GAIN_COLUMN[gain], _level_column(con, level, present)
     out = {"ndcg": f"{{a}}.ndcg_{g}_{k}", "dcg": f"{{a}}.dcg_{g}_{k}"}
     binary = {"mrr": "rr", "recall": f"recall_{k}", "hit": f"hit_{k}", "precision": f"precision_{k}",
               "map_k": f"map_{k}", "map": "ap", "rprec": "rprec", "bpref": "bpref"}
     for name, col in binary.items():
         out[name] = "0.0" if sfx is None else f"{{a}}.{col}{sfx}"
-    if sfx is not None and f"bpref{sfx}" not in catalog.table_columns(con, "ranking_query_metrics"):
+    if sfx is not None and f"bpref{sfx}" not in present:
         out["bpref"] = "CAST(NULL AS DOUBLE)"  # a summary built before bpref: none until the run is loaded again
     return out
 

@@ -270,10 +270,18 @@ def split_at(arrays: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
     return {k: np.array([float(np.sum(v[:i])), float(np.sum(v[i:]))]) for k, v in arrays.items()}
 
 
-def segment_rows(c: Counts, i: int) -> list[dict]:
+def segment_cumulatives(c: Counts) -> dict[str, clf.Cumulative]:
+    """Each segment's counts at or above every edge: built once per view, so that segment_rows at
+    a slider move reads one index instead of summing every segment's bins again."""
+    return {value: cumulative(arrays) for value, arrays in c.segments.items()}
+
+
+def segment_rows(c: Counts, i: int, cums: dict[str, clf.Cumulative] | None = None) -> list[dict]:
+    """The operating point at edge i in each segment; `cums` from segment_cumulatives (optional)."""
     rows = []
     for value, arrays in sorted(c.segments.items()):
-        point = clf.operating_point(cumulative_at(arrays, i), 0)
+        point = clf.operating_point(cums[value], i) if cums is not None else \
+            clf.operating_point(cumulative_at(arrays, i), 0)
         point["precision_ci"] = clf.wilson_interval(point["tp"], point["tp"] + point["fp"])
         point["recall_ci"] = clf.wilson_interval(point["tp"], point["positives"])
         point["small"] = is_small(point["positives"], point["tp"] + point["fp"])

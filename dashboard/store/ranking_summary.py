@@ -108,18 +108,19 @@ def cutoffs(con: duckdb.DuckDBPyConnection | None = None) -> tuple[int, ...]:
     return tuple(sorted(set(DEFAULT_CUTOFFS) | set(stored)))
 
 
-def stored_cutoffs(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
-    if not table_exists(con, "ranking_query_metrics"):
-        return ()
-    found = (re.fullmatch(r"ndcg_lin_(\d+)", c) for c in table_columns(con, "ranking_query_metrics"))
+def stored_cutoffs(con: duckdb.DuckDBPyConnection, columns: set[str] | None = None) -> tuple[int, ...]:
+    """Cutoffs with columns in the table; `columns`: the table's, when the caller has them."""
+    columns = table_columns(con, "ranking_query_metrics") if columns is None else columns
+    found = (re.fullmatch(r"ndcg_lin_(\d+)", c) for c in columns)
     return tuple(sorted(int(m.group(1)) for m in found if m))
 
 
-def stored_levels(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
-    """Relevance levels with columns in the table (1 always)."""
-    if not table_exists(con, "ranking_query_metrics"):
+def stored_levels(con: duckdb.DuckDBPyConnection, columns: set[str] | None = None) -> tuple[int, ...]:
+    """Relevance levels with columns in the table (1 always; none without the table)."""
+    columns = table_columns(con, "ranking_query_metrics") if columns is None else columns
+    if not columns:
         return ()
-    found = (re.fullmatch(r"n_relevant_l(\d+)", c) for c in table_columns(con, "ranking_query_metrics"))
+    found = (re.fullmatch(r"n_relevant_l(\d+)", c) for c in columns)
     return tuple(sorted({1} | {int(m.group(1)) for m in found if m}))
 
 

@@ -92,9 +92,9 @@ def read(con: duckdb.DuckDBPyConnection, model: str, baseline: str, by: str, all
          cols: dict[str, str], with_overall: bool) -> list[dict] | None:
     """The rows services/ranking.py `_sums` returns, from the stored sums; None when they do not
     hold this model (or pair, or segment column): the caller groups the per-query table then."""
-    if not table_exists(con, TABLE):
-        return None
     stored = table_columns(con, TABLE)
+    if not stored:  # not built (a database loaded before the sums were)
+        return None
     parts = ["sum(n) AS n", "max(longest) AS longest"]
     for name, sql in cols.items():
         for prefix in ("s_", "b_", "d_", "dd_") if baseline else ("s_",):
