@@ -48,18 +48,23 @@ HEADLINES = {"": FIRST_CONTENT, "weekly": FIRST_CONTENT, "launch": FIRST_CONTENT
              "data": FIRST_CONTENT}
 
 
-def cpu_seconds(pgid: int) -> float:
-    """utime + stime (and of exited children) of every process in the server's process group."""
-    total = 0
+def proc_stats() -> dict[int, list[str]]:
+    """pid -> the fields of /proc/PID/stat after the command name (ppid first, process group third)."""
+    stats = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            stats[int(proc.name)] = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid:  # field 5 of stat: the process group
-            total += sum(int(x) for x in fields[11:15])
+    return stats
+
+
+def cpu_seconds(pgid: int) -> float:
+    """utime + stime (and of exited children) of every process in the server's process group."""
+    total = sum(sum(int(x) for x in fields[11:15]) for fields in proc_stats().values()
+                if int(fields[2]) == pgid)  # field 5 of stat: the process group
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -81,16 +86,8 @@ def server_pid(port: int) -> int | None:
 def browser_cpu_seconds(server_pgid: int | None) -> float:
     """CPU seconds of this process's descendants outside the server's process group: Playwright's
     driver and the chromium processes (the load generator, measured apart from the server)."""
-    parents: dict[int, int] = {}
-    stats: dict[int, list[str]] = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(proc.name)], stats[int(proc.name)] = int(fields[1]), fields
+    stats = proc_stats()
+    parents = {pid: int(fields[1]) for pid, fields in stats.items()}
     total, me = 0, os.getpid()
     for pid, fields in stats.items():
         if int(fields[2]) == server_pgid:
