@@ -52,3 +52,12 @@ def test_other_models_files_without_times_and_replace_are_not_refused(tmp_path):
     with duckdb.connect(db, read_only=True) as con:
         assert con.execute("SELECT model, count(*) FROM predictions GROUP BY 1 ORDER BY 1").fetchall() == [
             ("a", 6), ("b", 3)]
+
+
+def test_a_file_around_the_stored_days_with_none_inside_them_loads(tmp_path):
+    """Its range spans the stored one, but no row falls inside it: nothing would count twice."""
+    db = str(tmp_path / "p.duckdb")
+    assert main(["ingest", "predictions", _write(tmp_path / "mid.csv", "m", ["2026-11-05"]), "--db", db]) == 0
+    around = _write(tmp_path / "around.csv", "m", ["2026-11-01", "2026-11-09"])
+    assert main(["ingest", "predictions", around, "--db", db]) == 0
+    assert _rows(db) == 9

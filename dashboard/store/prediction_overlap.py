@@ -27,10 +27,12 @@ def check(con: duckdb.DuckDBPyConnection, name: str, row_label: str, typed: str,
                    FROM ({typed}) WHERE ts IS NOT NULL GROUP BY model),
              t AS (SELECT model, min(ts) AS lo, max(ts) AS hi FROM predictions
                    WHERE model IN (SELECT model FROM f) AND ts IS NOT NULL GROUP BY model)
-        SELECT f.model, f.lo, f.hi, t.lo, t.hi,
-               (SELECT min({ROW}) FROM ({typed}) s WHERE s.model = f.model AND s.ts BETWEEN t.lo AND t.hi)
-        FROM f JOIN t ON f.model = t.model AND f.lo <= t.hi AND f.hi >= t.lo
-        ORDER BY 6 LIMIT {MAX_LISTED}""").fetchall()
+        SELECT * FROM (
+            SELECT f.model, f.lo, f.hi, t.lo, t.hi,
+                   (SELECT min({ROW}) FROM ({typed}) s WHERE s.model = f.model AND s.ts BETWEEN t.lo AND t.hi) AS first
+            FROM f JOIN t ON f.model = t.model AND f.lo <= t.hi AND f.hi >= t.lo)
+        WHERE first IS NOT NULL  -- rows on both sides of the stored range, none inside it, add no day twice
+        ORDER BY first LIMIT {MAX_LISTED}""").fetchall()
     return [f"{name}, {row_label} {first}, column 'ts': model {model!r} already has predictions from "
             f"{_t(stored_lo)} to {_t(stored_hi)}, and this file's run from {_t(lo)} to {_t(hi)}: the rows "
             "in the overlap would count twice. Load only the new period, pass --replace to replace this "
