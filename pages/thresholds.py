@@ -61,6 +61,7 @@ with st.sidebar:
         date_from, date_to = start, end
     else:
         st.caption(f"{md(model)} has no timestamps (`ts`): all its rows are shown, whatever the dates.")
+    threshold_input.replace_history_on_moves()
 
 focus_col, _, focus_val = focus.partition("=")
 flt = svc.Filter(date_from, date_to, focus_col, focus_val)
@@ -150,6 +151,8 @@ if compare and compare != model:
     other = call(svc.counts, compare, flt_other, "")
     other_edges, other_cum, other_curve = other.edges, svc.cumulative(other.overall), svc.curves(other)
     q_other = quality_ui.legend_values(call(svc.quick_quality, compare, flt_other).get("", {}))
+    # read from a link here, before the fragment's sync_url writes the URL without it
+    state.persist("thr.t_compare", declared.get(compare, {}).get("threshold", threshold), float)
 if mode == "cost":
     if use_value:
         cost_y, cost_label, best = clf.net_value(cum, cost_fp), "net value caught ($)", clf.max_value_index(cum, cost_fp)
@@ -158,6 +161,7 @@ if mode == "cost":
         best = clf.min_cost_index(cum, cost_fp, cost_fn)
     cost_spec = charts.cost_chart(edges, cost_y, cost_label)
 specs: dict = {}  # chart specs by what their static part shows (legend, axis): built once each
+paired: dict = {}  # the compared models' joint bin counts: one join per full run, read by every move
 
 
 def spec(key: tuple, build) -> dict:
@@ -166,7 +170,7 @@ def spec(key: tuple, build) -> dict:
     return specs[key]
 
 
-def draw_curves(threshold: float, point: dict, log_fpr: bool) -> None:
+def draw_curves(threshold: float, i: int, point: dict, log_fpr: bool) -> None:
     """PR and ROC: the curves' spec is the same on every move; only the points dataset changes."""
     q = quality_ui.legend_values(known.overall.get("", {}))
     series = [{"name": model, "curve": curve, "point": point, "threshold": threshold,
@@ -187,7 +191,9 @@ def draw_curves(threshold: float, point: dict, log_fpr: bool) -> None:
     if other is not None:
         st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
                         key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
-        d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
+        if not paired:  # below the headline: the first move of a view waits for the join, not the page
+            paired.update(call(svc.paired_counts, model, compare, flt))
+        d = svc.disagreement_at(paired, i, j)
         if d["available"]:
             st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
                     f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
@@ -277,7 +283,7 @@ def readouts() -> None:
                            "predicted negative": [fmt.count(point["fn"]), fmt.count(point["tn"])]},
                           index=["actual positive", "actual negative"]), width="content")
 
-    draw_curves(threshold, point, log_fpr)
+    draw_curves(threshold, i, point, log_fpr)
     if mode == "cost":
         st.vega_lite_chart(charts.with_points(cost_spec, charts.cost_rules(threshold, float(edges[best]))),
                            width="stretch")
