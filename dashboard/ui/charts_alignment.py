@@ -60,6 +60,7 @@ def scatter_chart(result: dict, proxy_label: str, target_label: str) -> dict:
          "scale": {"domain": y_range, "nice": False, "zero": False}, "axis": {"format": "+.1%"}}
     bx, by = {**x, "field": "x"}, {**y, "field": "low"}
     legend = {"orient": "bottom", "title": None, "direction": "horizontal"}
+    line_legend = {**legend, "orient": "top"}  # the fit's two entries above, the points' below: both fit 600 px
     return {
         "title": f"Each point is one experiment: {proxy_label} lift vs {target_label} lift",
         "description": f"Scatter of {proxy_label} lift against {target_label} lift, one point per experiment, "
@@ -71,27 +72,27 @@ def scatter_chart(result: dict, proxy_label: str, target_label: str) -> dict:
                                           dtype="float64"),
                      "corner": pd.DataFrame([corner])},
         "layer": [
-            {"data": {"name": "corner"}, "mark": {"type": "rect", "color": RED, "opacity": 0.08},
+            {"data": {"name": "corner"}, "mark": {"type": "rect", "color": RED, "opacity": 0.08, "aria": False},
              "encoding": {"x": {**x, "field": "x0"}, "x2": {"field": "x1"}, "y": {**y, "field": "y0"}, "y2": {"field": "y1"}}},
             {"data": {"name": "corner"},
              "mark": {"type": "text", "text": BROKEN, "color": RED, "fontSize": 12,
                       "align": "right" if sx > 0 else "left", "baseline": "bottom" if sy > 0 else "top",
                       "dx": -4 if sx > 0 else 4, "dy": -4 if sy > 0 else 4},
              "encoding": {"x": {**x, "field": "x1"}, "y": {**y, "field": "y1"}}},
-            {"data": {"name": "band"}, "mark": {"type": "area", "opacity": 0.10, "clip": True},
+            {"data": {"name": "band"}, "mark": {"type": "area", "opacity": 0.10, "clip": True, "aria": False},
              "encoding": {"x": bx, "y": by, "y2": {"field": "high"},
-                          "fill": {"datum": band_name, "scale": {"range": [BLUE]}, "legend": legend}}},
-            {"data": {"name": "band"}, "mark": {"type": "line", "strokeWidth": 2, "clip": True},
+                          "fill": {"datum": band_name, "scale": {"range": [BLUE]}, "legend": line_legend}}},
+            {"data": {"name": "band"}, "mark": {"type": "line", "strokeWidth": 2, "clip": True, "aria": False},
              "encoding": {"x": bx, "y": {**y, "field": "fit"},
-                          "stroke": {"datum": fit_name, "scale": {"range": [BLUE]}, "legend": legend}}},
+                          "stroke": {"datum": fit_name, "scale": {"range": [BLUE]}, "legend": line_legend}}},
             {"data": {"name": "experiments"}, "transform": [{"filter": "isValid(datum.offline_ci_low)"}],
-             "mark": {"type": "rule", "color": ERROR_BAR, "clip": True},
+             "mark": {"type": "rule", "color": ERROR_BAR, "clip": True, "aria": False},
              "encoding": {"x": {**x, "field": "offline_ci_low"}, "x2": {"field": "offline_ci_high"}, "y": y}},
             {"data": {"name": "experiments"}, "transform": [{"filter": "isValid(datum.online_ci_low)"}],
-             "mark": {"type": "rule", "color": ERROR_BAR, "clip": True},
+             "mark": {"type": "rule", "color": ERROR_BAR, "clip": True, "aria": False},
              "encoding": {"y": {**y, "field": "online_ci_low"}, "y2": {"field": "online_ci_high"}, "x": x}},
-            {"data": {"name": "corner"}, "mark": {"type": "rule", "color": "black"}, "encoding": {"y": {**y, "field": "y0"}}},
-            {"data": {"name": "corner"}, "mark": {"type": "rule", "color": "black"}, "encoding": {"x": {**x, "field": "x0"}}},
+            {"data": {"name": "corner"}, "mark": {"type": "rule", "color": "black", "aria": False}, "encoding": {"y": {**y, "field": "y0"}}},
+            {"data": {"name": "corner"}, "mark": {"type": "rule", "color": "black", "aria": False}, "encoding": {"x": {**x, "field": "x0"}}},
             {"data": {"name": "experiments"},
              "mark": {"type": "point", "filled": True, "size": 80, "opacity": 1, "stroke": "white", "strokeWidth": 1,
                       "clip": True},
@@ -134,8 +135,8 @@ def leaderboard_chart(rows: list[dict], target_label: str, name=lambda spec: spe
         "datasets": {"proxies": leaderboard_rows(rows, name)},
         "data": {"name": "proxies"},
         "layer": [
-            {"mark": {"type": "rule", "color": "black"}, "encoding": {"x": {"datum": 0}}},
-            {"mark": {"type": "rule", "strokeWidth": 1.5},
+            {"mark": {"type": "rule", "color": "black", "aria": False}, "encoding": {"x": {"datum": 0}}},
+            {"mark": {"type": "rule", "strokeWidth": 1.5, "aria": False},
              "encoding": {"y": y, "x": {**x, "field": "lo"}, "x2": {"field": "hi"}, "color": colour}},
             {"mark": {"type": "point", "filled": True, "size": 100, "opacity": 1},
              "encoding": {"y": y, "x": x, "color": colour,

@@ -59,9 +59,9 @@ def lift_chart(rows: list[dict], alpha: float = 0.05) -> dict:
         "datasets": {"lifts": pd.DataFrame(values, columns=COLUMNS)},
         "data": {"name": "lifts"},
         "layer": [
-            {"mark": {"type": "rule", "color": ZERO}, "encoding": {"x": {"datum": 0}}},
+            {"mark": {"type": "rule", "color": ZERO, "aria": False}, "encoding": {"x": {"datum": 0}}},
             {"transform": [{"filter": "isValid(datum.lo) && isValid(datum.hi)"}],
-             "mark": {"type": "rule", "strokeWidth": 2},
+             "mark": {"type": "rule", "strokeWidth": 2, "aria": False},  # the point's label gives the interval
              "encoding": {"y": y, "x": {"field": "lo", "type": "quantitative"}, "x2": {"field": "hi"},
                           "color": colour}},
             {"mark": {"type": "point", "filled": True, "size": 110, "opacity": 1},

@@ -87,7 +87,7 @@ def timeseries_chart(review: dict, row: dict, height: int = HEIGHT) -> dict:
             "events": events,
         },
         "layer": [
-            {"data": {"name": "week"}, "mark": {"type": "rect", "color": BLUE, "opacity": 0.08},
+            {"data": {"name": "week"}, "mark": {"type": "rect", "color": BLUE, "opacity": 0.08, "aria": False},
              "encoding": {"x": {**x, "field": "start"}, "x2": {"field": "end"},
                           "tooltip": [{"field": "week", "title": "reviewed week"}]}},
             {"data": {"name": "week"},
