@@ -7,7 +7,7 @@ from dashboard import format as fmt
 from dashboard.services import alignment as svc
 from dashboard.services import proxy as proxy_svc
 from dashboard.ui import state
-from dashboard.ui.charts_alignment import leaderboard_figure, scatter_figure
+from dashboard.ui.charts_alignment import leaderboard_chart, scatter_chart
 from dashboard.ui.db import call, call_kept
 from dashboard.ui.text import md
 
@@ -98,7 +98,7 @@ st.markdown(
 for note in result["corrected_notes"]:
     st.caption(f"Noise correction: {note}")
 
-st.plotly_chart(scatter_figure(result, P, T), width="stretch")
+st.vega_lite_chart(scatter_chart(result, P, T), width="stretch")
 
 broken = [r for r in result["experiments"] if r["broken"]]
 st.subheader(f"Where the proxy broke ({len(broken)})")
@@ -159,7 +159,7 @@ for kind, heading in (("offline", "Offline proxies"), ("online", "Online proxies
     if not ranked:
         continue
     st.markdown(f"**{heading}** ({len(ranked)})")
-    st.plotly_chart(leaderboard_figure(ranked, T, name), width="stretch", key=f"board-{kind}")
+    st.vega_lite_chart(leaderboard_chart(ranked, T, name), width="stretch", key=f"board-{kind}")
     st.dataframe(pd.DataFrame([{
         "proxy": name(r["proxy"]), "n": r["n_experiments"],
         "r [95% CI]": r_with_ci(r["aligned_pearson"], r["aligned_pearson_ci"]),

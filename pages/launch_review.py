@@ -8,7 +8,8 @@ from dashboard.services import experiments as svc
 from dashboard.services import proxy as proxy_svc
 from dashboard.services.tree import default_tree_path, tree_file_version
 from dashboard.ui import state
-from dashboard.ui.charts_tree import lift_figure, tree_figure
+from dashboard.ui.charts_launch import lift_chart
+from dashboard.ui.charts_tree import tree_figure
 from dashboard.ui.db import call, call_kept
 from dashboard.ui.launch_tables import decided, noisy_controls, offline_table, scorecard, style
 from dashboard.ui.text import bullets, md, md_list
@@ -115,8 +116,7 @@ if any(m.get("cuped") for m in report["metrics"]):
                "lift adjusted for each user's pre-period metric (the CUPED columns, with the variance "
                "reduction achieved); the chart shows the adjusted lifts, the other columns are unadjusted.")
 drawn = [m for m in decided(report["metrics"]) if not m.get("noisy_control")]
-st.plotly_chart(lift_figure(drawn, alpha), width="stretch",
-                config={"displayModeBar": False}, key="launch_lift")
+st.vega_lite_chart(lift_chart(drawn, alpha), width="stretch", key="launch_lift")
 if len(drawn) < len(report["metrics"]):
     st.caption("Not drawn (noisy control mean, its relative interval would squash the others): "
                + md_list(m["name"] for m in report["metrics"] if m.get("noisy_control")) + ".")

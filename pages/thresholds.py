@@ -19,6 +19,7 @@ from dashboard.ui import thresholds_opening as opening
 from dashboard.ui import thresholds_picker as picker
 from dashboard.ui import thresholds_roc as roc_ui
 from dashboard.ui import threshold_input, thresholds_quality as quality_ui
+from dashboard.ui import thresholds_segments as segments_ui
 
 st.title("Thresholds")
 state.adopt_link(["thr.model", "thr.by", "thr.focus", "thr.from", "thr.to", "thr.view", "thr.week"])  # Weekly alerts
@@ -61,6 +62,7 @@ with st.sidebar:
         date_from, date_to = start, end
     else:
         st.caption(f"{md(model)} has no timestamps (`ts`): all its rows are shown, whatever the dates.")
+    threshold_input.replace_history_on_moves()
 
 focus_col, _, focus_val = focus.partition("=")
 flt = svc.Filter(date_from, date_to, focus_col, focus_val)
@@ -142,7 +144,7 @@ TILE_WIDE, TILE = 180, 140  # pixels: five and six tiles a row at 1440 px, wrapp
 # ---- what a slider move reads but never changes: computed once per full run of the page, so a
 # move costs the operating point's arithmetic and the drawing of what shows it, nothing else
 known = quality_ui.Known(model, flt, by)
-segment_cums = svc.segment_cumulatives(counts)
+segment_stack = svc.segment_stack(counts)
 curve = svc.curves(counts)
 other = None
 if compare and compare != model:
@@ -150,6 +152,8 @@ if compare and compare != model:
     other = call(svc.counts, compare, flt_other, "")
     other_edges, other_cum, other_curve = other.edges, svc.cumulative(other.overall), svc.curves(other)
     q_other = quality_ui.legend_values(call(svc.quick_quality, compare, flt_other).get("", {}))
+    # read from a link here, before the fragment's sync_url writes the URL without it
+    state.persist("thr.t_compare", declared.get(compare, {}).get("threshold", threshold), float)
 if mode == "cost":
     if use_value:
         cost_y, cost_label, best = clf.net_value(cum, cost_fp), "net value caught ($)", clf.max_value_index(cum, cost_fp)
@@ -158,6 +162,7 @@ if mode == "cost":
         best = clf.min_cost_index(cum, cost_fp, cost_fn)
     cost_spec = charts.cost_chart(edges, cost_y, cost_label)
 specs: dict = {}  # chart specs by what their static part shows (legend, axis): built once each
+paired: dict = {}  # the compared models' joint bin counts: one join per full run, read by every move
 
 
 def spec(key: tuple, build) -> dict:
@@ -166,7 +171,7 @@ def spec(key: tuple, build) -> dict:
     return specs[key]
 
 
-def draw_curves(threshold: float, point: dict, log_fpr: bool) -> None:
+def draw_curves(threshold: float, i: int, point: dict, log_fpr: bool) -> None:
     """PR and ROC: the curves' spec is the same on every move; only the points dataset changes."""
     q = quality_ui.legend_values(known.overall.get("", {}))
     series = [{"name": model, "curve": curve, "point": point, "threshold": threshold,
@@ -187,7 +192,9 @@ def draw_curves(threshold: float, point: dict, log_fpr: bool) -> None:
     if other is not None:
         st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
                         key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
-        d = call(svc.disagreement, model, threshold, compare, series[1]["threshold"], flt)
+        if not paired:  # below the headline: the first move of a view waits for the join, not the page
+            paired.update(call(svc.paired_counts, model, compare, flt))
+        d = svc.disagreement_at(paired, i, j)
         if d["available"]:
             st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
                     f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
@@ -196,43 +203,16 @@ def draw_curves(threshold: float, point: dict, log_fpr: bool) -> None:
             st.caption(f"Disagreement rate unavailable: {md(d['reason'])}.")
 
 
-def draw_segments(i: int, overall_precision: float) -> None:
+def draw_segments(i: int, overall_precision: float | None) -> None:
     """The same threshold by segment; AP/AUC binned first where the exact values are still to come."""
     st.subheader(f"The same threshold by {md(by)}")
     st.caption(picker.small_caption())
-    segment_rows = svc.segment_rows(counts, i, segment_cums)
-
-    def frame_of(values: dict) -> pd.DataFrame:
-        rows = []
-        for r in segment_rows:
-            pci, rci = r["precision_ci"], r["recall_ci"]
-            rows.append({
-                by: r["value"] + (" (small)" if r["small"] else ""),
-                "labelled": r["positives"] + r["negatives"], "positives": r["positives"],
-                "tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "tn": r["tn"],
-                "precision": r["precision"], "precision 95% CI": fmt.interval(pci[0], pci[1], fmt.percent),
-                "recall": r["recall"], "recall 95% CI": fmt.interval(rci[0], rci[1], fmt.percent),
-                "FPR": r["fpr"], "flagged": r["flagged"],
-                "AP": values.get(r["value"], {}).get("average_precision"),
-                "ROC AUC": values.get(r["value"], {}).get("roc_auc"),
-            })
-        return pd.DataFrame(rows)
-
-    def styled(frame):
-        return (frame.style.format({"precision": fmt.percent, "recall": fmt.percent, "FPR": fmt.percent,
-                                    **{c: fmt.score for c in frame.columns if c.startswith(("AP", "ROC AUC"))},
-                                    **{c: fmt.count for c in ("labelled", "positives", "tp", "fp", "fn", "tn",
-                                                              "flagged")}}, na_rep="n/a")
-                .apply(lambda col: ["background-color: #fee2e2" if v is not None and v < 0.6 * overall_precision
-                                    else "" for v in col], subset=["precision"]))
     table_slot = st.empty()
-    frame = frame_of(known.segments)
     pending = known.segments_pending
-    shown = frame.rename(columns={"AP": "AP (binned)", "ROC AUC": "ROC AUC (binned)"}) if pending else frame
-    table_slot.dataframe(styled(shown), hide_index=True, width="stretch")
-    st.caption("Red: precision below 60% of the overall precision at this threshold.")
+    segments_ui.draw(table_slot, segment_stack, i, known.segments, overall_precision, pending)
+    st.caption(segments_ui.CAPTION)
     if pending:  # binned AP/AUC shown first (column names say so); exact values replace them, once per view
-        table_slot.dataframe(styled(frame_of(known.refine_segments())), hide_index=True, width="stretch")
+        segments_ui.draw(table_slot, segment_stack, i, known.refine_segments(), overall_precision, False)
 
 
 @st.fragment
@@ -277,12 +257,12 @@ def readouts() -> None:
                            "predicted negative": [fmt.count(point["fn"]), fmt.count(point["tn"])]},
                           index=["actual positive", "actual negative"]), width="content")
 
-    draw_curves(threshold, point, log_fpr)
+    draw_curves(threshold, i, point, log_fpr)
     if mode == "cost":
         st.vega_lite_chart(charts.with_points(cost_spec, charts.cost_rules(threshold, float(edges[best]))),
                            width="stretch")
     if by and counts.segments:
-        draw_segments(i, point["precision"] or 0)
+        draw_segments(i, point["precision"])
     if known.overall_pending:  # the exact values, after everything above is drawn; once per view
         quality_ui.draw(quality_slots, known.refine_overall(), False)
 

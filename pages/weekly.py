@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.export import figures
 from dashboard.export.format import pct
 from dashboard.metrics.week_verdict import ALERT_ALPHA, VERDICT_ALPHA
 from dashboard.paths import PAGES_DIR
 from dashboard.services import alert_delivery
 from dashboard.services import weekly as svc
 from dashboard.ui import state
+from dashboard.ui.charts_weekly import timeseries_chart
 from dashboard.ui.db import call, call_kept
 from dashboard.ui.weekly_export import export_buttons
 from dashboard.ui.text import md
@@ -78,7 +78,7 @@ note.caption(
     + ". Weekly value = mean of the daily values; ordered by how unusual.")
 
 row = next(r for r in metrics if r["metric"] == chart_metric)
-st.plotly_chart(figures.timeseries_figure(review, row), width="stretch")
+st.vega_lite_chart(timeseries_chart(review, row), width="stretch")
 st.caption("Dotted lines: launches (shipped experiments) and other dated events from the `events` table; the "
            "shaded band is the reviewed week.")
 

@@ -33,7 +33,7 @@ def test_offline_proxy_broken_list_and_two_leaderboards(app_env):
     assert all("(offline)" in p for p in offline.proxy) and not any("(offline)" in p for p in online.proxy)
     assert online.proxy.iloc[0] == "learned composite (out of sample)"  # tests/test_proxy_pages.py
     assert online.proxy.iloc[1] == "Task success"
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("vega_lite_chart")) == 3 and not at.get("plotly_chart")  # tests/test_vega_pages.py
     assert any("how strongly each child" in h for h in headers)
     edges = at.dataframe[3].value
     latency = edges[edges.child == "Latency"]

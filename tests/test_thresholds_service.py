@@ -120,3 +120,26 @@ def test_segment_rows_from_cumulatives_built_once_agree_with_sklearn(demo_con, t
         part = frame[frame.country == row["value"]]
         tn, fp, fn, tp = confusion_matrix(part.label, part.score >= c.edges[i], labels=[0, 1]).ravel()
         assert (row["tp"], row["fp"], row["tn"], row["fn"]) == (tp, fp, tn, fn)
+
+
+@pytest.mark.parametrize("by", ["country", "device"])
+def test_segment_columns_are_segment_rows_for_every_segment_at_once(demo_con, by):
+    """The page's table at a slider move (all segments in one array operation) reads the same numbers
+    as segment_rows, undefined ratios (nothing flagged, at the top edge) included."""
+    c = svc.counts(demo_con, "fraud-v3", by=by)
+    stack = svc.segment_stack(c)
+    for i in (0, 1, 3000, 7000, 9999, 10_000):
+        cols = svc.segment_columns(stack, i)
+        rows = svc.segment_rows(c, i)
+        assert list(cols["value"]) == [r["value"] for r in rows]
+        for k, r in enumerate(rows):
+            for key in ("tp", "fp", "fn", "tn", "flagged", "positives", "negatives", "small"):
+                assert cols[key][k] == r[key], (i, key)
+            for key, got in (("precision", cols["precision"][k]), ("recall", cols["recall"][k]),
+                             ("fpr", cols["fpr"][k]), ("precision_ci", (cols["precision_lo"][k], cols["precision_hi"][k])),
+                             ("recall_ci", (cols["recall_lo"][k], cols["recall_hi"][k]))):
+                want = r[key] if isinstance(r[key], tuple) else (r[key],)
+                got = got if isinstance(got, tuple) else (got,)
+                for g, w in zip(got, want):
+                    assert (w is None and np.isnan(g)) or g == pytest.approx(w, rel=1e-12), (i, key)
+    assert np.isnan(svc.segment_columns(stack, 10_000)["precision"]).any()  # the undefined case was met

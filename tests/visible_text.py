@@ -118,7 +118,8 @@ def _chart_texts(spec: dict) -> list[str]:
 
 
 def _vega_texts(spec: dict) -> list[str]:
-    """A Vega-Lite chart's title, axis titles and legend entries (the colour scale's domain)."""
+    """A Vega-Lite chart's title, axis titles, legend entries (a colour scale's domain, a layer's datum) and
+    fixed text marks."""
     out: list[str] = []
     title = spec.get("title")
     if title:
@@ -128,11 +129,17 @@ def _vega_texts(spec: dict) -> list[str]:
             if not isinstance(enc, dict):
                 continue
             axis_title = (enc.get("axis") or {}).get("title") if isinstance(enc.get("axis"), dict) else None
+            axis_title = axis_title or enc.get("title")
             if channel in ("x", "y") and axis_title:
                 out.append(str(axis_title))
             legend = enc.get("legend", {})
-            if channel in ("color", "strokeDash") and legend is not None:
+            if channel in ("color", "strokeDash", "fill", "stroke") and legend is not None:
                 out += [str(v) for v in (enc.get("scale") or {}).get("domain", [])]
+                if isinstance(enc.get("datum"), str):  # a layer's own legend entry
+                    out.append(enc["datum"])
+        mark = layer.get("mark")
+        if isinstance(mark, dict) and mark.get("type") == "text" and isinstance(mark.get("text"), str):
+            out.append(mark["text"])
     return list(dict.fromkeys(out))
 
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from dashboard.metrics import classification as clf
 from dashboard.metrics.binning import N_BINS, bin_edges
-from dashboard.store import catalog, quality
+from dashboard.metrics.disagreement import joint_counts
+from dashboard.store import catalog, joint_bins, quality
 from dashboard.store.sqlutil import ident
 
 # a segment with fewer positives, or fewer labelled rows flagged at the threshold, is marked small
@@ -289,6 +290,49 @@ def segment_rows(c: Counts, i: int, cums: dict[str, clf.Cumulative] | None = Non
     return rows
 
 
+@dataclass(frozen=True)
+class SegmentStack:
+    """Every segment's counts at or above every edge, one row per segment (sorted by value): built
+    once per view, so that a slider move reads one column of each array instead of 20 curves."""
+
+    by: str
+    values: list[str]
+    tp: np.ndarray  # segments x edges
+    fp: np.ndarray
+    flagged: np.ndarray  # labelled and unlabelled rows at or above the edge
+    positives: np.ndarray  # per segment
+    negatives: np.ndarray
+
+
+def segment_stack(c: Counts) -> SegmentStack:
+    values = sorted(c.segments)
+    cums = [cumulative(c.segments[v]) for v in values]
+    width = N_BINS + 1
+
+    def rows(get) -> np.ndarray:
+        return np.array([get(k) for k in cums]).reshape(len(values), width) if values else np.zeros((0, width))
+    return SegmentStack(c.by, values, rows(lambda k: k.tp), rows(lambda k: k.fp), rows(lambda k: k.flagged),
+                        np.array([k.positives for k in cums]), np.array([k.negatives for k in cums]))
+
+
+def segment_columns(stack: SegmentStack, i: int) -> dict[str, np.ndarray]:
+    """segment_rows at edge i as columns (one array per field, NaN where a ratio is undefined): the
+    same numbers, computed for every segment at once."""
+    tp, fp, flagged = stack.tp[:, i], stack.fp[:, i], stack.flagged[:, i]
+    pos, neg = stack.positives, stack.negatives
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
+        recall = np.where(pos > 0, tp / pos, np.nan)
+        fpr = np.where(neg > 0, fp / neg, np.nan)
+    p_lo, p_hi = clf.wilson_bounds(tp, tp + fp)
+    r_lo, r_hi = clf.wilson_bounds(tp, pos)
+    return {"value": np.array(stack.values, dtype=object), "positives": pos, "negatives": neg,
+            "tp": tp, "fp": fp, "fn": pos - tp, "tn": neg - fp, "flagged": flagged,
+            "precision": precision, "precision_lo": p_lo, "precision_hi": p_hi,
+            "recall": recall, "recall_lo": r_lo, "recall_hi": r_hi, "fpr": fpr,
+            "small": (pos < MIN_POSITIVES) | (tp + fp < MIN_FLAGGED)}
+
+
 def is_small(positives: float, flagged_labelled: float) -> bool:
     return positives < MIN_POSITIVES or flagged_labelled < MIN_FLAGGED
 
@@ -345,15 +389,12 @@ def curves(c: Counts) -> dict[str, np.ndarray]:
 
 def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_b: float,
                  flt: Filter = Filter()) -> dict:
-    """Share of rows (joined on `id`) where two models decide differently at their thresholds."""
-    cols = catalog.table_columns(con, "predictions")
-    if not (has_raw_rows(con, model_a) and has_raw_rows(con, model_b)):
-        return {"available": False, "reason": "it pairs the two models' raw rows, and only their summaries are "
-                                              "loaded (`summarize`); ingest both models' predictions to see it"}
-    if "id" not in cols:
-        return {"available": False, "reason": "predictions have no id column to pair the models' rows"}
-    if flt.segment_column:
-        _check_column(con, flt.segment_column)
+    """Share of rows (joined on `id`) where two models decide differently at their thresholds, from
+    the raw rows: exact at any threshold (the CLI and the Online vs offline page; the Thresholds page
+    reads paired_counts once per view instead)."""
+    unavailable = _pairing_unavailable(con, model_a, model_b, flt)
+    if unavailable:
+        return unavailable
     where, view_params = _view_filter(flt, alias="a.")
     params = [threshold_a, threshold_b, threshold_a, threshold_b, model_a, model_b, *view_params]
     total, only_a, only_b = con.execute(
@@ -363,9 +404,48 @@ def disagreement(con, model_a: str, threshold_a: float, model_b: str, threshold_
         params,
     ).fetchall()[0]
     if not total:
-        return {"available": False, "reason": f"{model_a} and {model_b} share no ids in this view"}
+        return _no_shared_ids(model_a, model_b)
     return {"available": True, "paired_rows": int(total), "only_a": int(only_a), "only_b": int(only_b),
             "rate": clf.disagreement_rate(only_a, only_b, total)}
+
+
+def paired_counts(con, model_a: str, model_b: str, flt: Filter = Filter()) -> dict:
+    """The two models' paired rows of the view counted per (bin of A, bin of B): one join, once per
+    view. {"available": True, "joint": JointCounts} (read by disagreement_at for any pair of bin
+    edges), or {"available": False, "reason": ...} as disagreement() says it."""
+    unavailable = _pairing_unavailable(con, model_a, model_b, flt)
+    if unavailable:
+        return unavailable
+    where, params = _view_filter(flt, alias="a.")
+    cells = joint_bins.paired_bin_counts(con, model_a, model_b, where, params)
+    joint = joint_counts(cells["bin_a"], cells["bin_b"], cells["n"], N_BINS)
+    if not joint.total:
+        return _no_shared_ids(model_a, model_b)
+    return {"available": True, "joint": joint, "models": (model_a, model_b)}
+
+
+def disagreement_at(paired: dict, i: int, j: int) -> dict:
+    """disagreement() with model A at edge i and model B at edge j (indices of their bin edges;
+    N_BINS + 1: nothing flagged), from paired_counts: exact, no raw rows read."""
+    if not paired["available"]:
+        return paired
+    return {"available": True, **paired["joint"].at(i, j)}
+
+
+def _pairing_unavailable(con, model_a: str, model_b: str, flt: Filter) -> dict | None:
+    cols = catalog.table_columns(con, "predictions")
+    if not (has_raw_rows(con, model_a) and has_raw_rows(con, model_b)):
+        return {"available": False, "reason": "it pairs the two models' raw rows, and only their summaries are "
+                                              "loaded (`summarize`); ingest both models' predictions to see it"}
+    if "id" not in cols:
+        return {"available": False, "reason": "predictions have no id column to pair the models' rows"}
+    if flt.segment_column:
+        _check_column(con, flt.segment_column)
+    return None
+
+
+def _no_shared_ids(model_a: str, model_b: str) -> dict:
+    return {"available": False, "reason": f"{model_a} and {model_b} share no ids in this view"}
 
 
 # --- command line --------------------------------------------------------------------------

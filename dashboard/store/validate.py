@@ -292,7 +292,8 @@ ROW_RULES: dict[str, list[tuple[str, str, str, str]]] = {
     "results": [
         ("n", f"{_N} = 0", "CAST(n AS VARCHAR)", "n >= 1 (a variant with no units has no mean)"),
         ("variant", "CAST(variant AS VARCHAR) NOT IN ('control', 'treatment')", "CAST(variant AS VARCHAR)",
-         "'control' or 'treatment' (an experiment's two variants, as written)"),
+         "'control' or 'treatment' (an experiment's two variants, as written; a test with several "
+         "treatment arms loads as one experiment_id per arm, each with the control's rows)"),
         # a negative variance beyond rounding: sum_sq < sum^2 / n
         ("sum_sq", f"{_N} > 0 AND {_Q} - {_S} * {_S} / {_N} < -1e-9 * greatest(abs({_Q}), {_S} * {_S} / {_N}, 1)",
          "format('sum_sq={} with sum={}, n={}', sum_sq, sum, n)",

@@ -9,6 +9,8 @@ slider shows it and the next arrow press moves on from it.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import streamlit as st
 
@@ -18,6 +20,33 @@ from dashboard.ui import state
 KEY = "thr.t"
 TYPED = "thr.t_typed"  # the number box's widget key (not in the URL: thr.t is)
 KEYBOARD_FRACTION = 1e-3  # of the score range, per arrow press
+MOVES = (KEY, "thr.t_compare")  # URL keys whose change is a move of a threshold, not a new view
+
+# Streamlit's frontend pushes a history entry whenever the script changes the query string, so each
+# move of the slider (its value goes to the URL for shared links) was one more step for Back. This
+# wraps pushState: a push to the same page whose query differs only in MOVES replaces the entry.
+_HISTORY_SCRIPT = """<script>
+(function () {
+  if (window.__thresholdMovesReplace) return;
+  window.__thresholdMovesReplace = true;
+  var moves = %s, push = window.history.pushState.bind(window.history);
+  function rest(search) {
+    var p = new URLSearchParams(search);
+    moves.forEach(function (k) { p.delete(k); });
+    p.sort();
+    return p.toString();
+  }
+  window.history.pushState = function (state, title, url) {
+    try {
+      var next = new URL(url, window.location.href);
+      if (next.pathname === window.location.pathname && rest(next.search) === rest(window.location.search)) {
+        return window.history.replaceState(state, title, url);
+      }
+    } catch (e) { /* an unparsable URL: push as Streamlit asked */ }
+    return push(state, title, url);
+  };
+})();
+</script>"""
 
 
 def controls(counts: svc.Counts) -> float:
@@ -35,6 +64,11 @@ def controls(counts: svc.Counts) -> float:
                        format="%.4f", key=TYPED, on_change=_from_box, args=(edges,),
                        help="Snapped to the bin edge it lies on, or the one below it.")
     return float(st.session_state[KEY])
+
+
+def replace_history_on_moves() -> None:
+    """Once per tab: a threshold move replaces the browser's history entry instead of adding one."""
+    st.html(_HISTORY_SCRIPT % json.dumps(list(MOVES)), unsafe_allow_javascript=True, width="content")
 
 
 def _from_slider() -> None:

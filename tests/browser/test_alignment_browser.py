@@ -14,7 +14,7 @@ def test_good_proxy_bad_proxy_and_broken_experiments(page, server):
               "Which proxy does the history support")
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "Task success tracks 7-day retention" in body
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"] svg').first.wait_for()
     screenshot(page, "alignment-task-success")
 
     open_page(page, server, "alignment?align.proxy=online:ctr&align.target=online:retention_7d", "Where the proxy broke")
