@@ -3,7 +3,7 @@
 The tree and a node's histories are Vega-Lite specs (plain dicts, data inline: a few hundred rows
 at most): a page without a Plotly chart never loads Plotly's 4.7 MB script, which held back the
 tree page's first numbers in a new tab, and building the Plotly tree (a shape and an annotation per
-node) took ~0.15-0.4 s of the server's script run. lift_figure is still Plotly.
+node) took ~0.15-0.4 s of the server's script run. The lift chart is in charts_launch.py.
 
 Colours say how a node moved in its own direction: green better, red worse, grey inconclusive,
 white (dashed) no data. Nodes that forced a roll back get a thick dark-red border, and the edges
@@ -13,9 +13,7 @@ between two worsening nodes are drawn red, so the tree is lit where it broke.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, Iterable
-
-import plotly.graph_objects as go
+from typing import Iterable
 
 from dashboard.tree.layout import BOX_HALF_HEIGHT, BOX_HALF_WIDTH
 
@@ -208,53 +206,6 @@ def tree_figure(nodes: list[dict], levels: list[str], selected: str | None = Non
               for bold in (True, False)),
         ],
     }
-
-
-def lift_figure(rows: list[dict], alpha: float = 0.05) -> go.Figure:
-    """Forest plot: relative lift of each metric with its interval, coloured by status; guardrail
-    bounds as dashed marks on the worse side."""
-    rows = [r for r in rows if r.get("relative_lift") is not None]
-    fig = go.Figure()
-    labels = [f"{r['name']} ({r['level']})" for r in rows][::-1]
-    rows = rows[::-1]
-    shown = ["undeclared" if undeclared(r) else r["status"] for r in rows]
-    for status in ("better", "worse", "inconclusive", "n/a", "undeclared"):
-        sel = [i for i, r in enumerate(rows) if shown[i] == status]
-        if not sel:
-            continue
-        fig.add_trace(go.Scatter(
-            x=[rows[i]["relative_lift"] for i in sel], y=[labels[i] for i in sel], mode="markers",
-            name=STATUS_WORDS[status], marker={"size": 11, "color": STATUS_COLOURS[status][1]},
-            error_x={"type": "data", "symmetric": False,
-                     "array": [_or0(rows[i]["relative_ci_high"], rows[i]["relative_lift"]) for i in sel],
-                     "arrayminus": [_or0(rows[i]["relative_lift"], rows[i]["relative_ci_low"]) for i in sel],
-                     "thickness": 2},
-            hovertemplate="%{y}: %{x:+.2%}<extra></extra>",
-        ))
-    for i, r in enumerate(rows):
-        bound = _relative_bound(r)
-        if bound is not None:
-            fig.add_trace(go.Scatter(x=[bound], y=[labels[i]], mode="markers", showlegend=False,
-                                     marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#7f0000"}},
-                                     hovertemplate=f"guardrail limit {bound:+.0%}<extra></extra>"))
-    fig.add_vline(x=0, line={"color": "#5f6368", "width": 1})
-    fig.update_xaxes(tickformat="+.0%", title=f"relative lift, treatment vs control ({1 - alpha:.0%} CI)")
-    fig.update_layout(height=80 + 38 * max(len(rows), 1), margin={"l": 10, "r": 10, "t": 10, "b": 40},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"}, plot_bgcolor="white")
-    fig.update_yaxes(gridcolor="#f1f3f4")
-    return fig
-
-
-def _or0(a: float | None, b: float | None) -> float:
-    return 0.0 if a is None or b is None else a - b
-
-
-def _relative_bound(r: dict) -> float | None:
-    """The guardrail's relative limit on the lift axis (positive for lower-is-better metrics)."""
-    b = r.get("max_relative_change")
-    if b is None:
-        return None
-    return b if r["direction"] == "lower" else -b
 
 
 def history_figure(series: Iterable[tuple[str, float]], name: str, unit: str = "",
