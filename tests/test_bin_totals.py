@@ -83,3 +83,24 @@ def test_bins_changed_without_the_totals_are_summed_instead(demo_db, tmp_path, m
         svc.counts(con, "fraud-v2", svc.Filter(), "country")
     finally:
         con.close()
+
+
+def test_options_read_the_small_tables_and_say_what_the_bins_say(demo_db, tmp_path):
+    from dashboard.store import catalog
+
+    db = tmp_path / "options.duckdb"
+    shutil.copy(demo_db, db)
+    con = connect(db)
+    try:
+        for totals_usable in (True, False):  # the second time: bins changed without the totals
+            opts = svc.options(con)
+            assert opts["segments"] == catalog.segment_values(con)
+            assert opts["date_range"] == con.execute("SELECT min(day), max(day) FROM prediction_bins").fetchone()
+            dates = dict((m, (a, b)) for m, a, b in con.execute(
+                "SELECT model, min(day), max(day) FROM prediction_bins GROUP BY model").fetchall())
+            assert opts["model_dates"] == {m: dates.get(m, (None, None)) for m in opts["models"]}
+            assert all(bin_totals.usable(con, m) for m in opts["models"]) == totals_usable
+            con.execute("DELETE FROM prediction_bins WHERE model = 'fraud-v1' AND segment_value = 'BR'")
+            con.execute("DELETE FROM prediction_bins WHERE model = 'fraud-v1' AND segment_column = '' AND bin < 100")
+    finally:
+        con.close()

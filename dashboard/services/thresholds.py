@@ -60,12 +60,16 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
     models = catalog.prediction_models(con)
     if not models:
         return {"models": [], "segments": {}, "date_range": (None, None)}
-    lo, hi = con.execute("SELECT min(day), max(day) FROM prediction_bins").fetchall()[0]
     # per model: a model without `ts` has no days (None, None) and is never date-filtered away
-    # because another model has timestamps
+    # because another model has timestamps. The overall rows ('') hold every day of a model: a
+    # scan of a twenty-first of the bins with 20 segment values
     dates = {m: (a, b) for m, a, b in con.execute(
-        "SELECT model, min(day), max(day) FROM prediction_bins GROUP BY model").fetchall()}
-    return {"models": models, "segments": catalog.segment_values(con), "date_range": (lo, hi),
+        "SELECT model, min(day), max(day) FROM prediction_bins WHERE segment_column = '' GROUP BY model").fetchall()}
+    days = [d for pair in dates.values() for d in pair if d is not None]
+    lo, hi = (min(days), max(days)) if days else (None, None)
+    totals = all(bin_totals.usable(con, m) for m in models)
+    segments = bin_totals.segment_values(con) if totals else catalog.segment_values(con)
+    return {"models": models, "segments": segments, "date_range": (lo, hi),
             "model_dates": {m: dates.get(m, (None, None)) for m in models}}
 
 

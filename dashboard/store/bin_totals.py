@@ -40,3 +40,12 @@ def usable(con: duckdb.DuckDBPyConnection, model: str) -> bool:
     totals, bins = (con.execute(f"SELECT {_CHECK} FROM {table} WHERE model = ? AND segment_column = ''",
                                 [model]).fetchone() for table in (TABLE, "prediction_bins"))
     return totals[0] is not None and totals == bins
+
+
+def segment_values(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """catalog.segment_values() read from this table (tens of rows per column, not millions)."""
+    out: dict[str, list[str]] = {}
+    for col, val in con.execute(f"SELECT DISTINCT segment_column, segment_value FROM {TABLE} "
+                                "WHERE segment_column <> '' ORDER BY 1, 2").fetchall():
+        out.setdefault(col, []).append(val)
+    return out
