@@ -260,7 +260,8 @@ per_query AS (
 def _judged_cte(levels) -> str:
     nrel = ", ".join(f"count(*) FILTER (WHERE relevance >= {lv}) AS nrel_{lv}, "
                      f"count(*) FILTER (WHERE relevance >= 0 AND relevance < {lv}) AS nnon_{lv}" for lv in levels)
-    return f"judged AS (SELECT query_id, {nrel} FROM qrels GROUP BY query_id)"
+    # the positive grades too, for the ideal DCG: one pass over the judgements
+    return f"judged AS (SELECT query_id, {nrel}, list(relevance) FILTER (WHERE relevance > 0) AS ig FROM qrels GROUP BY query_id)"
 
 
 def _listed_ctes(k_values, levels, mixed: bool) -> str:
@@ -319,7 +320,7 @@ per_query AS (
 
 
 def _ideal_ctes(k_values, levels) -> str:
-    """Each judged query's ideal DCG at every cutoff: its positive grades as an array, best first."""
+    """Each judged query's ideal DCG at every cutoff: its positive grades (`judged`), best first."""
     gains = ", ".join(f"list_transform(ig, lambda x, i: {_gain(name, 'x')} / log2(i + 1)) AS idg_{name}"
                       for name in GAINS)
     idcg = ", ".join(f"CASE WHEN len(ig) <= {k} THEN list_sum(idg_{name}) ELSE list_sum(idg_{name}[1:{k}]) END "
@@ -327,8 +328,7 @@ def _ideal_ctes(k_values, levels) -> str:
     return f"""ideal AS (
     SELECT query_id, {idcg}
     FROM (SELECT query_id, ig, {gains}
-          FROM (SELECT query_id, list(relevance ORDER BY relevance DESC) AS ig FROM qrels WHERE relevance > 0
-                GROUP BY query_id))
+          FROM (SELECT query_id, list_sort(ig, 'DESC') AS ig FROM judged WHERE len(ig) > 0))
 )"""
 
 
