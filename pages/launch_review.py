@@ -104,8 +104,8 @@ elif report.get("tree_nodes"):
                "with the scorecard's evidence (the primary on its p-value, the others on their "
                "Benjamini-Hochberg q-value). A dark-red border marks what forced a roll back; red "
                "edges follow the damage upward.")
-    st.plotly_chart(tree_figure(report["tree_nodes"], report["levels"], height_per_level=125),
-                    width="stretch", config={"displayModeBar": False}, key="launch_tree")
+    st.vega_lite_chart(tree_figure(report["tree_nodes"], report["levels"], height_per_level=125),
+                       width="stretch", key="launch_tree")
 
 # ---- scorecard
 st.markdown("#### Scorecard")

@@ -8,8 +8,8 @@ from dashboard.metrics.week_verdict import VERDICT_ALPHA
 from dashboard.services import tree as svc
 from dashboard.services import week_verdicts
 from dashboard.ui import state
-from dashboard.ui.charts_tree import (STATUS_WORDS, fmt_change, fmt_value, history_figure, offline_history_figure,
-                                      tree_figure)
+from dashboard.ui.charts_tree import (STATUS_WORDS, TREE_SELECTION, fmt_change, fmt_value, history_figure,
+                                      offline_history_figure, tree_figure)
 from dashboard.ui.db import call
 from dashboard.ui.launch_tables import node_table, style
 from dashboard.ui.text import md
@@ -71,8 +71,7 @@ elif mode == "experiment":
     st.caption("Online nodes: treatment vs control lift (Welch / delta method). Offline nodes: the "
                "treatment model's metric vs the control model's (one value each, no interval).")
 
-# the top level's numbers first, as text: the chart below waits for the browser to load Plotly (seconds
-# on a new tab), and a reader should not wait for it to see how the business moved
+# the top level's numbers first, as text: a reader should not wait for the chart to see how the business moved
 top = [n for n in nodes if n["level"] == nodes[0]["level"]][:4]
 for col, n in zip(st.columns(len(top)), top):
     moved = n["status"] not in ("no data", "n/a") and (n.get("relative_change") is not None or n.get("change") is not None)
@@ -80,21 +79,29 @@ for col, n in zip(st.columns(len(top)), top):
                f"{fmt_change(n)} · {STATUS_WORDS.get(n['status'], n['status'])}" if moved else None,
                delta_color={"better": "green", "worse": "red"}.get(n["status"], "gray"), delta_arrow="off")
 
-# node boxes are plotly annotations: let clicks through to the (invisible) node markers beneath
-st.html("<style>.js-plotly-plot .annotation { pointer-events: none; }</style>")
-event = st.plotly_chart(tree_figure(nodes, view["levels"], selected=node_id), width="stretch",
-                        on_select="rerun", selection_mode="points", key="tree_chart",
-                        config={"displayModeBar": False})
-picked = [p.get("customdata") for p in (event.selection.points if event and event.selection else [])]
-# the chart keeps its selection across reruns: act only when it changes, so the list below still works
+# a click's selection arrives in the chart's state before the chart is drawn again: read it first, so the
+# box drawn selected is the one clicked. The chart keeps its selection across reruns: act only when it
+# changes; a node picked in the list below gets a new chart (a new key), whose selection is empty, so
+# a click on the node selected before selects it again.
+chart_key = f"tree_chart.{st.session_state.get('tree.chart_generation', 0)}"
+chart = st.session_state.get(chart_key)
+picked = [p.get("id") for p in chart["selection"].get(TREE_SELECTION, [])] if chart else []
 if picked != st.session_state.get("tree.last_pick"):
     st.session_state["tree.last_pick"] = picked
     if picked and picked[0] in by_id:
         state.set_value("node", picked[0])
         node_id = picked[0]
+st.vega_lite_chart(tree_figure(nodes, view["levels"], selected=node_id, selectable=True), width="stretch",
+                   on_select="rerun", selection_mode=TREE_SELECTION, key=chart_key)
+
+
+def picked_in_list() -> None:
+    state.on_change("node")()
+    st.session_state["tree.chart_generation"] = st.session_state.get("tree.chart_generation", 0) + 1
+
 
 st.selectbox("Node", list(by_id), format_func=lambda i: f"{by_id[i]['name']} ({by_id[i]['level']})",
-             key=state.widget_key("node"), on_change=state.on_change("node"))
+             key=state.widget_key("node"), on_change=picked_in_list)
 node = by_id[node_id]
 detail = call(svc.node_detail, tree_path, node_id, tree_version=version)
 state.sync_url(["mode", "exp", "node"] if mode == "experiment" else ["mode", "days", "week", "node"])
@@ -121,14 +128,15 @@ left, right = st.columns(2)
 with left:
     if detail.get("daily"):
         st.markdown("**History** (daily, overall)" + (
-            " — shaded: previous period grey, current blue; double-click to see all" if mode == "period" else ""))
-        st.plotly_chart(history_figure(detail["daily"], node["name"], node["unit"],
-                                       view.get("window") if mode == "period" else None),
-                        width="stretch", config={"displayModeBar": False}, key="node_history")
+            " — shaded: previous period grey, current blue; drag it sideways for earlier days" if mode == "period"
+            else ""))
+        st.vega_lite_chart(history_figure(detail["daily"], node["name"], node["unit"],
+                                          view.get("window") if mode == "period" else None),
+                           width="stretch", key="node_history")
     if detail.get("offline"):
         st.markdown("**Offline, across experiments** (control and treatment model)")
-        st.plotly_chart(offline_history_figure(detail["offline"], node["name"]), width="stretch",
-                        config={"displayModeBar": False}, key="node_offline")
+        st.vega_lite_chart(offline_history_figure(detail["offline"], node["name"]), width="stretch",
+                           key="node_offline")
     if not detail.get("daily") and not detail.get("offline"):
         st.caption("No daily series or offline history for this node.")
 with right:

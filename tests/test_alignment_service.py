@@ -285,6 +285,7 @@ def test_logged_classification_lift_is_paired_by_row_when_ids_join(tmp_path, wit
     from dashboard.metrics import gate_stats
     from dashboard.metrics.binning import N_BINS, assign_bins
     from dashboard.metrics.lift_bootstrap import paired_binned_metric_lift
+    from dashboard.metrics.paired_auc import paired_auc_lift
     from dashboard.services.alignment_lifts import logged_lift
     from dashboard.store.connection import connect
 
@@ -299,10 +300,13 @@ def test_logged_classification_lift_is_paired_by_row_when_ids_join(tmp_path, wit
     cell = [np.where(y, b, N_BINS + 1 + b) for b in (assign_bins(f["score"].to_numpy(), 0.0, 1.0) for f in frames)]
     keys, count = np.unique(np.stack(cell), axis=1, return_counts=True)
     fn = lambda p, n: gate_stats.classification_metric("auc", p, n)  # noqa: E731
-    paired = paired_binned_metric_lift(fn, N_BINS + 1, keys[0], keys[1], count)
-    assert point.lift == pytest.approx(paired.lift, rel=1e-12)
+    paired = paired_auc_lift(N_BINS + 1, keys[0], keys[1], count)  # the AUC's paired interval: DeLong-t
+    boot = paired_binned_metric_lift(fn, N_BINS + 1, keys[0], keys[1], count)
+    assert point.lift == pytest.approx(paired.lift, rel=1e-12) == pytest.approx(boot.lift, rel=1e-12)
     if with_id:
-        assert point.se == pytest.approx(paired.se, rel=1e-9)
+        assert (point.se, point.ci_low, point.ci_high) == pytest.approx((paired.se, paired.ci_low, paired.ci_high),
+                                                                         rel=1e-9)
+        assert point.se == pytest.approx(boot.se, rel=0.15)  # DeLong and the paired bootstrap agree on the spread
     else:  # nothing to pair the rows on: each model resampled on its own, a wider interval
         assert point.se > 2 * paired.se
 

@@ -15,7 +15,7 @@ def test_quick_calibration_is_within_tolerance():
         if "mean estimate" in r.claim:
             assert r.rate <= 0.04, r  # target <= 0.03
         elif "learned weight" in r.claim:
-            assert 0.89 <= r.rate <= 1.0, r  # target 93-97%; the jackknife errs on the wide side (up to ~98%)
+            assert 0.89 <= r.rate <= 1.0, r  # target 93-97%; 150 histories: se ~1.8 points
         else:
             assert 0.89 <= r.rate <= 0.99, r  # target 93-97%; one s.e. ~1.8 points at 150 simulations
 
@@ -25,3 +25,12 @@ def test_in_sample_is_optimistic_and_ignoring_noise_misses_the_truth():
     assert got["ins_bias"] > got["oos_bias"] + 0.01  # the optimism leave-one-out removes
     naive = calib.run(40, 45, seed=11, noise_known=False)
     assert naive["oos_coverage"] < 0.5 and naive["oos_bias"] < -0.1  # noise read as disagreement
+
+
+def test_the_near_zero_weight_covers_with_fieller_intervals():
+    """Weight c (w* = +0.045) at 30 experiments, 600 histories (se ~0.9 points): the Fieller interval
+    against the symmetric jackknife it replaced, on the same histories. Full runs (docs/statistics.md):
+    Fieller 95-96%, the symmetric jackknife 91.6-93.3%."""
+    got = calib.weight_coverage(600, 30, seed=3030)
+    assert (got["coverage"] >= 0.93).all() and (got["coverage"] <= 0.975).all(), got
+    assert got["old_coverage"][2] <= got["coverage"][2] - 0.015, got  # the old interval misses c more

@@ -147,12 +147,41 @@ def test_leave_one_out_q2_against_refitting_least_squares_on_noiseless_folds():
     assert r.loo_q2 == pytest.approx(1 - press / ((z[:, 0] - z[:, 0].mean()) ** 2).sum(), rel=1e-6)
 
 
-def test_weight_intervals_are_the_jackknife_with_a_t_quantile():
+def test_weight_intervals_are_fieller_intervals_from_the_jackknife():
+    """Each bound is where the pivot (s_k - w T) / se_J(s_k - w T) reaches the t(n - K - 1) quantile,
+    s the standardised coefficients, T = sum |s|, se_J the textbook jackknife standard error over fits
+    refitted without each experiment; the pivot is inside the quantiles between the bounds."""
     rng = np.random.default_rng(13)
     zo, s, _ = _noisy_history(rng, 30)
     r = cp.learn(zo, s, ["a", "b", "c"])
-    jack = np.array([cp.fit(np.delete(zo, i, 0), np.delete(s, i, 0)).weights for i in range(30)])
-    se = np.sqrt(29 / 30 * ((jack - jack.mean(0)) ** 2).sum(0))  # the textbook jackknife variance
+    folds = [(np.delete(zo, i, 0), np.delete(s, i, 0)) for i in range(30)]
+    jack = np.array([cp.fit(z, v).coefficients * np.std(z[:, 1:], axis=0, ddof=1) for z, v in folds])
+    full = r.fit.coefficients * np.std(zo[:, 1:], axis=0, ddof=1)
     q = stats.t.ppf(0.975, 26)
-    np.testing.assert_allclose(r.weight_ci[0], np.clip(r.fit.weights - q * se, -1, 1), rtol=1e-9)
-    np.testing.assert_allclose(r.weight_ci[1], np.clip(r.fit.weights + q * se, -1, 1), rtol=1e-9)
+
+    def pivot(k, w):
+        x = jack[:, k] - w * np.abs(jack).sum(1)
+        se = np.sqrt(29 / 30 * ((x - x.mean()) ** 2).sum())
+        return (full[k] - w * np.abs(full).sum()) / se
+
+    for k in range(3):
+        lo, hi = r.weight_ci[0][k], r.weight_ci[1][k]
+        assert lo < r.fit.weights[k] < hi
+        for bound, at in ((lo, q), (hi, -q)):  # a bound clipped at -1 or 1 (sum |w| = 1) is inside
+            assert pivot(k, bound) == pytest.approx(at, rel=1e-6) if abs(bound) < 1 else abs(pivot(k, bound)) <= q
+        assert abs(pivot(k, (lo + hi) / 2)) < q
+    assert (np.abs(np.r_[r.weight_ci[0], r.weight_ci[1]]) < 1).sum() >= 4  # most bounds are roots, not clips
+    # not the symmetric jackknife interval it replaced
+    w_jack = jack / np.abs(jack).sum(1, keepdims=True)
+    se = np.sqrt(29 / 30 * ((w_jack - w_jack.mean(0)) ** 2).sum(0))
+    assert not np.allclose(r.weight_ci[1] - r.fit.weights, r.fit.weights - r.weight_ci[0], rtol=1e-3)
+    assert not np.allclose(r.weight_ci[0], r.fit.weights - q * se, rtol=1e-3)
+
+
+def test_weight_intervals_are_unbounded_when_the_denominator_is_noise():
+    """A jackknife spread of sum |s| beyond T / q: every ratio fits, the interval is [-1, 1]."""
+    fit = lambda c: cp.Fit(np.array(c, float), np.array([1.0, 1.0]), np.eye(3), np.ones(2), None)  # noqa: E731
+    full = fit([0.1, 0.05])
+    fits = [fit([0.1 + d, 0.05 - d]) for d in (-1.0, 1.0, -1.0, 1.0, 0.5, -0.5, 0.0)]
+    lo, hi = cp.weight_intervals(full, fits)
+    np.testing.assert_array_equal(lo, [-1, -1]) and np.testing.assert_array_equal(hi, [1, 1])

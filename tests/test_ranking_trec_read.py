@@ -30,6 +30,8 @@ VARIANTS = {
     "tab inside a field": (PLAIN_RUN.replace("d2 2", "d2\tx 2"), False),
     "two spaces": (PLAIN_RUN.replace("d2 2", "d2  2"), False),
     "leading space": (" " + PLAIN_RUN, False),
+    "indented line": (PLAIN_RUN.replace("\nq2", "\n q2", 1), False),
+    "space before a blank line": (PLAIN_RUN.replace("\nq2", "\n \nq2", 1), False),
     "extra field": (PLAIN_RUN.replace("1.5 bm25", "1.5 bm25 x"), False),
     "form feed": (PLAIN_RUN.replace("d2 2", "d2\f2"), False),
 }
@@ -59,7 +61,7 @@ def test_fast_reader_gives_the_general_readers_rows_or_steps_aside(tmp_path, nam
     fast, taken = _read(path, "run", plain=True)
     assert taken == fast_expected
     assert fast == general
-    assert [r[-1] for r in general][-1] == (4 if name in ("blank line", "comment of six fields") else 3)
+    assert [r[-1] for r in general][-1] == (4 if name in ("blank line", "comment of six fields", "space before a blank line") else 3)
 
 
 def test_a_separator_across_the_byte_check_chunks_is_seen(tmp_path):

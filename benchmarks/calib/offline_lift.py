@@ -7,7 +7,9 @@ worlds: balanced (20% positives, 2,000 rows), rare (1.5% positives, 6,000 rows: 
 AUC ~0.96), ties (25% positives, 2,000 rows, scores rounded to steps of 0.5: ~15 levels). The true lift of each metric is computed on one population
 sample of 2,000,000 rows through the same metric (binned, as the product computes it); the
 binormal AUC's analytic value Phi(d / sqrt(2)) is checked against it in `truth_check`.
-- paired: both models score the same rows -> `paired_binned_metric_lift` on the joint cells;
+- paired: both models score the same rows -> `paired_classification_lift` on the joint cells (the
+  AUC by DeLong's paired variance with a Satterthwaite t quantile, the others by the paired bootstrap);
+  `classification_cell(..., paired_fn=paired_binned_metric_lift)` measures the bootstrap for the AUC too;
 - unpaired: each model scores its own independent rows -> `binned_metric_lift`.
 Ranking: per-query values of two rankers on the same queries (a quarter of queries at 0, the rest
 beta-distributed, the candidate moving 60% of them by a clipped t(3) step) -> `paired_mean_lift`;
@@ -26,6 +28,7 @@ from benchmarks.calib import Rate
 from dashboard.metrics import gate_stats
 from dashboard.metrics.binning import assign_bins
 from dashboard.metrics.lift_bootstrap import binned_metric_lift, paired_binned_metric_lift, paired_mean_lift
+from dashboard.metrics.paired_auc import paired_classification_lift
 
 BINS = 400
 LO, HI = -4.0, 6.0
@@ -108,9 +111,11 @@ def classification_cell(args) -> tuple[int, int]:
     hits = shown = 0
     for i in range(sims):
         y, ba, bb = _scores(rng, world, n)
-        if paired:
+        if paired and paired_fn is None and widen:  # the product's paired path (DeLong-t for the AUC)
+            est = paired_classification_lift(name, BINS, *_joint(y, ba, bb), seed=i)
+        elif paired:
             est = (paired_fn or paired_binned_metric_lift)(fn, BINS, *_joint(y, ba, bb), seed=i, metric_many=many,
-                                                                  alternatives=alts)
+                                                           alternatives=alts)
         else:
             y2, _ba2, bb2 = _scores(rng, world, n)  # model B on its own rows
             est = binned_metric_lift(fn, _counts(y, ba), _counts(y2, bb2), seed=i, metric_many=many,
@@ -120,6 +125,26 @@ def classification_cell(args) -> tuple[int, int]:
         shown += 1
         hits += est.ci_low <= true_lift <= est.ci_high
     return hits, shown
+
+
+def paired_auc_quantiles(world: str, sims: int, seed: int) -> tuple[int, int, int]:
+    """(hits of the product's paired AUC interval, hits of the same DeLong interval with a normal
+    quantile, intervals shown) on the same `sims` samples: what the t quantile adds."""
+    from scipy.stats import norm
+
+    true_lift = truth(world)["auc"]
+    rng = np.random.default_rng(seed)
+    t_hits = normal_hits = shown = 0
+    for _ in range(sims):
+        y, ba, bb = _scores(rng, world, WORLDS[world][1])
+        est = paired_classification_lift("auc", BINS, *_joint(y, ba, bb))
+        if est.ci_low is None:
+            continue
+        shown += 1
+        t_hits += est.ci_low <= true_lift <= est.ci_high
+        half = norm.ppf(0.975) * est.se / (1 + est.lift)
+        normal_hits += abs(np.log1p(true_lift) - np.log1p(est.lift)) <= half
+    return t_hits, normal_hits, shown
 
 
 def query_population(rng) -> tuple[np.ndarray, np.ndarray]:
@@ -179,8 +204,16 @@ def simulations(quick: bool, workers: int | None = None, scale: float = 1.0, wid
         out.append(Rate("offline_lift", f"95% interval of the {name} lift covers the true lift",
                         f"{world}: {p:.1%} positives, {n:,} rows; {path}; true lift {truths[world][name]:+.1%}",
                         rate, 0.93, 0.97, shown,
-                        "paired Poisson bootstrap of rows" if paired else "Poisson bootstrap per model"))
+                        _method(name, paired)))
     return out
+
+
+def _method(name: str, paired: bool) -> str:
+    if not paired:
+        return "Poisson bootstrap per model"
+    if name == "auc":
+        return "DeLong paired variance of the log ratio, t quantile with Satterthwaite df (kurtosis)"
+    return "paired Poisson bootstrap of rows"
 
 
 def _run(task):

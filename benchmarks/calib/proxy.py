@@ -14,14 +14,15 @@ w* = (Sigma_KK + E[S]_KK)^-1 Sigma_K0 on standardised metrics (sum |w| = 1); and
 out-of-sample correlation, the true correlation of the composites actually learned (each fold's
 weights under the true Sigma): what a team gets from the weights it learned, not the ideal.
 
-Measured: how often each weight's 95% interval (jackknife over experiments) covers w* (target 93-97%); how often the
-out-of-sample noise-corrected interval covers the learned composite's true correlation (93-97%),
-and the absolute bias of its estimate (<= 0.03), beside the in-sample estimate's optimism (scenario text).
+Measured: how often each weight's 95% interval (Fieller, jackknife over experiments) covers w* (target 93-97%);
+how often the out-of-sample noise-corrected interval covers the learned composite's true correlation
+(93-97%), and the absolute bias of its estimate (<= 0.03), beside the in-sample estimate's optimism (scenario text).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from benchmarks.calib import Rate
 from dashboard.metrics import composite_proxy as cp
@@ -113,7 +114,7 @@ def simulations(quick: bool) -> list[Rate]:
         got = run(sims, n, seed=300 + i)
         world = (f"{n} experiments, target = 0.6 a + 0.4 b + 0 c + own, noise ~ signal, target x a noise r 0.45; "
                  f"w* = {', '.join(f'{w:+.2f}' for w in got['w_star'])}")
-        boot = "jackknife over experiments (leave-one-out fits), t(n - K - 1) quantile"
+        boot = "Fieller interval of the ratio, jackknife covariance (leave-one-out fits), t(n - K - 1) quantile"
         for k, name in enumerate("abc"):
             out.append(Rate(AREA, f"learned weight of {name}: 95% interval covers its target w*", world,
                             float(got["weight_coverage"][k]), 0.93, 0.97, sims, boot))
@@ -128,14 +129,27 @@ def simulations(quick: bool) -> list[Rate]:
 
 
 def weight_coverage(sims: int, n: int, seed: int) -> dict:
-    """Coverage of the weights' intervals alone (the fit and its jackknife, no REML validation: ~20x
-    cheaper than `run`, so thousands of histories fit in minutes), with the side of each miss."""
+    """Coverage of the weights' intervals alone (the fit and its leave-one-out fits, no REML validation:
+    ~20x cheaper than `run`, so thousands of histories fit in minutes), with the side of each miss;
+    "old_coverage": the symmetric jackknife interval it replaced, on the same histories."""
     rng = np.random.default_rng(seed)
     w_star = target_weights(true_sigma(), base_noise() * mean_size_sq())
-    below = above = np.zeros(3)
+    below = above = old_miss = np.zeros(3)
     for _ in range(sims):
         z, s = cp.check(*history(rng, n))
-        fits = cp._loo_fits(z, s, 1.0)
-        lo, hi = cp.weight_intervals(cp._fit(z, s, 1.0).weights, np.array([g.weights for g in fits]))
+        full, fits = cp._fit(z, s, 1.0), cp._loo_fits(z, s, 1.0)
+        lo, hi = cp.weight_intervals(full, fits)
         below, above = below + (w_star < lo), above + (w_star > hi)
-    return {"coverage": 1 - (below + above) / sims, "w_star_below": below / sims, "w_star_above": above / sims}
+        old_lo, old_hi = symmetric_jackknife(full.weights, np.array([g.weights for g in fits]))
+        old_miss = old_miss + ((w_star < old_lo) | (w_star > old_hi))
+    return {"coverage": 1 - (below + above) / sims, "w_star_below": below / sims, "w_star_above": above / sims,
+            "old_coverage": 1 - old_miss / sims}
+
+
+def symmetric_jackknife(est: np.ndarray, jack: np.ndarray, confidence: float = 0.95):
+    """The weight intervals before the Fieller ones: est +- t(n - K - 1) x the jackknife standard error
+    of the weights themselves (the near-zero weight covered 92.5-93.3% at 30-45 experiments)."""
+    n, k = jack.shape
+    se = np.sqrt((n - 1) / n * ((jack - jack.mean(axis=0)) ** 2).sum(axis=0))
+    q = stats.t.ppf(0.5 + confidence / 2, max(n - k - 1, 1))
+    return np.clip(est - q * se, -1, 1), np.clip(est + q * se, -1, 1)

@@ -27,8 +27,10 @@ Validation is out of sample: each experiment's composite lift comes from weights
 composite's noise and its noise covariance with the target propagated from S_i: see
 dashboard.metrics.alignment.noise_corrected) and sensitivity (share of experiments whose composite
 interval excludes 0) are computed on those lifts. The same numbers in sample show the optimism of
-judging weights on the experiments that chose them. Weight intervals: jackknife over experiments
-(the leave-one-out fits) with a t quantile. Calibration: benchmarks/calib/proxy.py.
+judging weights on the experiments that chose them. Weight intervals: Fieller intervals of each
+weight as a ratio (standardised coefficient / sum of their absolute values), the ratio's parts'
+covariance from the jackknife over experiments (the leave-one-out fits), t quantile.
+Calibration: benchmarks/calib/proxy.py.
 """
 
 from __future__ import annotations
@@ -140,16 +142,34 @@ def _loo_fits(z: np.ndarray, s: np.ndarray, noise_weight: float) -> list[Fit]:
     return [_fit(z[keep[i]], s[keep[i]], noise_weight) for i in range(n)]
 
 
-def weight_intervals(est: np.ndarray, jack: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Jackknife intervals of the standardised weights: est +- t(n - K - 1) * se, se the jackknife
-    standard error over the leave-one-out fits (jack: (n, K)), clipped to [-1, 1] (sum |w| = 1).
-    Measured in benchmarks/calib/proxy.py: 91.8-97.0% at 30-80 experiments (400 histories a size);
-    with 1,500-2,000 histories the near-zero weight covers 92.5-93.8% (misses one-sided), the others
-    95-97% (docs/statistics.md); the BCa bootstrap covered 87-92% at 30 and 89-94% at 45."""
-    n, k = jack.shape
-    se = np.sqrt((n - 1) / n * ((jack - jack.mean(axis=0)) ** 2).sum(axis=0))
+def weight_intervals(full: Fit, fits: list[Fit], confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Fieller intervals of the standardised weights from the jackknife over experiments.
+
+    A weight is a ratio, w_k = s_k / T (s = coefficients x scale, T = sum |s|). Its interval is the set
+    of w whose pivot (s_k - w T) / se_J(s_k - w T) lies within t(n - K - 1) quantiles, se_J the
+    jackknife standard error over the leave-one-out fits (`fits`); the jackknife covariance of (s_k, T)
+    makes var_J(s_k - w T) a quadratic in w, so the bounds are the roots of one quadratic. Unbounded
+    (the denominator not distinguishable from 0) gives [-1, 1]; bounds are clipped to [-1, 1].
+    Fieller's inversion follows the ratio's asymmetry, which the jackknife of w_k itself (est +- t se)
+    missed: it covered the near-zero weight 91.6-93.3% at 30-45 experiments, misses one-sided
+    (docs/statistics.md, "Learned composite proxy"; benchmarks/calib/proxy.py)."""
+    n = len(fits)
+    k = full.weights.size
     q = stats.t.ppf(0.5 + confidence / 2, max(n - k - 1, 1))
-    return np.clip(est - q * se, -1, 1), np.clip(est + q * se, -1, 1)
+    s_hat = full.coefficients * full.scale
+    t_hat = np.abs(s_hat).sum()
+    s_jack = np.array([g.coefficients * g.scale for g in fits])
+    t_jack = np.abs(s_jack).sum(axis=1)
+    ds, dt = s_jack - s_jack.mean(axis=0), t_jack - t_jack.mean()
+    f = (n - 1) / n  # the jackknife's variance factor
+    v_ss, v_st, v_tt = f * (ds ** 2).sum(axis=0), f * (ds * dt[:, None]).sum(axis=0), f * (dt ** 2).sum()
+    a = t_hat ** 2 - q * q * v_tt
+    if a <= 0:
+        return np.full(k, -1.0), np.full(k, 1.0)
+    b = -2 * (s_hat * t_hat - q * q * v_st)
+    c = s_hat ** 2 - q * q * v_ss
+    root = np.sqrt(np.clip(b * b - 4 * a * c, 0, None))  # >= 0: the estimate s_k / T is always inside
+    return np.clip((-b - root) / (2 * a), -1, 1), np.clip((-b + root) / (2 * a), -1, 1)
 
 
 @dataclass(frozen=True)
@@ -220,8 +240,7 @@ def learn(lifts, noise, names, noise_weight: float = 1.0, confidence: float = 0.
     loo = np.array([g.coefficients for g in fits])
     loo_lift, loo_se, loo_cov0 = composite(z, s, loo)
     outside = validate(loo_lift, loo_se, target, target_se, loo_cov0, confidence, min_experiments)
-    jack = np.array([g.weights for g in fits])
-    ci = weight_intervals(f.weights, jack, confidence)
+    ci = weight_intervals(f, fits, confidence)
     return Learned(tuple(names), f, ci, loo, inside, outside, lift, se, loo_lift, loo_se, _loo_q2(z, loo))
 
 

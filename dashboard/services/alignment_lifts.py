@@ -6,9 +6,11 @@
   for ndcg@K / mrr@K / recall@K, prediction summaries for auc / average_precision /
   recall@precision>=P), with a bootstrap interval and the models' disagreement; otherwise the
   typed-in values of offline_results, which carry no interval. Classification lifts are
-  bootstrapped paired by row (both models' raw rows joined on `id`) when the join reproduces
-  both models' bin counts; otherwise (summaries only, no `id`, duplicate ids) each model's bins
-  are resampled independently, which overstates the lift's noise.
+  paired by row (both models' raw rows joined on `id`) when the join reproduces both models'
+  bin counts: the AUC by DeLong's paired variance with a t quantile, the others by a paired
+  bootstrap (dashboard.metrics.paired_auc.paired_classification_lift); otherwise (summaries only,
+  no `id`, duplicate ids) each model's bins are resampled independently, which overstates the
+  lift's noise.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from dashboard.gates_ranking import parse_ranking_metric, per_query_values
 from dashboard.metrics import gate_stats
 from dashboard.metrics.experiments import SuffStats, compare
 from dashboard.metrics.binning import N_BINS
-from dashboard.metrics.lift_bootstrap import binned_metric_lift, paired_binned_metric_lift, paired_mean_lift
+from dashboard.metrics.lift_bootstrap import binned_metric_lift, paired_mean_lift
+from dashboard.metrics.paired_auc import paired_classification_lift
 from dashboard.services import thresholds as thr
 from dashboard.store import catalog
 from dashboard.store.sqlutil import ident
@@ -186,8 +189,7 @@ def logged_lift(con, metric: str, control: str | None, treatment: str | None, ei
         alts = lambda p, n: gate_stats.threshold_alternatives(metric, p, n)  # noqa: E731
         joint = _joint_cells(con, cb, ct)
         if joint is not None:
-            est = paired_binned_metric_lift(fn, N_BINS + 1, *joint, confidence=confidence, metric_many=many,
-                                            alternatives=alts)
+            est = paired_classification_lift(metric, N_BINS + 1, *joint, confidence=confidence)
         else:
             est = binned_metric_lift(fn, (cb.overall["pos"], cb.overall["neg"]),
                                      (ct.overall["pos"], ct.overall["neg"]), confidence=confidence,

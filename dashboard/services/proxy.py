@@ -170,7 +170,8 @@ def learned_proxy(con: duckdb.DuckDBPyConnection, target: str, candidates: list[
         "method": ("weights w = (Sigma_KK + Xi_KK)^-1 Sigma_K0 (Tripuraneni et al., KDD 2024): Sigma the true lifts' "
                    "covariance (observed minus mean noise covariance), Xi the noise of a typical experiment; "
                    "out of sample = leave-one-out over experiments; correlation noise-corrected by REML; "
-                   "weight intervals: jackknife over experiments (the leave-one-out fits), t quantile"),
+                   "weight intervals: Fieller intervals of each weight as a ratio, its parts' covariance from "
+                   "the jackknife over experiments (the leave-one-out fits), t quantile"),
     }
 
 
@@ -327,7 +328,7 @@ def report_text(result: dict) -> str:
     names = result["names"]
     lines = [f"Learned composite proxy for {result['target_name']} ({result['target']}), "
              f"{result['n_experiments']} experiments", "", "Weights (standardised metrics, sum |w| = 1; "
-             f"{result['confidence']:.0%} jackknife interval):"]
+             f"{result['confidence']:.0%} interval, Fieller from the jackknife):"]
     for c, w in sorted(result["weights"].items(), key=lambda kv: -abs(kv[1])):
         lo, hi = result["weight_ci"][c]
         lines.append(f"  {names[c]:<28} {w:+.2f}  [{lo:+.2f}, {hi:+.2f}]")

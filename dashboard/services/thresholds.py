@@ -18,7 +18,7 @@ import numpy as np
 from dashboard.metrics import classification as clf
 from dashboard.metrics.binning import N_BINS, bin_edges
 from dashboard.metrics.disagreement import joint_counts
-from dashboard.store import catalog, joint_bins, quality
+from dashboard.store import bin_totals, catalog, joint_bins, quality
 from dashboard.store.sqlutil import ident
 
 # a segment with fewer positives, or fewer labelled rows flagged at the threshold, is marked small
@@ -60,12 +60,16 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
     models = catalog.prediction_models(con)
     if not models:
         return {"models": [], "segments": {}, "date_range": (None, None)}
-    lo, hi = con.execute("SELECT min(day), max(day) FROM prediction_bins").fetchall()[0]
     # per model: a model without `ts` has no days (None, None) and is never date-filtered away
-    # because another model has timestamps
+    # because another model has timestamps. The overall rows ('') hold every day of a model: a
+    # scan of a twenty-first of the bins with 20 segment values
     dates = {m: (a, b) for m, a, b in con.execute(
-        "SELECT model, min(day), max(day) FROM prediction_bins GROUP BY model").fetchall()}
-    return {"models": models, "segments": catalog.segment_values(con), "date_range": (lo, hi),
+        "SELECT model, min(day), max(day) FROM prediction_bins WHERE segment_column = '' GROUP BY model").fetchall()}
+    days = [d for pair in dates.values() for d in pair if d is not None]
+    lo, hi = (min(days), max(days)) if days else (None, None)
+    totals = all(bin_totals.usable(con, m) for m in models)
+    segments = bin_totals.segment_values(con) if totals else catalog.segment_values(con)
+    return {"models": models, "segments": segments, "date_range": (lo, hi),
             "model_dates": {m: dates.get(m, (None, None)) for m in models}}
 
 
@@ -89,15 +93,20 @@ def _where(model: str, flt: Filter, segment_column: str) -> tuple[str, list]:
 _FIELDS = ("pos", "neg", "unlabeled", "value_pos", "value_neg")
 
 
-def _fetch(con, model: str, flt: Filter, column: str, value: str | None) -> dict[str, dict[str, np.ndarray]]:
-    where, params = _where(model, flt, column)
+def _fetch(con, model: str, flt: Filter, column: str, value: str | None,
+           totals: bool = False) -> dict[str, dict[str, np.ndarray]]:
+    """Per-bin arrays per segment value; `totals`: from the day-summed table (a whole-range view)."""
+    where, params = _where(model, Filter() if totals else flt, column)
     if value is not None:
         where += " AND segment_value = ?"
         params.append(value)
-    rows = con.execute(
-        f"SELECT segment_value, bin, sum(n_pos), sum(n_neg), sum(n_unlabeled), sum(value_pos), sum(value_neg) "
-        f"FROM prediction_bins WHERE {where} GROUP BY segment_value, bin ORDER BY segment_value", params
-    ).fetchnumpy()
+    if totals:  # one row per (segment value, bin) already: no GROUP BY
+        sql = (f"SELECT segment_value, bin, n_pos, n_neg, n_unlabeled, value_pos, value_neg FROM {bin_totals.TABLE} "
+               f"WHERE {where} ORDER BY segment_value")
+    else:
+        sql = ("SELECT segment_value, bin, sum(n_pos), sum(n_neg), sum(n_unlabeled), sum(value_pos), sum(value_neg) "
+               f"FROM prediction_bins WHERE {where} GROUP BY segment_value, bin ORDER BY segment_value")
+    rows = con.execute(sql, params).fetchnumpy()
     out: dict[str, dict[str, np.ndarray]] = {}
     if not len(rows["bin"]):
         return out
@@ -126,13 +135,15 @@ def counts(con, model: str, flt: Filter = Filter(), by: str = "") -> Counts:
         raise ValueError(f"unknown model {model!r}; loaded models: {', '.join(sorted(ranges)) or 'none'}")
     _check_column(con, flt.segment_column)
     _check_column(con, by)
-    overall = _fetch(con, model, flt, flt.segment_column, flt.segment_value if flt.segment_column else "")
+    # a view of the whole range reads the bins already summed over days (a cold page's first query)
+    totals = _every_day(con, model, flt) and bin_totals.usable(con, model)
+    overall = _fetch(con, model, flt, flt.segment_column, flt.segment_value if flt.segment_column else "", totals)
     empty = {k: np.zeros(N_BINS + 1) for k in _FIELDS}
     segments = {}
     if by and not flt.segment_column:
-        segments = _fetch(con, model, flt, by, None)
+        segments = _fetch(con, model, flt, by, None, totals)
     elif by and by == flt.segment_column:
-        segments = _fetch(con, model, flt, by, flt.segment_value)
+        segments = _fetch(con, model, flt, by, flt.segment_value, totals)
     where, params = _where(model, flt, "")
     days = con.execute(f"SELECT count(DISTINCT day) FROM prediction_bins WHERE {where}", params).fetchall()[0][0]
     lo, hi = ranges[model]
@@ -204,6 +215,18 @@ def _whole_range(con, model: str, flt: Filter) -> bool:
     if undated or first is None:
         return False
     return ((flt.date_from is None or flt.date_from <= first) and (flt.date_to is None or flt.date_to >= last))
+
+
+def _every_day(con, model: str, flt: Filter) -> bool:
+    """Does the date filter keep every row of the model, labelled or not?"""
+    if flt.date_from is None and flt.date_to is None:
+        return True
+    first, last, undated = con.execute(
+        "SELECT min(day), max(day), coalesce(sum(n_pos + n_neg + n_unlabeled) FILTER (WHERE day IS NULL), 0) "
+        "FROM prediction_bins WHERE model = ? AND segment_column = ''", [model]).fetchone()
+    if undated or first is None:
+        return False
+    return (flt.date_from is None or flt.date_from <= first) and (flt.date_to is None or flt.date_to >= last)
 
 
 def quick_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dict[str, dict]:

@@ -19,20 +19,28 @@ TABLE = "ranking_run_coverage"
 MISSING = "(missing)"
 
 
-def build(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...]) -> None:
+def build(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...], lists: str | None = None) -> None:
     """One ranking pass over the run (each item's best rank per cell of every segment column at
-    once), then each segment column's counts per cutoff from those cells."""
+    once), then each segment column's counts per cutoff from those cells. `lists`: a table of the
+    lists ranked by score, gathered once (ranking_summary.gather_lists: model, query_id, gi = the
+    {g, i: item} pairs in rank order), else they are gathered here."""
     if not table_exists(con, "rankings"):
         con.execute(f"DROP TABLE IF EXISTS {TABLE}")
         return
     k_values = tuple(int(k) for k in k_values)
     segments = segment_columns(con, "queries") if table_exists(con, "queries") else []
     positioned = "position" in table_columns(con, "rankings")
-    # a model is one form: its rows all carry a position (ranked by it) or none (ranked by score)
-    order = "position ASC NULLS LAST, score DESC, item_id DESC" if positioned else "score DESC, item_id DESC"
-    rank = f"row_number() OVER (PARTITION BY model, query_id ORDER BY {order})"
+    top = max(k_values)
+    # a model is one form: its rows all carry a position (the rank as served) or none (ranked by
+    # score, then item id descending: each list's top items gathered in that order, the rank their
+    # place; a window over every row cost ~20% more CPU)
+    scored = "WHERE position IS NULL" if positioned else ""
+    items = (f"SELECT model, query_id, list_transform(gi[1:{top}], lambda x: x.i) AS items FROM {lists}" if lists
+             else f"SELECT model, query_id, list(item_id ORDER BY score DESC, item_id DESC)[1:{top}] AS items "
+                  f"FROM rankings {scored} GROUP BY model, query_id")
+    ranked = f"SELECT model, query_id, unnest(items) AS item_id, generate_subscripts(items, 1) AS rank FROM ({items})"
     if positioned:
-        rank = f"coalesce(position, {rank})"
+        ranked += f" UNION ALL SELECT model, query_id, item_id, position AS rank FROM rankings WHERE position <= {top}"
     # each item's best rank per cell (a combination of segment values, numbered), the cell joined
     # after the ranking so the sort carries no segment text
     segs = [f"coalesce({ident(s)}, '{MISSING}') AS {ident(s)}" for s in segments]
@@ -46,8 +54,7 @@ def build(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...]) -> None:
     join = "LEFT JOIN _coverage_query_cells c ON c.query_id = r.query_id" if segments else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _coverage_cells AS
         SELECT r.model, {cell} AS cell, r.item_id, min(r.rank) AS best
-        FROM (SELECT model, query_id, item_id, {rank} AS rank FROM rankings) r {join}
-        WHERE r.rank <= {max(k_values)}
+        FROM ({ranked}) r {join}
         GROUP BY ALL""")
     counts = ", ".join(f"count(*) FILTER (WHERE best <= {k}) AS n_{k}" for k in k_values)
     per_column = []

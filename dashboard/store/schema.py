@@ -269,6 +269,11 @@ META_DDL = (
         model VARCHAR, day DATE, segment_column VARCHAR, segment_value VARCHAR, bin INTEGER,
         n_pos BIGINT, n_neg BIGINT, n_unlabeled BIGINT,
         w_pos DOUBLE, w_neg DOUBLE, value_pos DOUBLE, value_neg DOUBLE)""",
+    # prediction_bins summed over days (store/bin_totals.py): a model's whole range read at once
+    """CREATE TABLE IF NOT EXISTS prediction_bin_totals (
+        model VARCHAR, segment_column VARCHAR, segment_value VARCHAR, bin INTEGER,
+        n_pos BIGINT, n_neg BIGINT, n_unlabeled BIGINT,
+        w_pos DOUBLE, w_neg DOUBLE, value_pos DOUBLE, value_neg DOUBLE)""",
     # exact AP and ROC AUC of each model over its whole range, overall (segment_column '') and per
     # value of each segment column; NULL where undefined (one class). Built with the bins.
     """CREATE TABLE IF NOT EXISTS prediction_quality (

@@ -13,6 +13,7 @@ import importlib
 import duckdb
 
 from dashboard.metrics.binning import N_BINS, score_range
+from dashboard.store import bin_totals
 from dashboard.store.catalog import segment_columns
 from dashboard.store.quality import build_prediction_quality
 from dashboard.store.sqlutil import ident, placeholders
@@ -116,5 +117,6 @@ def build_prediction_bins(con: duckdb.DuckDBPyConnection, models: list[str]) -> 
     else:
         con.execute(f"INSERT INTO prediction_bins {binned} SELECT model, day, '', '', bin, {_AGGREGATES} "
                     "FROM binned GROUP BY model, day, bin", models)
+    bin_totals.build(con, models)  # the bins summed over days: the page's whole-range view
     # exact AP/AUC over the whole range, in the same transaction (a refused load keeps neither)
     build_prediction_quality(con, models)

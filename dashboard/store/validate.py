@@ -176,6 +176,10 @@ def check_duplicates(
     if not key:
         return []
     cols = ", ".join(ident(k) for k in key)
+    # whether any key repeats, first: without each key's first line to carry, ~15% less work on a
+    # 2M-line file, the common case
+    if con.execute(f"SELECT 1 FROM {STAGE} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1").fetchone() is None:
+        return []
     same = " AND ".join(f"s.{ident(k)} IS NOT DISTINCT FROM d.{ident(k)}" for k in key)
     # the duplicated keys first (a count per key), then the lines of those few only: an ordered
     # list per key over every row cost about twice as much on a 2M-line run

@@ -1,9 +1,10 @@
 """Thresholds page: the segment table at the slider's threshold, redrawn on every move.
 
-Built straight as an Arrow table from svc.segment_columns (all segments in one array operation) and
-formatted by the browser through column_config: numbers stay numbers, so sorting works. A pandas
-Styler (the red precision cells it drew before) cost ~60% of the server's CPU per move: Streamlit
-turns every cell of a styled frame into display text, column by column.
+Built straight as an Arrow table from svc.segment_columns (all segments in one array operation):
+counts stay numbers (the browser formats them, and sorts them as numbers); rates are written by
+`fmt.percent`, so an undefined one reads "n/a" (the grid would write a missing number as "None").
+A pandas Styler (the red precision cells it drew before) cost ~60% of the server's CPU per move:
+Streamlit turns every cell of a styled frame into display text, column by column.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from dashboard.services import thresholds as svc
 LOW_PRECISION = 0.6  # of the overall precision at the same threshold
 COUNTS = ("labelled", "positives", "tp", "fp", "fn", "tn", "flagged")
 _COUNT = st.column_config.NumberColumn(format="localized")  # 160,340 as every count reads
-_RATE = st.column_config.NumberColumn(format="percent")
 COLUMNS = {"low precision": st.column_config.CheckboxColumn(
                help=f"Precision below {LOW_PRECISION:.0%} of the overall precision at this threshold"),
-           **{c: _COUNT for c in COUNTS}, **{c: _RATE for c in ("precision", "recall", "FPR")}}
+           **{c: _COUNT for c in COUNTS}}
 CAPTION = f"Low precision: below {LOW_PRECISION:.0%} of the overall precision at this threshold."
 
 
@@ -39,7 +39,7 @@ def table(cols: dict[str, np.ndarray], by: str, quality: dict, overall_precision
                 for a, b in zip(lo, hi)]
 
     def rate(x):
-        return pa.array(x, type=pa.float64(), from_pandas=True)  # NaN (undefined) -> missing
+        return [fmt.percent(None if np.isnan(v) else float(v)) for v in x]
 
     def count(x):
         return pa.array(np.asarray(x).astype(np.int64))

@@ -6,10 +6,10 @@ offline NDCG win that lost retention and breached the latency guardrail.
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
+from dashboard.ui.charts_tree import SELECTED_BORDER
 from tests import launch_fixture as lf
 from tests.browser.conftest import open_page, running_server, screenshot, wait_idle
 
@@ -22,31 +22,38 @@ def launch_server(tmp_path_factory):
         yield url
 
 
-def _tree_box(page, name: str):
-    """The text of a tree node (a plotly annotation; its first line is the bold name)."""
-    page.wait_for_selector(".js-plotly-plot g.annotation")
-    boxes = page.locator(".js-plotly-plot g.annotation")
+# A tree node in Vega's SVG: its bold name, the lines inside its box, the box's border colour and place.
+_NODE = """name => {
+    for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+        const texts = [...chart.querySelectorAll('.mark-text text')];
+        const head = texts.find(t => t.textContent === name && t.getAttribute('font-weight') === 'bold');
+        if (!head) continue;
+        const h = head.getBoundingClientRect(), cx = h.x + h.width / 2, cy = h.y + h.height / 2;
+        const inside = (r, x, y) => r.x < x && x < r.x + r.width && r.y < y && y < r.y + r.height;
+        const box = [...chart.querySelectorAll('.mark-rect path[stroke]')].find(p => inside(p.getBoundingClientRect(), cx, cy));
+        if (!box) continue;
+        const r = box.getBoundingClientRect();
+        const lines = texts.filter(t => { const b = t.getBoundingClientRect(); return inside(r, b.x + b.width / 2, b.y + b.height / 2); });
+        return {text: lines.map(t => t.textContent).join('\\n'), stroke: box.getAttribute('stroke'),
+                x: r.x + r.width / 2, y: r.y + r.height / 2};
+    }
+    return null;
+}"""
+
+
+def _tree_box(page, name: str) -> tuple[dict, str]:
+    """A tree node drawn by Vega-Lite: where its box is, its border colour and its text (name first)."""
     for _ in range(60):  # charts mount lazily after the run ends: the tree may come after another chart
-        for i in range(boxes.count()):
-            text = boxes.nth(i).locator("text").first.get_attribute("data-unformatted") or ""
-            if re.match(rf"<b[^>]*>{re.escape(name)}</b>", text):
-                return boxes.nth(i), text
+        node = page.evaluate(_NODE, name)
+        if node:
+            return node, node["text"]
         page.wait_for_timeout(500)
     raise AssertionError(f"no tree node {name!r} drawn")
 
 
 def _border(page, name: str) -> str:
-    """The colour of a node's box (a plotly rect shape drawn at the layout's size around its text)."""
-    return page.evaluate("""name => {
-        for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-            const ann = (gd.layout.annotations || []).find(a => (a.text || '').match(/^<b[^>]*>([^<]*)<\\/b>/)?.[1] === name);
-            if (!ann) continue;
-            const box = (gd.layout.shapes || []).find(s => s.layer === 'above' && s.x0 < ann.x && ann.x < s.x1
-                                                         && s.y0 < ann.y && ann.y < s.y1);
-            if (box) return box.line.color;
-        }
-        return null;
-    }""", name)
+    """The colour of a node's box border."""
+    return _tree_box(page, name)[0]["stroke"]
 
 
 def test_launch_review_says_do_not_ship_and_lights_the_tree(page, launch_server):
@@ -87,12 +94,35 @@ def test_switching_experiment_in_the_sidebar(page, launch_server):
 def test_clicking_a_tree_node_shows_its_history(page, launch_server):
     open_page(page, launch_server, "tree?mode=experiment&exp=X1", "Children")
     box, _ = _tree_box(page, "Latency")
-    rect = box.locator("rect.bg").first.bounding_box()
-    page.mouse.click(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2)
+    assert _border(page, "Latency") != SELECTED_BORDER
+    page.mouse.click(box["x"], box["y"])
     wait_idle(page, "Guardrail: Latency may rise by at most 10%")
     assert page.locator("h3", has_text="Latency").count() == 1
     assert "node=latency_ms" in page.url
+    assert _border(page, "Latency") == SELECTED_BORDER  # the box clicked is drawn selected
     screenshot(page, "metric-tree-latency")
+    # picked in the list, then clicked again: the click selects it again, and the list follows
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Node").click()
+    page.get_by_role("option", name="Task success (task)").click()
+    wait_idle(page, "Drives")
+    assert page.locator("h3", has_text="Task success").count() == 1 and _border(page, "Task success") == SELECTED_BORDER
+    box, _ = _tree_box(page, "Latency")
+    page.mouse.click(box["x"], box["y"] + 20)  # on its text
+    wait_idle(page, "Guardrail: Latency may rise by at most 10%")
+    assert page.locator("h3", has_text="Latency").count() == 1
+    assert page.locator('[data-testid="stSelectbox"]').filter(has_text="Node").locator("input").input_value() == \
+        "Latency (task)"
+
+
+def test_the_tree_page_loads_no_plotly(page, launch_server):
+    """Every chart of the Metric tree is Vega-Lite: the page never fetches Plotly's 4.7 MB script."""
+    open_page(page, launch_server, "tree?node=retention_7d", "Children")
+    _tree_box(page, "7-day retention")
+    page.locator('[data-testid="stVegaLiteChart"] svg').nth(1).wait_for()  # the history
+    scripts = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert any("ArrowVegaLiteChart" in s for s in scripts), scripts  # the list is the page's scripts
+    assert not [s for s in scripts if "plotly" in s.lower()]
+    assert page.locator(".js-plotly-plot").count() == 0
 
 
 def test_demo_e045_do_not_ship_with_the_tree_lit(page, server):
