@@ -19,9 +19,11 @@ TABLE = "ranking_run_coverage"
 MISSING = "(missing)"
 
 
-def build(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...]) -> None:
+def build(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...], lists: str | None = None) -> None:
     """One ranking pass over the run (each item's best rank per cell of every segment column at
-    once), then each segment column's counts per cutoff from those cells."""
+    once), then each segment column's counts per cutoff from those cells. `lists`: a table of the
+    lists ranked by score, gathered once (ranking_summary.gather_lists: model, query_id, gi = the
+    {g, i: item} pairs in rank order), else they are gathered here."""
     if not table_exists(con, "rankings"):
         con.execute(f"DROP TABLE IF EXISTS {TABLE}")
         return
@@ -33,9 +35,10 @@ def build(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...]) -> None:
     # score, then item id descending: each list's top items gathered in that order, the rank their
     # place; a window over every row cost ~20% more CPU)
     scored = "WHERE position IS NULL" if positioned else ""
-    ranked = (f"SELECT model, query_id, unnest(items) AS item_id, generate_subscripts(items, 1) AS rank FROM "
-              f"(SELECT model, query_id, list(item_id ORDER BY score DESC, item_id DESC)[1:{top}] AS items "
-              f"FROM rankings {scored} GROUP BY model, query_id)")
+    items = (f"SELECT model, query_id, list_transform(gi[1:{top}], lambda x: x.i) AS items FROM {lists}" if lists
+             else f"SELECT model, query_id, list(item_id ORDER BY score DESC, item_id DESC)[1:{top}] AS items "
+                  f"FROM rankings {scored} GROUP BY model, query_id")
+    ranked = f"SELECT model, query_id, unnest(items) AS item_id, generate_subscripts(items, 1) AS rank FROM ({items})"
     if positioned:
         ranked += f" UNION ALL SELECT model, query_id, item_id, position AS rank FROM rankings WHERE position <= {top}"
     # each item's best rank per cell (a combination of segment values, numbered), the cell joined
