@@ -109,3 +109,12 @@ def test_weekly_export_formats_use_the_shared_module():
 def test_p_in_a_sentence():
     assert fmt.p_is(2.3e-05) == "p < 0.001"
     assert fmt.p_is(0.0432, "q") == "q = 0.043"
+
+
+def test_a_tree_nodes_q_value_reads_as_the_scorecard_writes_it():
+    from types import SimpleNamespace
+
+    from dashboard.services.tree import _evidence_note
+    note = lambda q: _evidence_note(SimpleNamespace(primary=False, q_value=q))  # noqa: E731
+    assert note(0.0).startswith("q < 0.001 (")  # was "q = 0"
+    assert note(0.04321).startswith("q = 0.043 (")

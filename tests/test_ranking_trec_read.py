@@ -162,3 +162,14 @@ def test_text_rules_still_hold_when_the_plain_reader_vouches_for_the_fields(tmp_
     for bad in ("bm\x0225", " ", "m" * 1001):  # the name given on the command line is checked as a value
         with pytest.raises(InputError, match=r"line 1, column 'model'"):
             ingest_file(tmp_path / "r.duckdb", "run", run, model=bad)
+
+
+@pytest.mark.parametrize("bad", readers.NOT_PLAIN)
+def test_every_not_plain_byte_pattern_sends_the_file_to_the_general_reader(tmp_path, bad):
+    """The byte check alone, each pattern mid-file (DuckDB would often step aside too, so the
+    variants above cannot tell whether the check itself saw it)."""
+    line = b"q1 Q0 d1 1 2.5 bm25\n"
+    (tmp_path / "run.trec").write_bytes(line * 3 + b"q2" + bad + b"x" + line)
+    assert readers._plain_line_count(tmp_path / "run.trec") is None
+    (tmp_path / "ok.trec").write_bytes(line * 4)
+    assert readers._plain_line_count(tmp_path / "ok.trec") == 4

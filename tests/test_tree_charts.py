@@ -143,3 +143,20 @@ def test_launch_review_draws_its_tree_with_vega_lite(launch_env, data):
     boxes = {b["id"]: b for b in _datasets(tree)["boxes"]}
     assert set(boxes) == {n["id"] for n in data["report"]["tree_nodes"]}
     assert boxes["latency_ms"]["stroke"] == BROKEN_BORDER
+
+
+def test_the_page_text_scan_reads_the_text_drawn_in_the_boxes():
+    """tests/visible_text.py reads a text mark's dataset: a raw id drawn in a box would be caught."""
+    from streamlit.elements.vega_charts import _marshall_chart_data
+    from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
+
+    from tests.visible_text import _vega_drawn_texts, problems
+
+    node = {"id": "a", "name": "retention_7d", "level": "business", "direction": "higher", "x": 0.0, "y": 0.0,
+            "parents": [], "status": "no data", "needs": "needs daily “dau” in this period", "unit": ""}
+    spec = tree_figure([node], ["business"])
+    proto = VegaLiteChart()
+    _marshall_chart_data(proto, dict(spec))
+    texts = _vega_drawn_texts(spec, proto)
+    assert "retention_7d" in texts and "no data" in texts
+    assert problems([("tree", t) for t in texts], {"retention_7d"})

@@ -53,6 +53,7 @@ def _element(e, where: str) -> Iterator[tuple[str, str]]:
         return
     if kind == "vega_lite_chart":
         yield from ((tag, t) for t in _vega_texts(json.loads(proto.spec)))
+        yield from ((tag, t) for t in _vega_drawn_texts(json.loads(proto.spec), proto))
         return
     if kind == "metric":
         for t in (proto.label, proto.body, proto.delta):
@@ -140,6 +141,20 @@ def _vega_texts(spec: dict) -> list[str]:
         mark = layer.get("mark")
         if isinstance(mark, dict) and mark.get("type") == "text" and isinstance(mark.get("text"), str):
             out.append(mark["text"])
+    return list(dict.fromkeys(out))
+
+
+def _vega_drawn_texts(spec: dict, proto) -> list[str]:
+    """The text a text mark draws from a field of a named dataset (a metric tree box's lines)."""
+    datasets = {d.name: d.data.data for d in proto.datasets}
+    out: list[str] = []
+    for layer in spec.get("layer", []):
+        mark, field = layer.get("mark"), ((layer.get("encoding") or {}).get("text") or {}).get("field")
+        name = (layer.get("data") or {}).get("name")
+        if isinstance(mark, dict) and mark.get("type") == "text" and field and name in datasets:
+            table = pa.ipc.open_stream(io.BytesIO(datasets[name])).read_all()
+            if field in table.column_names:
+                out += [str(v) for v in table.column(field).to_pylist() if v is not None]
     return list(dict.fromkeys(out))
 
 

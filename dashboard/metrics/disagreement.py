@@ -45,8 +45,9 @@ class JointCounts:
         """D(i, j) = #(bin_a >= i and bin_b >= j)."""
         i, j = _clip(i, self.n_bins), _clip(j, self.n_bins)
         block = -(-i // BLOCK)
-        lo = int(np.searchsorted(self.bin_a, i, side="left"))
-        hi = int(np.searchsorted(self.bin_a, block * BLOCK, side="left"))
+        key = self.bin_a.dtype.type  # searching with another dtype would convert the whole array per call
+        lo = int(np.searchsorted(self.bin_a, key(i), side="left"))
+        hi = int(np.searchsorted(self.bin_a, key(block * BLOCK), side="left"))
         strip = self.n[lo:hi][self.bin_b[lo:hi] >= j]
         return int(self.dense[block, j]) + int(strip.sum())
 
@@ -74,15 +75,18 @@ def joint_counts(bin_a, bin_b, n, n_bins: int) -> JointCounts:
     order = np.argsort(bin_a, kind="stable")
     bin_a, bin_b, n = bin_a[order], bin_b[order], n[order]
     width = n_bins + 1
+    count_type = np.int32 if n.sum() < 2**31 else np.int64  # the cache keeps this per view: ~2.5x smaller
     above_a = _suffix(np.bincount(bin_a, weights=n, minlength=width))
     above_b = _suffix(np.bincount(bin_b, weights=n, minlength=width))
     rows = -(-width // BLOCK)
     hist = np.bincount((bin_a // BLOCK) * width + bin_b, weights=n, minlength=rows * width)
     hist = np.rint(hist).astype(np.int64).reshape(rows, width)
     # suffix sums over A's blocks, then over B's bins; a zero row (I past the last bin) and column (j = n_bins + 1)
-    dense = np.zeros((rows + 1, width + 1), dtype=np.int64)
+    dense = np.zeros((rows + 1, width + 1), dtype=count_type)
     dense[:rows, :width] = np.cumsum(np.cumsum(hist[::-1], axis=0)[::-1][:, ::-1], axis=1)[:, ::-1]
-    return JointCounts(n_bins, bin_a, bin_b, n, above_a, above_b, dense)
+    bin_type = np.int16 if n_bins + BLOCK < 2**15 else np.int64  # edges up to the last block's end fit
+    return JointCounts(n_bins, bin_a.astype(bin_type), bin_b.astype(bin_type), n.astype(count_type), above_a,
+                       above_b, dense)
 
 
 def _suffix(counts: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 import duckdb
 
+from dashboard import format as fmt
 from dashboard.metrics.decision import DecisionRules
 from dashboard.metrics.cuped import CupedStats
 from dashboard.metrics.experiments import Comparison, SuffStats
@@ -226,7 +227,7 @@ def _evidence_note(m) -> str:
     if m.primary:
         return "primary metric: judged on its own p-value"
     if m.q_value is not None:
-        return f"q = {m.q_value:.2g} (Benjamini-Hochberg over the experiment's other metrics)"
+        return f"{fmt.p_is(m.q_value, 'q')} (Benjamini-Hochberg over the experiment's other metrics)"
     return ""
 
 

@@ -7,13 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import format as fmt
 from dashboard.metrics import weekly as wk
-from dashboard.services import thresholds_drift as drift_svc
 from dashboard.ui import state
 from dashboard.ui.db import call
 from dashboard.ui.text import md
@@ -32,6 +29,11 @@ def choose_view() -> str:
 
 
 def draw(model: str, segment_column: str, segment_value: str, threshold: float | None) -> None:
+    # imported here: the page imports this module for choose_view on every run, and the drift
+    # service (scipy.stats, through the weekly models) and plotly cost a cold server's first
+    # Thresholds visit ~1-2 s before its headline
+    from dashboard.services import thresholds_drift as drift_svc
+
     where = f"{segment_column} = {segment_value}" if segment_column else "all traffic"
     st.subheader(md(f"Score drift of {model}, {where}"))  # model and segment names are data
     first = call(drift_svc.drift, model, segment_column, segment_value, None, threshold)
@@ -97,6 +99,8 @@ def _metrics(row: dict, threshold: float | None, b_from: date, b_to: date) -> No
 
 
 def psi_figure(rows: list[dict], week: str) -> go.Figure:
+    import plotly.graph_objects as go
+
     fig = go.Figure()
     weeks = [r["week"] for r in rows]
     for name, key, colour in (("against the week before", "psi_last", COLOURS["last"]),
@@ -115,6 +119,8 @@ def psi_figure(rows: list[dict], week: str) -> go.Figure:
 
 def groups_figure(result: dict, k: int) -> go.Figure:
     """Share of predictions in each tenth of the baseline's scores: 10% each for the baseline."""
+    import plotly.graph_objects as go
+
     base = result["baseline_counts"]
     groups = wk.quantile_groups(base.astype(np.int64))
     size = int(groups.max()) + 1
@@ -140,6 +146,8 @@ def groups_figure(result: dict, k: int) -> go.Figure:
 
 
 def _table(rows: list[dict], threshold: float | None) -> pd.DataFrame:
+    import pandas as pd
+
     flagged = "flagged" + ("" if threshold is None else f" at {threshold:.4f}")
     return pd.DataFrame([{
         "week": r["week"], "predictions": fmt.count(r["rows"]),
