@@ -100,6 +100,19 @@ def browser_cpu_seconds(server_pgid: int | None) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def fresh_home_and_db(tmp: Path, demo: bool, db: str) -> Path:
+    """An empty HOME under tmp (the server's disk cache, ~/.streamlit/cache, starts empty: the first
+    visit is a cold one), and the database: the demo built under tmp, or the one given."""
+    os.environ["HOME"] = str(tmp / "home")
+    Path(os.environ["HOME"]).mkdir()
+    if not demo:
+        return Path(db)
+    from dashboard.demo.build import build_demo_db
+
+    build_demo_db(tmp / "demo.duckdb", seed=7)
+    return tmp / "demo.duckdb"
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -107,15 +120,19 @@ def pct(values: list[float], q: float) -> float:
 
 async def open_timed(browser, url: str, headline: str) -> tuple[float, float]:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = await context.new_page()
+    timed = await time_tab(await context.new_page(), url, headline)
+    await context.close()
+    return timed
+
+
+async def time_tab(page, url: str, headline: str) -> tuple[float, float]:
+    """Seconds from navigation to the headline visible, and to the app idle."""
     start = time.perf_counter()
     await page.goto(url)
     await page.locator(headline).first.wait_for(timeout=120_000)
     shown = time.perf_counter() - start
     await idle(page)
-    done = time.perf_counter() - start
-    await context.close()
-    return shown, done
+    return shown, time.perf_counter() - start
 
 
 async def idle(page) -> None:
@@ -399,14 +416,8 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", default=None, help="only these url paths ('' = home)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        # the server's disk cache (~/.streamlit/cache) starts empty: the first visit is a cold one
-        os.environ["HOME"] = str(Path(tmp) / "home")
-        Path(os.environ["HOME"]).mkdir()
+        db = fresh_home_and_db(Path(tmp), args.demo, args.db)
         if args.demo:
-            from dashboard.demo.build import build_demo_db
-
-            db = Path(tmp) / "demo.duckdb"
-            build_demo_db(db, seed=7)
             pages = list(HEADLINES)
         elif args.rows:
             db, pages = generated_db(args.rows, Path(tmp)), ["thresholds"]

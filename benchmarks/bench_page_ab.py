@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_browser import HEADLINES, idle, load_average, open_timed  # noqa: E402
+from benchmarks.bench_browser import HEADLINES, idle, load_average, open_timed, time_tab  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: E402
 
 NEW = Path(__file__).resolve().parents[1]
@@ -72,12 +72,7 @@ async def beside(browser, url: str, headline: str, n: int) -> list[tuple[float, 
     out = []
     for _ in range(n):
         tab = await context.new_page()
-        start = time.perf_counter()
-        await tab.goto(url)
-        await tab.locator(headline).first.wait_for(timeout=120_000)
-        shown = time.perf_counter() - start
-        await idle(tab)
-        out.append((shown, time.perf_counter() - start))
+        out.append(await time_tab(tab, url, headline))
         await tab.close()
     await context.close()
     return out

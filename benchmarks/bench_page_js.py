@@ -15,7 +15,6 @@ the visits are printed with the load average. Numbers are printed, never asserte
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_browser import HEADLINES, load_average  # noqa: E402
+from benchmarks.bench_browser import HEADLINES, fresh_home_and_db, load_average  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS, running_server, wait_idle  # noqa: E402
 
 CHARTS = '[data-testid="stVegaLiteChart"] svg.marks, [data-testid="stPlotlyChart"] .js-plotly-plot'
@@ -66,15 +65,7 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["HOME"] = str(Path(tmp) / "home")
-        Path(os.environ["HOME"]).mkdir()
-        if args.demo:
-            from dashboard.demo.build import build_demo_db
-
-            db = Path(tmp) / "demo.duckdb"
-            build_demo_db(db, seed=7)
-        else:
-            db = Path(args.db)
+        db = fresh_home_and_db(Path(tmp), args.demo, args.db)
         with running_server(db, "bench-page-js") as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
             for path in args.pages:  # warm the server: what is kept is kept

@@ -205,24 +205,22 @@ def stored_quality(con, model: str, flt: Filter = Filter(), by: str = "") -> dic
 def _whole_range(con, model: str, flt: Filter) -> bool:
     """Does the date filter keep every labelled row of the model? (A date filter drops rows
     without a timestamp.)"""
+    return _covers(con, model, flt, "n_pos + n_neg")
+
+
+def _every_day(con, model: str, flt: Filter) -> bool:
+    """Does the date filter keep every row of the model, labelled or not?"""
+    return _covers(con, model, flt, "n_pos + n_neg + n_unlabeled")
+
+
+def _covers(con, model: str, flt: Filter, counted: str) -> bool:
+    """Does the date filter keep every day of the model's bins, none of the `counted` rows undated?"""
     if flt.date_from is None and flt.date_to is None:
         return True
     if not catalog.table_exists(con, "prediction_bins"):
         return False
     first, last, undated = con.execute(
-        "SELECT min(day), max(day), coalesce(sum(n_pos + n_neg) FILTER (WHERE day IS NULL), 0) "
-        "FROM prediction_bins WHERE model = ? AND segment_column = ''", [model]).fetchone()
-    if undated or first is None:
-        return False
-    return ((flt.date_from is None or flt.date_from <= first) and (flt.date_to is None or flt.date_to >= last))
-
-
-def _every_day(con, model: str, flt: Filter) -> bool:
-    """Does the date filter keep every row of the model, labelled or not?"""
-    if flt.date_from is None and flt.date_to is None:
-        return True
-    first, last, undated = con.execute(
-        "SELECT min(day), max(day), coalesce(sum(n_pos + n_neg + n_unlabeled) FILTER (WHERE day IS NULL), 0) "
+        f"SELECT min(day), max(day), coalesce(sum({counted}) FILTER (WHERE day IS NULL), 0) "
         "FROM prediction_bins WHERE model = ? AND segment_column = ''", [model]).fetchone()
     if undated or first is None:
         return False
