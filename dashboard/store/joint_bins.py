@@ -8,14 +8,7 @@ import duckdb
 import numpy as np
 
 from dashboard.metrics.binning import N_BINS
-
-
-def bin_sql(score: str, lo: str, width: str) -> str:
-    """The bin of `score`, exactly as summaries._binned assigns it (floor, then corrected by the
-    same edge expression as Python, so `bin >= i` is `score >= edge(i)` bit for bit)."""
-    b0 = f"least({N_BINS}.0, greatest(0.0, floor(({score} - {lo}) / {width})))"
-    return (f"CAST(least({N_BINS}.0, {b0} - CAST({score} < {lo} + {b0} * {width} AS INTEGER) "
-            f"+ CAST({score} >= {lo} + ({b0} + 1) * {width} AS INTEGER)) AS INTEGER)")
+from dashboard.store.summaries import bin_sql
 
 
 def paired_bin_counts(con: duckdb.DuckDBPyConnection, model_a: str, model_b: str, where: str,

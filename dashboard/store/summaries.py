@@ -81,14 +81,17 @@ def _binned(n_models: int, segments: list[str]) -> str:
                    r.lo, (r.hi - r.lo) / {N_BINS}.0 AS width
             FROM predictions p JOIN model_score_range r USING (model)
             WHERE p.model IN ({placeholders(n_models)})
-        ), first_guess AS (
-            SELECT *, least({N_BINS}.0, greatest(0.0, floor((score - lo) / width))) AS b0 FROM ranged
         ), binned AS (
-            -- floor() can be one bin off at an edge; correct with the same edge expression as Python
-            SELECT *, CAST(least({N_BINS}.0, b0 - CAST(score < lo + b0 * width AS INTEGER)
-                                   + CAST(score >= lo + (b0 + 1) * width AS INTEGER)) AS INTEGER) AS bin
-            FROM first_guess
+            SELECT *, {bin_sql("score", "lo", "width")} AS bin FROM ranged
         )"""
+
+
+def bin_sql(score: str, lo: str, width: str) -> str:
+    """The bin of `score`, as metrics.binning assigns it (floor, then corrected by the same edge
+    expression as Python, so `bin >= i` is `score >= edge(i)` bit for bit)."""
+    b0 = f"least({N_BINS}.0, greatest(0.0, floor(({score} - {lo}) / {width})))"
+    return (f"CAST(least({N_BINS}.0, {b0} - CAST({score} < {lo} + {b0} * {width} AS INTEGER) "
+            f"+ CAST({score} >= {lo} + ({b0} + 1) * {width} AS INTEGER)) AS INTEGER)")
 
 
 def build_prediction_bins(con: duckdb.DuckDBPyConnection, models: list[str]) -> None:
