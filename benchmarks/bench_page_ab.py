@@ -10,6 +10,10 @@ that warms its caches: `--visits` new tabs in a fresh browser context (headline 
 bench_browser.py times them), `--tabs` new tabs beside an open one, and `--cpu` fresh tabs left to
 settle, with Chromium's own main-thread task and script time (Performance.getMetrics) and the bytes
 the tab fetched. Medians are printed with the load average; nothing is asserted.
+
+With `--cold N`: N rounds, each starting a new server per side (an empty HOME: no disk cache), in
+alternating order, and timing its first visit as soon as it answers (a fresh browser context): what
+bench_browser.py calls cold, with both sides under the same load.
 """
 
 from __future__ import annotations
@@ -130,6 +134,25 @@ async def compare(urls: dict[str, str], headline: str, visits: int, tabs: int, c
         print(f"| {label} | {' | '.join(cells)} |")
 
 
+async def cold_rounds(old: Path, db: Path, tmp: Path, page: str, rounds: int) -> None:
+    from playwright.async_api import async_playwright
+
+    sides, times = {"before": old, "after": NEW}, {"before": [], "after": []}
+    print(f"Start: {load_average()}", flush=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        for i in range(rounds):
+            for side in (list(sides) if i % 2 == 0 else list(sides)[::-1]):
+                with serving(sides[side], db, tmp / f"{side}-{i}") as url:
+                    times[side].append(await open_timed(browser, f"{url}/{page}", HEADLINES[page]))
+                print(f"round {i} {side}: headline {times[side][-1][0]:.2f} s, idle {times[side][-1][1]:.2f} s",
+                      flush=True)
+        await browser.close()
+    print(f"End: {load_average()}\n\n| medians of {rounds} | before | after |\n|---|---|---|")
+    cells = [f"{_median(times[k], 0):.2f} / {_median(times[k], 1):.2f} s" for k in sides]
+    print(f"| cold server, first visit: headline / idle | {' | '.join(cells)} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--old", required=True, type=Path, help="a checkout of the old code (git archive REV | tar -x)")
@@ -139,6 +162,7 @@ def main() -> None:
     parser.add_argument("--tabs", type=int, default=6)
     parser.add_argument("--cpu", type=int, default=4)
     parser.add_argument("--settle", type=float, default=30, help="seconds to wait after both servers started")
+    parser.add_argument("--cold", type=int, default=0, help="instead: N rounds of a new server's first visit per side")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db
@@ -147,6 +171,9 @@ def main() -> None:
 
             db = Path(tmp) / "demo.duckdb"
             build_demo_db(db, seed=7)
+        if args.cold:
+            asyncio.run(cold_rounds(args.old.resolve(), db.resolve(), Path(tmp), args.page, args.cold))
+            return
         with serving(args.old.resolve(), db.resolve(), Path(tmp) / "old") as old, \
                 serving(NEW, db.resolve(), Path(tmp) / "new") as new:
             urls = {"before": f"{old}/{args.page}", "after": f"{new}/{args.page}"}

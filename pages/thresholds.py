@@ -34,16 +34,16 @@ if not models:
     st.info("No predictions are loaded. Load a `predictions` file (model, score, label, segments) on the Data page.")
     st.stop()
 segment_columns = list(opts["segments"])
+default_model, _, default_by = svc.default_view(opts)
 
 with st.sidebar:
-    model = state.persist("thr.model", models[-1], valid=lambda v: v in models)
+    model = state.persist("thr.model", default_model, valid=lambda v: v in models)
     st.selectbox("Model", models, key=state.widget_key("thr.model"), on_change=state.on_change("thr.model"))
     first_day, last_day = opts["model_dates"][model]  # None: this model has no `ts`
     compare = state.persist("thr.compare", "", valid=lambda v: v == "" or v in models)
     st.selectbox("Compare with", [""] + models, key=state.widget_key("thr.compare"),
                  on_change=state.on_change("thr.compare"), format_func=lambda m: m or "(none)")
-    by = state.persist("thr.by", segment_columns[0] if segment_columns else "",
-                       valid=lambda v: v == "" or v in segment_columns)
+    by = state.persist("thr.by", default_by, valid=lambda v: v == "" or v in segment_columns)
     st.selectbox("Segments by", [""] + segment_columns, key=state.widget_key("thr.by"),
                  on_change=state.on_change("thr.by"), format_func=lambda c: c or "(none)")
     focus_options = [""] + [f"{c}={v}" for c, vals in opts["segments"].items() for v in vals]

@@ -73,6 +73,14 @@ def options(con: duckdb.DuckDBPyConnection) -> dict:
             "model_dates": {m: dates.get(m, (None, None)) for m in models}}
 
 
+def default_view(opts: dict) -> tuple[str, Filter, str]:
+    """(model, filter, breakdown) the page opens at with nothing chosen: the last model over its whole
+    date range, by the first segment column. The server warms this view at start (ui/warm.py)."""
+    model = opts["models"][-1]
+    first_day, last_day = opts["model_dates"][model]
+    return model, Filter(first_day, last_day), next(iter(opts["segments"]), "")
+
+
 def undated(flt: Filter) -> Filter:
     """The same filter without its dates (for a model whose rows have no `ts`)."""
     return Filter(None, None, flt.segment_column, flt.segment_value)

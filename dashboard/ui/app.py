@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.paths import PAGES_DIR
-from dashboard.ui.app_pages import available_pages
+from dashboard.ui.app_pages import FAVICON, available_pages
 from dashboard.ui import warm
 from dashboard.ui.auth import require_login
 from dashboard.ui.db import db_path
@@ -23,8 +23,7 @@ def _home_alias(home):
 
 
 def main() -> None:
-    # an emoji favicon is drawn in the browser; a :material: one is fetched from fonts.gstatic.com
-    st.set_page_config(page_title="Offline → online", page_icon="📈", layout="wide")
+    st.set_page_config(page_title="Offline → online", page_icon=FAVICON, layout="wide")
     sections: dict[str, list] = {}
     for script, title, icon, section, url in available_pages():
         home = script == "home.py"

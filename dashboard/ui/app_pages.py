@@ -6,6 +6,8 @@ import streamlit as st
 
 from dashboard.paths import PAGES_DIR
 
+# an emoji favicon is drawn in the browser; a :material: one is fetched from fonts.gstatic.com
+FAVICON = "📈"
 # (script, title, icon, section, url path)
 PAGES = [
     ("home.py", "Home", ":material/home:", "Overview", "home"),

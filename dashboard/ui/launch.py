@@ -14,6 +14,7 @@ from dashboard.ui import warm
 
 
 def main() -> None:
+    warm.prepare_process()  # imports before the port opens: a first visitor does not share the GIL with them
     warm.start_when_served()
     from streamlit.web import cli
 
