@@ -23,7 +23,7 @@ def build(con: duckdb.DuckDBPyConnection, k_values: tuple[int, ...], lists: str 
     """One ranking pass over the run (each item's best rank per cell of every segment column at
     once), then each segment column's counts per cutoff from those cells. `lists`: a table of the
     lists ranked by score, gathered once (ranking_summary.gather_lists: model, query_id, gi = the
-    {g, i: item} pairs in rank order), else they are gathered here."""
+    {s: score, i: item, g: grade} structs in rank order), else they are gathered here."""
     if not table_exists(con, "rankings"):
         con.execute(f"DROP TABLE IF EXISTS {TABLE}")
         return
