@@ -14,19 +14,27 @@ from dashboard.metrics import weekly as wk
 from dashboard.metrics.binning import assign_bins, bin_edges
 from dashboard.services import thresholds_drift as drift_svc
 from dashboard.services import weekly_models
+from dashboard.ui.charts_drift import decile_shares, group_labels
 from tests.apptest import run_page
 from tests.test_thresholds_odd_models import mixed_db  # noqa: F401  (fixture)
+from tests.vega import charts
 
 
-def psi_oracle(reference, current, n=10):
-    """PSI written out plainly: walk the bins, close a group when the reference's running share
-    passes the next tenth; floor shares at 1e-4."""
-    ref, cur = np.asarray(reference, float), np.asarray(current, float)
+def groups_oracle(reference, n=10):
+    """Each bin's tenth of the reference, written out plainly: walk the bins, close a group when the
+    reference's running share passes the next tenth."""
+    ref = np.asarray(reference, float)
     total, run, group = ref.sum(), 0.0, []
     for r in ref:
         run += r
         group.append(min(n - 1, max(0, int(np.ceil(n * run / total - 1e-12)) - 1)))
-    group = np.array(group)
+    return np.array(group)
+
+
+def psi_oracle(reference, current, n=10):
+    """PSI written out plainly: the reference's tenths (groups_oracle); floor shares at 1e-4."""
+    ref, cur = np.asarray(reference, float), np.asarray(current, float)
+    group = groups_oracle(ref, n)
     e = np.array([ref[group == g].sum() for g in range(n)]) / ref.sum()
     a = np.array([cur[group == g].sum() for g in range(n)]) / cur.sum()
     keep = np.array([(group == g).any() for g in range(n)])
@@ -95,3 +103,69 @@ def test_a_model_without_timestamps_says_why_there_is_no_drift(mixed_db, monkeyp
     monkeypatch.setenv("DASHBOARD_DB", str(mixed_db))
     at = run_page("thresholds.py", {"thr.model": "plain", "thr.view": "drift"})
     assert any("no timestamps" in i.value for i in at.info)
+
+
+def _shares_oracle(reference, counts, edges):
+    """{group label: share of counts} over the reference's tenths that hold any bin."""
+    group = groups_oracle(reference)
+    present = sorted(set(group.tolist()))
+    starts = [float(edges[np.flatnonzero(group == g)[0]]) for g in present]
+    total = np.asarray(counts, float).sum()
+    return dict(zip(group_labels(starts), [np.asarray(counts, float)[group == g].sum() / total for g in present]))
+
+
+def test_the_drift_charts_are_vega_lite_with_the_services_numbers(app_env, demo_con):
+    last_day = demo_con.execute("SELECT max(day) FROM prediction_bins").fetchone()[0]
+    week = wk.last_complete_week(last_day)
+    at = run_page("thresholds.py", drift_svc.link_params("fraud-v3", "device", "android", week))
+    assert not at.get("plotly_chart")  # a new tab opening the drift view loads no Plotly
+    drawn = {spec["title"]["text"]: (spec, data) for spec, data in charts(at)}
+    assert set(drawn) == {"PSI by week", "Scores by tenth of the baseline"}
+    expected = drift_svc.drift(demo_con, "fraud-v3", "device", "android")
+
+    spec, data = drawn["PSI by week"]
+    psi = data["psi"]
+    for series, key in (("against the week before", "psi_last"), ("against the baseline", "psi_baseline")):
+        got = psi[psi.series == series]
+        assert list(got.week) == expected["weeks"]
+        for value, r in zip(got.psi, expected["rows"]):
+            assert np.isnan(value) if r[key] is None else value == pytest.approx(r[key], abs=1e-12)
+    assert psi.psi.isna().any() and (psi.psi > wk.PSI_MODERATE).any()  # an n/a week and a drifted one
+    assert sorted(zip(data["levels"].psi, data["levels"].label)) == [(0.1, "moderate"), (0.25, "major")]
+    assert list(data["week"].week) == [week]
+    line = spec["layer"][-1]
+    assert line["encoding"]["color"]["scale"] == {"domain": ["against the week before", "against the baseline"],
+                                                  "range": ["#6b7280", "#2563eb"]}
+    assert {"field": "psi", "title": "PSI", "format": ".3f"} in line["encoding"]["tooltip"]
+
+    spec, data = drawn["Scores by tenth of the baseline"]
+    shares = data["shares"]
+    k = expected["weeks"].index(week)
+    wanted = [("baseline", expected["baseline_counts"]), (expected["weeks"][k - 1], expected["week_counts"][k - 1]),
+              (week, expected["week_counts"][k])]
+    assert list(dict.fromkeys(shares.series)) == [name for name, _ in wanted]
+    for name, counts in wanted:
+        got = shares[shares.series == name]
+        oracle = _shares_oracle(expected["baseline_counts"], counts, expected["edges"])
+        assert list(got.group) == list(oracle)
+        assert list(got.share) == pytest.approx(list(oracle.values()), abs=1e-12)
+    assert shares[shares.series == "baseline"].share.sum() == pytest.approx(1.0)
+    assert spec["encoding"]["color"]["scale"]["range"] == ["#2563eb", "#6b7280", "#dc2626"]
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert {"field": "share", "title": "share of predictions", "format": ".1%"} in spec["encoding"]["tooltip"]
+
+
+def test_decile_shares_of_a_heavy_bin_and_alike_labels():
+    """A bin heavier than a tenth makes one group of its own (fewer than ten, none empty), and group
+    starts that read alike at two digits get more."""
+    edges = np.linspace(0.0, 1.0, 10_001)
+    base = np.zeros(10_001)
+    base[0], base[120:130], base[9000:9100] = 600, 20, 2  # 60% in bin 0: groups 0 and 6-9 only
+    week = np.ones(10_001)
+    shares = decile_shares(base, edges, [("baseline", "baseline", base), ("this", "2026-W47", week)])
+    oracle = _shares_oracle(base, week, edges)
+    got = shares[shares.series == "2026-W47"]
+    assert list(got.group) == list(oracle) and list(got.share) == pytest.approx(list(oracle.values()))
+    assert len(got) < 10 and shares[shares.series == "baseline"].share.sum() == pytest.approx(1.0)
+    assert group_labels([0.0, 0.12, 0.5]) == ["≥ 0", "≥ 0.12", "≥ 0.5"]  # as the Plotly axis read
+    assert group_labels([0.01231, 0.01234, 0.5]) == ["≥ 0.01231", "≥ 0.01234", "≥ 0.5"]

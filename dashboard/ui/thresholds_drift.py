@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import streamlit as st
 
 from dashboard import format as fmt
@@ -18,7 +17,6 @@ from dashboard.ui.text import md
 VIEW_KEY, WEEK_KEY, BFROM_KEY, BTO_KEY = "thr.view", "thr.week", "thr.bfrom", "thr.bto"
 VIEWS = {"threshold": "Operating threshold", "drift": "Score drift by week"}
 URL_KEYS = ["thr.model", "thr.focus", VIEW_KEY, WEEK_KEY, BFROM_KEY, BTO_KEY]
-COLOURS = {"this": "#dc2626", "last": "#6b7280", "baseline": "#2563eb"}
 
 
 def choose_view() -> str:
@@ -30,9 +28,10 @@ def choose_view() -> str:
 
 def draw(model: str, segment_column: str, segment_value: str, threshold: float | None) -> None:
     # imported here: the page imports this module for choose_view on every run, and the drift
-    # service (scipy.stats, through the weekly models) and plotly cost a cold server's first
-    # Thresholds visit ~1-2 s before its headline
+    # service (scipy.stats, through the weekly models) cost a cold server's first Thresholds visit
+    # ~1-2 s before its headline
     from dashboard.services import thresholds_drift as drift_svc
+    from dashboard.ui import charts_drift as charts
 
     where = f"{segment_column} = {segment_value}" if segment_column else "all traffic"
     st.subheader(md(f"Score drift of {model}, {where}"))  # model and segment names are data
@@ -68,8 +67,8 @@ def draw(model: str, segment_column: str, segment_value: str, threshold: float |
     row = rows[k]
     _metrics(row, threshold, b_from, b_to)
     c1, c2 = st.columns(2)
-    c1.plotly_chart(psi_figure(rows, week), width="stretch")
-    c2.plotly_chart(groups_figure(result, k), width="stretch")
+    c1.vega_lite_chart(charts.psi_chart(rows, week), width="stretch")
+    c2.vega_lite_chart(charts.groups_chart(groups_shares(result, k)), width="stretch")
     st.dataframe(_table(rows, threshold), hide_index=True, width="stretch")
     st.caption("PSI = Σ (a − e)·ln(a / e) over ten quantile groups of the reference's scores, taken on the "
                "10,000 score bins (the Weekly review's alerts use the same function): < 0.1 stable, 0.1-0.25 "
@@ -98,51 +97,15 @@ def _metrics(row: dict, threshold: float | None, b_from: date, b_to: date) -> No
                f"{_psi_text(row['psi_baseline'])} against the baseline ({b_from.isoformat()} to {b_to.isoformat()}).")
 
 
-def psi_figure(rows: list[dict], week: str) -> go.Figure:
-    import plotly.graph_objects as go
+def groups_shares(result: dict, k: int) -> pd.DataFrame:
+    """The groups chart's data: the baseline, the week before the chosen one (if any) and the chosen week."""
+    from dashboard.ui.charts_drift import decile_shares
 
-    fig = go.Figure()
-    weeks = [r["week"] for r in rows]
-    for name, key, colour in (("against the week before", "psi_last", COLOURS["last"]),
-                              ("against the baseline", "psi_baseline", COLOURS["baseline"])):
-        fig.add_scatter(x=weeks, y=[r[key] for r in rows], mode="lines+markers", name=name,
-                        line=dict(color=colour), hovertemplate="%{x}: PSI %{y:.3f}<extra></extra>")
-    for level, label in ((wk.PSI_MODERATE, "moderate"), (wk.PSI_MAJOR, "major")):
-        fig.add_hline(y=level, line=dict(color="#f59e0b" if level < 0.2 else "#dc2626", dash="dot"),
-                      annotation_text=label, annotation_position="top left")
-    fig.add_vline(x=weeks.index(week), line=dict(color="black", width=1))
-    fig.update_layout(title="PSI by week", yaxis_title="PSI", height=380,
-                      margin=dict(l=60, r=20, t=50, b=60), legend=dict(orientation="h", y=-0.3))
-    fig.update_xaxes(type="category")
-    return fig
-
-
-def groups_figure(result: dict, k: int) -> go.Figure:
-    """Share of predictions in each tenth of the baseline's scores: 10% each for the baseline."""
-    import plotly.graph_objects as go
-
-    base = result["baseline_counts"]
-    groups = wk.quantile_groups(base.astype(np.int64))
-    size = int(groups.max()) + 1
-    edges = result["edges"]
-    starts = [float(edges[np.flatnonzero(groups == g)[0]]) for g in range(size)]
-    labels = [f"≥ {fmt.number(s, 2)}" for s in starts]
-    fig = go.Figure()
-    series = [("baseline", base)]
+    series = [("baseline", "baseline", result["baseline_counts"])]
     if k > 0:
-        series.append((f"{result['weeks'][k - 1]}", result["week_counts"][k - 1]))
-    series.append((f"{result['weeks'][k]}", result["week_counts"][k]))
-    colours = [COLOURS["baseline"], COLOURS["last"], COLOURS["this"]][-len(series):] if k > 0 else \
-        [COLOURS["baseline"], COLOURS["this"]]
-    for (name, counts), colour in zip(series, colours):
-        share = np.bincount(groups, counts, size) / max(counts.sum(), 1)
-        fig.add_bar(x=labels, y=share, name=name, marker_color=colour,
-                    hovertemplate="scores %{x}: %{y:.1%}<extra>" + name + "</extra>")
-    fig.update_layout(title="Scores by tenth of the baseline", barmode="group", height=360,
-                      xaxis_title="score group (baseline deciles)", yaxis_title="share of predictions",
-                      yaxis_tickformat=".0%", margin=dict(l=60, r=20, t=50, b=45),
-                      legend=dict(orientation="h", y=-0.4))
-    return fig
+        series.append(("last", result["weeks"][k - 1], result["week_counts"][k - 1]))
+    series.append(("this", result["weeks"][k], result["week_counts"][k]))
+    return decile_shares(result["baseline_counts"], result["edges"], series)
 
 
 def _table(rows: list[dict], threshold: float | None) -> pd.DataFrame:

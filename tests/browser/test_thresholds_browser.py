@@ -53,7 +53,7 @@ def test_drift_alert_link_opens_the_drift_view(page, server):
               "Score drift of fraud-v3, device = android")
     assert metric_value(page, "PSI vs baseline") not in ("", "n/a")
     assert "thr.week=2026-W47" in page.url
-    page.locator("text.gtitle", has_text="PSI by week").first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stVegaLiteChart"] svg text', has_text="PSI by week").first.wait_for(timeout=60_000)
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
     screenshot(page, "thresholds-drift")
 

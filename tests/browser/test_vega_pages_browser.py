@@ -1,6 +1,6 @@
-"""Home, Weekly review, Online vs offline and Launch review in a real browser load no Plotly: their
-charts are Vega-Lite, so Streamlit never fetches its 4.7 MB Plotly chunk (PlotlyChart.*.js) in a
-new tab. Screenshots at 1440 px and at a narrow width."""
+"""Home, Weekly review, Online vs offline, Launch review and Thresholds' drift view in a real browser
+load no Plotly: their charts are Vega-Lite, so Streamlit never fetches its 4.7 MB Plotly chunk
+(PlotlyChart.*.js) in a new tab. Screenshots at 1440 px and at a narrow width."""
 
 from __future__ import annotations
 
@@ -10,14 +10,21 @@ from tests.browser.conftest import ARTIFACTS, open_page, running_server, screens
 
 pytestmark = pytest.mark.browser
 
+DRIFT = "thresholds?thr.model=fraud-v3&thr.focus=device%3Dandroid&thr.view=drift&thr.week=2026-W47"
 PAGES = {  # url -> text that says the page is drawn
     "": "Every page",
     "weekly": "Decisions of the week",
     "alignment?align.proxy=offline:ndcg@10&align.target=online:retention_7d": "Which proxy does the history support",
     "launch?exp=E045": "Roll back: do not ship",
+    DRIFT: "Score drift of fraud-v3, device = android",  # where the Weekly review's drift alerts link
 }
 CHARTS = {"": 0, "weekly": 1, "alignment": 3, "launch": 2,  # Launch review: the tree and the lift chart
-          "launch?exp=CHK-12": 1}  # no tree metric measured: no tree
+          "launch?exp=CHK-12": 1,  # no tree metric measured: no tree
+          DRIFT: 2}  # PSI by week, scores by tenth of the baseline
+
+
+def _charts(path: str) -> int:
+    return CHARTS[path] if path in CHARTS else CHARTS[path.split("?")[0]]
 
 
 def _visit(browser, url: str, path: str, text: str, width: int, name: str) -> tuple[list[str], object]:
@@ -27,7 +34,7 @@ def _visit(browser, url: str, path: str, text: str, width: int, name: str) -> tu
     scripts: list[str] = []
     page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
     open_page(page, url, path, text)
-    n = CHARTS.get(path, CHARTS[path.split("?")[0]])
+    n = _charts(path)
     # whatever draws them (on the old code: Plotly), wait for the page's charts, so a script they need is fetched
     drawn = page.locator('[data-testid="stVegaLiteChart"] svg.marks, [data-testid="stPlotlyChart"] .js-plotly-plot')
     for i in range(n):  # charts mount lazily after the run ends
@@ -49,13 +56,13 @@ def test_page_loads_no_plotly(browser, server, path):
         plotly = page.locator('[data-testid="stPlotlyChart"]').count()
         assert not [s for s in scripts if "PlotlyChart" in s or "plotly" in s.lower()]
         assert plotly == 0
-        assert page.locator('[data-testid="stVegaLiteChart"] svg.marks').count() == CHARTS[path.split("?")[0]]
+        assert page.locator('[data-testid="stVegaLiteChart"] svg.marks').count() == _charts(path)
     finally:
         page.context.close()
 
 
 @pytest.mark.parametrize("path", ["weekly", "alignment?align.proxy=offline:ndcg@10&align.target=online:retention_7d",
-                                  "launch?exp=E045"])
+                                  "launch?exp=E045", DRIFT])
 def test_narrow_screenshot(browser, server, path):
     _, page = _visit(browser, server, path, PAGES[path], 600, f"vega-{path.split('?')[0]}-600")
     try:
