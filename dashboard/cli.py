@@ -48,7 +48,21 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
                         help=f"DuckDB file (default: ${DB_ENV} or {DEFAULT_DB.relative_to(REPO_DIR)})")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _needed_modules(argv: list[str] | None) -> set[str] | None:
+    """The report or command module the command line names (none for demo, ingest, serve); None
+    when every module is needed: help is asked for, or no command is given yet. Importing them all
+    costs ~1.7 s of CPU per process (scipy, ibis, ...), paid by every `ingest` before this."""
+    if not argv or any(a in ("-h", "--help") for a in argv):
+        return None
+    if argv[0] == "report":
+        return {REPORT_MODULES[argv[1]]} if len(argv) > 1 and argv[1] in REPORT_MODULES else None
+    return {COMMAND_MODULES[argv[0]]} if argv[0] in COMMAND_MODULES else set()
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. With `argv`, only the module of the command it names is imported
+    (the others get a bare subparser: their names still list in an error); without, all of them."""
+    needed = _needed_modules(argv) if argv is not None else None
     parser = argparse.ArgumentParser(prog="dashboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -83,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="computed results as JSON")
     kinds = report.add_subparsers(dest="report_kind", required=True)
     for kind, module_name in REPORT_MODULES.items():
+        if needed is not None and module_name not in needed:
+            kinds.add_parser(kind)
+            continue
         module = _optional_module(module_name)
         if module is None:
             continue
@@ -94,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(report_module=module)
 
     for command, module_name in COMMAND_MODULES.items():
+        if needed is not None and module_name not in needed:
+            sub.add_parser(command)
+            continue
         module = _optional_module(module_name)
         if module is None:
             continue
@@ -105,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     if getattr(args, "db", None) is None:
         args.db = default_db()
     try:

@@ -17,13 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
 
-from dashboard.metrics.experiments import benjamini_hochberg
 
 MIN_QUERIES = 30
 BOOTSTRAP_RESAMPLES = 1000
 CHUNK = 64  # resamples drawn at once: bounds memory at CHUNK x n indices
+
+
+def _stats():
+    """scipy.stats, imported when a difference is first tested: it is ~1 s of a CLI process's
+    start-up, which a report without a baseline never needs."""
+    from scipy import stats
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ def paired_t_interval(diffs: np.ndarray, confidence: float = 0.95) -> tuple[floa
     if n < 2:
         return None, None
     mean, se = float(diffs.mean()), float(diffs.std(ddof=1) / np.sqrt(n))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    half = float(_stats().t.ppf(0.5 + confidence / 2, n - 1)) * se
     return mean - half, mean + half
 
 
@@ -77,7 +83,7 @@ def paired_p_value(diffs: np.ndarray) -> float | None:
         return None
     if np.all(diffs == diffs[0]):
         return 1.0 if diffs[0] == 0 else 0.0  # no spread: the difference is exact
-    return float(stats.ttest_1samp(diffs, 0.0).pvalue)
+    return float(_stats().ttest_1samp(diffs, 0.0).pvalue)
 
 
 def paired_delta(candidate: np.ndarray, baseline: np.ndarray, confidence: float = 0.95,
@@ -108,10 +114,10 @@ def paired_delta_from_sums(n: int, sum_candidate: float, sum_baseline: float, su
     if var <= 1e-14 * max(1.0, mean * mean):  # no spread (rounding aside): the difference is exact
         var, p = 0.0, (1.0 if abs(mean) <= 1e-12 else 0.0)
     else:
-        p = float(2 * stats.t.sf(abs(mean) / np.sqrt(var / n), n - 1))
+        p = float(2 * _stats().t.sf(abs(mean) / np.sqrt(var / n), n - 1))
     se = float(np.sqrt(var / n))
     shown = n >= max(min_size, 2)
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    half = float(_stats().t.ppf(0.5 + confidence / 2, n - 1)) * se
     return PairedDelta(n, sum_candidate / n, sum_baseline / n, mean, mean - half if shown else None,
                        mean + half if shown else None, p, se, confidence if shown else None)
 
@@ -120,7 +126,7 @@ def _interval(d: PairedDelta, confidence: float) -> PairedDelta:
     """The same difference at another confidence level (t interval from its standard error)."""
     if d.se is None or d.ci_low is None:
         return d
-    half = float(stats.t.ppf(0.5 + confidence / 2, d.n - 1)) * d.se
+    half = float(_stats().t.ppf(0.5 + confidence / 2, d.n - 1)) * d.se
     return replace(d, ci_low=d.delta - half, ci_high=d.delta + half, confidence=confidence)
 
 
@@ -133,6 +139,8 @@ def flag_segments(deltas: list[PairedDelta], overall_delta: float, alpha: float 
     `ci_high`, `confidence` in each dict agree with `significant`.
     """
     testable = [d.n >= min_size and d.p_value is not None for d in deltas]
+    from dashboard.metrics.experiments import benjamini_hochberg  # imports scipy.stats
+
     q = benjamini_hochberg([d.p_value if t else None for d, t in zip(deltas, testable)])
     m = sum(testable)
     selected = sum(1 for t, qv in zip(testable, q) if t and qv is not None and qv < alpha)
