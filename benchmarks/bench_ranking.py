@@ -21,14 +21,19 @@ Times (median of repeats):
   rel`), ours (`ingest` qrels + run into a new database, then the first `report ranking`, and
   re-splits by segment, k and level with two models loaded, which read the per-segment sums stored
   at load, and the page's coverage column, grouped at load) beside pytrec_eval (parse both files
-  + evaluate the same measures per query, bpref included).
+  + evaluate the same measures per query, bpref included), in wall time and in CPU (every thread,
+  user + system); then as a user runs them: three `python -m dashboard` processes against one
+  Python process running pytrec_eval, start-up included.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -224,6 +229,52 @@ def resplits(db: Path, rel, score, item, tmp: Path) -> list[tuple[str, float]]:
     return out
 
 
+def _cpu() -> float:
+    """CPU seconds of this process so far, every thread (DuckDB's too), user + system."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _process(cmd: list[str]) -> tuple[float, float]:
+    """(CPU, wall) seconds of one child process, start-up and imports included."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            cwd=Path(__file__).resolve().parents[1])
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status:
+        raise RuntimeError(f"{cmd} failed: {proc.stderr.read().decode()[-2000:]}")
+    return usage.ru_utime + usage.ru_stime, time.perf_counter() - start
+
+
+PYTREC_PROCESS = """
+import sys, pytrec_eval
+with open(sys.argv[1]) as f: qrels = pytrec_eval.parse_qrel(f)
+with open(sys.argv[2]) as f: run = pytrec_eval.parse_run(f)
+pytrec_eval.RelevanceEvaluator(qrels, set(sys.argv[3].split(","))).evaluate(run)
+"""
+
+
+def cli_vs_pytrec(run_file: Path, qrels_file: Path, tmp: Path, repeat: int) -> list[tuple[str, float]]:
+    """As a user runs them: three `python -m dashboard` processes (ingest qrels, ingest run into a
+    new database, report ranking) against one Python process running pytrec_eval; CPU and wall
+    of the processes, start-up included, interleaved (medians)."""
+    ours, theirs = [], []
+    for i in range(repeat):
+        db = tmp / f"cli{i}.duckdb"
+        parts = [_process([sys.executable, "-m", "dashboard", *cmd, "--db", str(db)])
+                 for cmd in (["ingest", "qrels", str(qrels_file)], ["ingest", "run", str(run_file)],
+                             ["report", "ranking", "--model", "a"])]
+        ours.append((sum(p[0] for p in parts), sum(p[1] for p in parts)))
+        os.remove(db)
+        theirs.append(_process([sys.executable, "-c", PYTREC_PROCESS, str(qrels_file), str(run_file),
+                                ",".join(sorted(PYTREC_MEASURES))]))
+    cpu_o, wall_o = (statistics.median(x[i] for x in ours) for i in range(2))
+    cpu_p, wall_p = (statistics.median(x[i] for x in theirs) for i in range(2))
+    return [("CLI, ours: three processes (ingest qrels, ingest run, report ranking), wall", wall_o),
+            ("CLI, pytrec_eval: one process (import, parse, evaluate), wall", wall_p),
+            ("CLI, ours: CPU of the three processes", cpu_o), ("CLI, pytrec_eval: CPU of its process", cpu_p)]
+
+
 def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
     """Ours from TREC files (ingest + first report + a re-split) beside pytrec_eval (parse + evaluate)."""
     import pytrec_eval
@@ -246,6 +297,7 @@ def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
 
         def ours():
             db = tmp / f"b{time.perf_counter_ns()}.duckdb"
+            c0 = _cpu()
             t0 = time.perf_counter()
             ingest_file(db, "qrels", qrels_file)
             t1 = time.perf_counter()
@@ -253,14 +305,19 @@ def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
             t2 = time.perf_counter()
             con = connect(db, read_only=True)
             svc.segment_table(con, "a", 10, "linear")
-            t3 = time.perf_counter()
+            t3, c3 = time.perf_counter(), _cpu()
             resplit = timed(lambda: svc.segment_table(con, "a", 100, "linear", level=max(stored_levels(con))), 5)
             con.close()
             os.remove(db)
-            return t1 - t0, t2 - t1, t3 - t2, resplit
+            return t1 - t0, t2 - t1, t3 - t2, resplit, c3 - c0
+
+        def pytrec_cpu(measures):
+            c0 = _cpu()
+            pytrec(measures)
+            return _cpu() - c0
 
         # interleaved, so machine load drifts over all three alike
-        parts, level1, t_py = [], [], []
+        parts, level1, t_py, cpu_py = [], [], [], []
         for _ in range(repeat):
             parts.append(ours())
             os.environ[LEVELS_ENV] = "1"  # binary measures at level 1 only, as pytrec_eval computes them
@@ -268,10 +325,12 @@ def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
                 level1.append(ours())
             finally:
                 del os.environ[LEVELS_ENV]
-            t_py.append(timed(lambda: pytrec(PYTREC_MEASURES), 1))
-        qrels_s, run_s, report_s, resplit_s = (statistics.median(p[i] for p in parts) for i in range(4))
+            start = time.perf_counter()
+            cpu_py.append(pytrec_cpu(PYTREC_MEASURES))
+            t_py.append(time.perf_counter() - start)
+        qrels_s, run_s, report_s, resplit_s, cpu_ours = (statistics.median(p[i] for p in parts) for i in range(5))
         l1_s = statistics.median(sum(p[:3]) for p in level1)
-        t_py = statistics.median(t_py)
+        t_py, cpu_py = statistics.median(t_py), statistics.median(cpu_py)
         db = tmp / "resplit.duckdb"
         ingest_file(db, "qrels", qrels_file)
         ingest_file(db, "run", run_file)
@@ -285,8 +344,11 @@ def trec_vs_pytrec(rel, score, item, repeat: int) -> list[tuple[str, float]]:
         rows.append(("pytrec_eval: parse both files + evaluate ndcg_cut, P, recall, map_cut (k 5..1000), "
                      "recip_rank, map, Rprec, bpref", t_py))
         rows.append(("pytrec_eval: parse + evaluate ndcg_cut_10, recip_rank, recall_10 only", t_py3))
+        rows.append(("CPU (user + system, every thread), ours default: ingest qrels + run + first report", cpu_ours))
+        rows.append(("CPU, pytrec_eval: parse both files + evaluate the full measures", cpu_py))
         rows.append(("ours: a re-split of one model, no segments (k = 100, level 2)", resplit_s))
         rows += resplits(db, rel, score, item, tmp)
+        rows += cli_vs_pytrec(run_file, qrels_file, tmp, repeat)
         return rows
 
 
@@ -307,6 +369,10 @@ def main():
             print(f"| {name} | {seconds * 1e3:.0f} ms |" if seconds < 1 else f"| {name} | {seconds:.2f} s |")
         print(f"| ours / pytrec_eval (full measures) | {rows[0][1] / rows[2][1]:.2f}x |")
         print(f"| ours with level 1 only / pytrec_eval (full measures) | {rows[1][1] / rows[2][1]:.2f}x |")
+        cpu = [v for k, v in rows if k.startswith("CPU")]
+        cli = [v for k, v in rows if k.startswith("CLI")]
+        print(f"| CPU: ours / pytrec_eval | {cpu[0] / cpu[1]:.2f}x |")
+        print(f"| CLI processes: ours / pytrec_eval, wall / CPU | {cli[0] / cli[1]:.2f}x / {cli[2] / cli[3]:.2f}x |")
         print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return
     rel, score, item = make(q, m)
