@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 ROW = "_row"
 
@@ -39,6 +38,8 @@ class Loaded:
 
 def _parquet_columns(path: Path) -> list[str]:
     """Header and row count from the footer alone: a 50M-row file is never read into memory here."""
+    import pyarrow.parquet as pq  # ~0.2 s of a process's start-up (its S3 support): imported for Parquet only
+
     meta = pq.ParquetFile(path)
     require_rows(path, meta.metadata.num_rows)
     return list(meta.schema_arrow.names)
@@ -108,6 +109,8 @@ def csv_as_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]
     Nothing is guessed: the header's columns, the delimiter and RFC 4180 quoting are given."""
     out = _copy_text(con, path, "csv", scratch, header=True, delimiter=csv_delimiter(path), quotechar='"',
                      escapechar='"', columns={name: "VARCHAR" for name in header})
+    import pyarrow.parquet as pq
+
     require_rows(path, pq.ParquetFile(out).metadata.num_rows)
     return out
 
