@@ -85,8 +85,8 @@ def _exact(model: str, flt: svc.Filter, by: str) -> dict[str, dict] | str:
     """In the background thread: the exact values, or why there are none (a load holding the file)."""
     try:
         if by:
-            return call_kept(svc.exact_quality, model, flt, by, with_overall=False)
-        return call_kept(svc.exact_quality, model, flt, by)
+            return call_kept(svc.exact_quality_in_background, model, flt, by, with_overall=False)
+        return call_kept(svc.exact_quality_in_background, model, flt, by)
     except BaseException as exc:  # noqa: BLE001 - st.stop() from a busy store is a BaseException
         log.warning("exact AP/AUC of %s %s by %r failed: %s", model, flt, by, exc)
         return f"the exact value could not be computed ({type(exc).__name__})"
