@@ -203,21 +203,21 @@ def draw_curves(threshold: float, i: int, point: dict, log_fpr: bool) -> None:
             st.caption(f"Disagreement rate unavailable: {md(d['reason'])}.")
 
 
-def draw_segments(i: int, overall_precision: float | None) -> None:
-    """The same threshold by segment; AP/AUC binned first where the exact values are still to come."""
+def draw_segments(i: int, overall_precision: float | None):
+    """The same threshold by segment; AP/AUC binned (the column names say so) where the exact values
+    are still to come. Returns the table's slot, to redraw it when they come."""
     st.subheader(f"The same threshold by {md(by)}")
     st.caption(picker.small_caption())
     table_slot = st.empty()
-    pending = known.segments_pending
-    segments_ui.draw(table_slot, segment_stack, i, known.segments, overall_precision, pending)
+    segments_ui.draw(table_slot, segment_stack, i, known.segments, overall_precision, known.segments_binned)
     st.caption(segments_ui.CAPTION)
-    if pending:  # binned AP/AUC shown first (column names say so); exact values replace them, once per view
-        segments_ui.draw(table_slot, segment_stack, i, known.refine_segments(), overall_precision, False)
+    return table_slot
 
 
 @st.fragment
 def readouts() -> None:
     """The slider, the box and everything that reads the threshold: a move reruns only this."""
+    known.refresh()  # exact AP/AUC computed in the background since the last run, if any (never waits)
     threshold = snap(threshold_input.controls(counts))
     opening.caption(model, declared, threshold, width)
     i = int(np.clip(round((threshold - lo) / width), 0, 10_000))
@@ -263,10 +263,14 @@ def readouts() -> None:
     if mode == "cost":
         st.vega_lite_chart(charts.with_points(cost_spec, charts.cost_rules(threshold, float(edges[best]))),
                            width="stretch")
-    if by and counts.segments:
-        draw_segments(i, point["precision"])
-    if known.overall_pending:  # the exact values, after everything above is drawn; once per view
-        quality_ui.draw(quality_slots, known.refine_overall(), False)
+    table_slot = draw_segments(i, point["precision"]) if by and counts.segments else None
+    known.ask()  # the exact values' sorts start once all above is drawn, in the background
+    if known.pending and known.wait(quality_ui.WAIT_SECONDS):  # a few million rows: here in time, drawn in place
+        quality_ui.draw(quality_slots, known)
+        if table_slot is not None:
+            segments_ui.draw(table_slot, segment_stack, i, known.segments, point["precision"], known.segments_binned)
+    if known.pending:
+        st.caption(quality_ui.STILL_COMPUTING)
 
 
 readouts()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import date
+
 import pytest
 
 from dashboard.services import thresholds as svc
@@ -33,17 +36,49 @@ def test_slider_steps_by_a_thousandth_of_the_range_and_drives_the_box(app_env, d
     assert any("At threshold 0.2500" in h.value for h in at.subheader)
 
 
-def test_filtered_view_ends_with_the_exact_quality(app_env, demo_con):
-    from sklearn.metrics import average_precision_score
+def test_filtered_view_draws_the_exact_quality_when_it_comes_in_time(app_env, demo_con):
+    from sklearn.metrics import roc_auc_score
 
     at = run_page("thresholds.py", {"thr.model": "fraud-v3", "thr.from": "2026-11-09", "thr.to": "2026-11-22",
                                     "thr.by": "country"})
     rows = demo_con.execute("SELECT score, label FROM predictions WHERE model = 'fraud-v3' AND label IS NOT NULL "
                             "AND CAST(ts AS DATE) BETWEEN '2026-11-09' AND '2026-11-22'").df()
     shown = {m.label: m.value for m in at.metric}
-    assert "Average precision (binned)" not in shown  # replaced in place once the exact value came
-    assert shown["Average precision"] == f"{average_precision_score(rows.label, rows.score):.3f}"
+    assert "ROC AUC (binned)" not in shown  # replaced in place: the demo's sort takes milliseconds
+    assert shown["ROC AUC"] == f"{roc_auc_score(rows.label, rows.score):.3f}"
     assert "AP" in at.dataframe[-1].value.columns
+
+
+def test_a_slow_exact_quality_never_holds_the_page(app_env, demo_con):
+    """The sort for the exact AP/AUC of a filtered view runs in the background: when it is not done
+    within the page's short wait, the run ends with the binned values, marked so; the next run shows
+    the exact values."""
+    from sklearn.metrics import average_precision_score
+
+    from dashboard.ui import thresholds_quality as quality_ui
+
+    flt = svc.Filter(date(2026, 11, 9), date(2026, 11, 21), "", "")  # a range no other test asks for
+    asked, busy = [], threading.Event()
+    original = quality_ui.ask
+    quality_ui.ask = lambda *a: (asked.append(a), original(*a))[1]
+    quality_ui._executor.submit(busy.wait, 60)  # the worker is busy: the page's sorts wait behind this
+    try:
+        at = run_page("thresholds.py", {"thr.model": "fraud-v3", "thr.from": "2026-11-09", "thr.to": "2026-11-21",
+                                        "thr.by": "country"})
+    finally:
+        quality_ui.ask = original
+        busy.set()
+    shown = {m.label: m.value for m in at.metric}
+    assert "Average precision (binned)" in shown and "AP (binned)" in at.dataframe[-1].value.columns
+    assert ("fraud-v3", flt) in asked and any("background" in c.value for c in at.caption)
+    quality_ui.wait_for_background()
+    at.run()
+    rows = demo_con.execute("SELECT score, label FROM predictions WHERE model = 'fraud-v3' AND label IS NOT NULL "
+                            "AND CAST(ts AS DATE) BETWEEN '2026-11-09' AND '2026-11-21'").df()
+    shown = {m.label: m.value for m in at.metric}
+    assert "Average precision (binned)" not in shown
+    assert shown["Average precision"] == f"{average_precision_score(rows.label, rows.score):.3f}"
+    assert "AP" in at.dataframe[-1].value.columns and not any("background" in c.value for c in at.caption)
 
 
 def test_curves_are_thinned_for_drawing_only():
