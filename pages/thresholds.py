@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import format as fmt
 from dashboard.metrics import classification as clf
 from dashboard.services import thresholds as svc
-from dashboard.ui import state
+from dashboard.ui import background, state
 from dashboard.ui import charts_thresholds as charts
 from dashboard.ui.db import call
 from dashboard.ui.text import md
@@ -162,7 +162,9 @@ if mode == "cost":
         best = clf.min_cost_index(cum, cost_fp, cost_fn)
     cost_spec = charts.cost_chart(edges, cost_y, cost_label)
 specs: dict = {}  # chart specs by what their static part shows (legend, axis): built once each
-paired: dict = {}  # the compared models' joint bin counts: one join per full run, read by every move
+paired: dict = {}  # the compared models' joint bin counts: asked for once per full run, read by every move
+PAIRING = ("the two models' rows are being paired on `id` in the background (minutes at tens of millions of "
+           "rows); a later move shows it once ready")
 
 
 def spec(key: tuple, build) -> dict:
@@ -192,10 +194,13 @@ def draw_curves(threshold: float, i: int, point: dict, log_fpr: bool) -> None:
     if other is not None:
         st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
                         key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
-        if not paired:  # below the headline: the first move of a view waits for the join, not the page
-            paired.update(call(svc.paired_counts, model, compare, flt))
-        d = svc.disagreement_at(paired, i, j)
-        if d["available"]:
+        # joined in the background: a moment's wait once per view, then never (minutes at 50M scores)
+        joint = background.soon(paired, svc.paired_counts_in_background, model, compare, flt)
+        d = ({"available": False, "reason": str(joint)} if isinstance(joint, background.Failed) else
+             None if joint is None else svc.disagreement_at(joint, i, j))
+        if d is None:
+            st.caption(f"Disagreement rate: {PAIRING}.")
+        elif d["available"]:
             st.info(f"**The two models decide differently on {fmt.percent(d['rate'])} of traffic** "
                     f"({d['only_a']:,} rows flagged only by {md(model)}, {d['only_b']:,} only by {md(compare)}, "
                     f"of {d['paired_rows']:,} paired rows). A new model can only change outcomes where it disagrees.")

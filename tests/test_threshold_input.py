@@ -55,23 +55,23 @@ def test_a_slow_exact_quality_never_holds_the_page(app_env, demo_con):
     the exact values."""
     from sklearn.metrics import average_precision_score
 
-    from dashboard.ui import thresholds_quality as quality_ui
+    from dashboard.ui import background
 
     flt = svc.Filter(date(2026, 11, 9), date(2026, 11, 21), "", "")  # a range no other test asks for
     asked, busy = [], threading.Event()
-    original = quality_ui.ask
-    quality_ui.ask = lambda *a: (asked.append(a), original(*a))[1]
-    quality_ui._executor.submit(busy.wait, 60)  # the worker is busy: the page's sorts wait behind this
+    original = background.ask
+    background.ask = lambda *a, **k: (asked.append(a), original(*a, **k))[1]
+    background._worker.submit(busy.wait, 60)  # the worker is busy: the page's sorts wait behind this
     try:
         at = run_page("thresholds.py", {"thr.model": "fraud-v3", "thr.from": "2026-11-09", "thr.to": "2026-11-21",
                                         "thr.by": "country"})
     finally:
-        quality_ui.ask = original
+        background.ask = original
         busy.set()
     shown = {m.label: m.value for m in at.metric}
     assert "Average precision (binned)" in shown and "AP (binned)" in at.dataframe[-1].value.columns
-    assert ("fraud-v3", flt) in asked and any("background" in c.value for c in at.caption)
-    quality_ui.wait_for_background()
+    assert any(a[1:3] == ("fraud-v3", flt) for a in asked) and any("background" in c.value for c in at.caption)
+    background.wait_for_all()
     at.run()
     rows = demo_con.execute("SELECT score, label FROM predictions WHERE model = 'fraud-v3' AND label IS NOT NULL "
                             "AND CAST(ts AS DATE) BETWEEN '2026-11-09' AND '2026-11-21'").df()
@@ -91,3 +91,22 @@ def test_curves_are_thinned_for_drawing_only():
     assert len(out["x"]) <= MAX_POINTS + 1 and out["x"][0] == 0 and out["x"][-1] == 10_000
     assert (out["y"] == out["x"] * 2).all()
     assert thin({"x": np.arange(5.0)})["x"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_compare_mode_pairs_the_models_in_the_background(app_env):
+    """The join of two models' rows never holds the page: with the worker busy, the run ends with a
+    caption; the next run, once the join is done, shows the disagreement rate."""
+    from dashboard.ui import background
+
+    busy = threading.Event()
+    background._worker.submit(busy.wait, 60)
+    try:
+        at = run_page("thresholds.py", {"thr.model": "fraud-v1", "thr.compare": "fraud-v2", "thr.t": "0.41",
+                                        "thr.from": "2026-11-10", "thr.to": "2026-11-20"})
+    finally:
+        busy.set()
+    assert any("paired on `id` in the background" in c.value for c in at.caption)
+    assert not any("decide differently" in i.value for i in at.info)
+    background.wait_for_all()
+    at.run()
+    assert any("decide differently" in i.value for i in at.info)

@@ -466,6 +466,12 @@ def paired_counts(con, model_a: str, model_b: str, flt: Filter = Filter()) -> di
     return {"available": True, "joint": joint, "models": (model_a, model_b)}
 
 
+def paired_counts_in_background(con, model_a: str, model_b: str, flt: Filter = Filter()) -> dict:
+    """paired_counts for the page's background thread, DuckDB's memory capped (the join spills)."""
+    con.execute(f"SET memory_limit = '{BACKGROUND_SORT_MEMORY}'")
+    return paired_counts(con, model_a, model_b, flt)
+
+
 def disagreement_at(paired: dict, i: int, j: int) -> dict:
     """disagreement() with model A at edge i and model B at edge j (indices of their bin edges;
     N_BINS + 1: nothing flagged), from paired_counts: exact, no raw rows read."""

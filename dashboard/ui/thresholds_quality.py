@@ -3,12 +3,10 @@
 Over a model's whole range the exact values are stored at load (read at once). For a filtered
 view (dates, a segment) the page first shows the binned values with the interval the exact value
 must lie in, draws everything else, and only then starts the sort of the filtered rows for the
-exact values, in a background thread (the result kept on disk across restarts, keyed by the data
-version). The page waits for it at most WAIT_SECONDS, drawing it in place when it comes (a few
-million rows); a bigger view (50M scores: 25-70 s) keeps its binned values, says so, and shows the
-exact ones at the next interaction. Run in the script, that sort held every slider move of the
-view until it ended (83 s for the first move at 50M). No `run_every` poller: its timed reruns
-drop other fragments' widget values (a slider press undone; Streamlit PR #14064).
+exact values in the background (ui/background.py; kept on disk across restarts, keyed by the data
+version). The page waits for it at most WAIT_SECONDS once per view, drawing it in place when it
+comes (a few million rows); a bigger view (50M scores: 25-70 s) keeps its binned values, says so,
+and shows the exact ones at the next interaction.
 
 `Known` holds what one view (model, filter, breakdown) shows; a slider move reads it instead of
 asking the cache again, and the sort runs once per view, not once per move.
@@ -16,62 +14,18 @@ asking the cache again, and the sort runs once per view, not once per move.
 
 from __future__ import annotations
 
-import logging
-import queue
-import threading
 import time
-from collections import OrderedDict
-from concurrent.futures import Future, wait
-
-import streamlit as st
 
 from dashboard import format as fmt
 from dashboard.services import thresholds as svc
-from dashboard.ui.db import call, call_kept, data_version, db_path
+from dashboard.ui import background
+from dashboard.ui.db import call
 
 NAMES = {"average_precision": "Average precision", "roc_auc": "ROC AUC"}
 WAIT_SECONDS = 1.0
 STILL_COMPUTING = ("Exact AP and ROC AUC of this view: being computed in the background from the raw scores "
                    "(a minute at tens of millions of rows); the binned values are shown until then, and the next "
                    "move or change shows the exact ones once ready.")
-
-
-class _Worker:
-    """One daemon thread running jobs in order: one sort at a time (DuckDB spreads each over every
-    core; two would hold two sorts' memory). Not a ThreadPoolExecutor: its threads are joined at
-    exit, and a 50M-row sort held a stopping server for a minute."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, fn, *args) -> Future:
-        job: Future = Future()
-        self._queue.put((job, fn, args))
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="dashboard-exact", daemon=True)
-                self._thread.start()
-        return job
-
-    def _run(self) -> None:
-        while True:
-            job, fn, args = self._queue.get()
-            if not job.set_running_or_notify_cancel():
-                continue
-            try:
-                job.set_result(fn(*args))
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the job
-                job.set_exception(exc)
-
-
-_executor = _Worker()
-_jobs: dict[tuple, Future] = {}
-_results: OrderedDict[tuple, dict | str] = OrderedDict()  # per view: a few numbers; the last MAX_RESULTS
-MAX_RESULTS = 512
-_jobs_lock = threading.Lock()
-log = logging.getLogger(__name__)
 
 
 def quick(model: str, flt: svc.Filter, by: str = "") -> tuple[dict[str, dict], bool]:
@@ -81,57 +35,9 @@ def quick(model: str, flt: svc.Filter, by: str = "") -> tuple[dict[str, dict], b
     return shown, pending
 
 
-def _exact(model: str, flt: svc.Filter, by: str) -> dict[str, dict] | str:
-    """In the background thread: the exact values, or why there are none (a load holding the file)."""
-    try:
-        if by:
-            return call_kept(svc.exact_quality_in_background, model, flt, by, with_overall=False)
-        return call_kept(svc.exact_quality_in_background, model, flt, by)
-    except BaseException as exc:  # noqa: BLE001 - st.stop() from a busy store is a BaseException
-        log.warning("exact AP/AUC of %s %s by %r failed: %s", model, flt, by, exc)
-        return f"the exact value could not be computed ({type(exc).__name__})"
-
-
-def _key(model: str, flt: svc.Filter, by: str) -> tuple:
-    return str(db_path()), data_version(), model, flt, by
-
-
-def ask(model: str, flt: svc.Filter, by: str = "") -> None:
-    """Start computing the exact values in the background, unless done or under way."""
-    key = _key(model, flt, by)
-    with _jobs_lock:
-        if key not in _jobs and key not in _results:
-            _jobs[key] = _executor.submit(_exact, model, flt, by)
-
-
-def ready(model: str, flt: svc.Filter, by: str = "") -> dict[str, dict] | str | None:
-    """The exact values (or why there are none) if computed, else None; never waits."""
-    key = _key(model, flt, by)
-    with _jobs_lock:
-        if key in _results:
-            _results.move_to_end(key)
-            return _results[key]
-        job = _jobs.get(key)
-        if job is None or not job.done():
-            return None
-        _results[key] = job.result()
-        del _jobs[key]
-        while len(_results) > MAX_RESULTS:
-            _results.popitem(last=False)
-        return _results[key]
-
-
-def wait_until(model: str, flt: svc.Filter, by: str, deadline_seconds: float) -> None:
-    """Wait (bounded) for the job of this view, if one is under way."""
-    with _jobs_lock:
-        job = _jobs.get(_key(model, flt, by))
-    if job is not None:
-        wait([job], timeout=max(0.0, deadline_seconds))
-
-
-def wait_for_background() -> None:
-    """Until every exact computation asked for has ended (tests)."""
-    _executor.submit(lambda: None).result()
+def _job(model: str, flt: svc.Filter, by: str) -> tuple:
+    """The background call for one view's exact values (the overall ones apart: a sort of their own)."""
+    return svc.exact_quality_in_background, model, flt, by, False
 
 
 class Known:
@@ -155,9 +61,9 @@ class Known:
     def ask(self) -> None:
         """After the page is drawn: start the sorts still needed (overall first)."""
         if self.overall_pending:
-            ask(self.model, self.flt)
+            background.ask(*_job(self.model, self.flt, ""), kept=True)
         if self.segments_pending:
-            ask(self.model, self.flt, self.by)
+            background.ask(*_job(self.model, self.flt, self.by), kept=True)
 
     def wait(self, seconds: float) -> bool:
         """Once per view (a slider move never waits): at most `seconds` in all for the exact values
@@ -166,26 +72,25 @@ class Known:
             return False
         self.waited = True
         deadline = time.monotonic() + seconds
-        if self.overall_pending:
-            wait_until(self.model, self.flt, "", deadline - time.monotonic())
-        if self.segments_pending:
-            wait_until(self.model, self.flt, self.by, deadline - time.monotonic())
+        for by, pending in (("", self.overall_pending), (self.by, self.segments_pending)):
+            if pending:
+                background.wait(*_job(self.model, self.flt, by), kept=True, seconds=deadline - time.monotonic())
         return self.refresh()
 
     def refresh(self) -> bool:
         """Take whatever exact values are ready now; True if any came."""
         came = False
-        if self.overall_pending and (got := ready(self.model, self.flt)) is not None:
+        if self.overall_pending and (got := background.ready(*_job(self.model, self.flt, ""), kept=True)) is not None:
             self.overall = self._take(got, self.overall)
             self.overall_pending, came = False, True
-        if self.segments_pending and (got := ready(self.model, self.flt, self.by)) is not None:
+        if self.segments_pending and (got := background.ready(*_job(self.model, self.flt, self.by), kept=True)) is not None:
             self.segments = self._take(got, self.segments)
             self.segments_pending, came = False, True
         return came
 
-    def _take(self, got: dict | str, binned: dict) -> dict:
-        if isinstance(got, str):
-            self.failed = got  # the binned values stay, and the help text says why
+    def _take(self, got: dict | background.Failed, binned: dict) -> dict:
+        if isinstance(got, background.Failed):
+            self.failed = f"the exact value: {got}"  # the binned values stay, and the help text says why
             return binned
         return got
 

@@ -1,0 +1,134 @@
+"""Costly results a page shows after its headline, computed in a background thread, never in the script.
+
+A sort of tens of millions of rows (exact AP/AUC of a filtered view) or a join of two models' rows
+(the disagreement rate) takes from seconds to minutes at 50M scores. Run in a page's script, it held
+every later interaction of that view until it ended (a slider move waited 83 s). Here a page asks
+for the result (`ask`), may wait a moment once (`wait`: a few million rows come in time and are drawn
+at once), and otherwise reads it at a later interaction (`ready`). The result goes through the
+app's caches as any other call (`call` or `call_kept`), so whoever asks next finds it.
+
+No `run_every` fragment polls for it: its timed reruns dropped widget values of other fragments (a
+slider press undone; Streamlit PR #14064).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, wait as wait_futures
+from typing import Any, Callable
+
+from dashboard.ui.db import call, call_kept, data_version, db_path
+
+MAX_RESULTS = 32  # finished results held for the `ready` look-up; beyond, they come back from the caches
+log = logging.getLogger(__name__)
+
+
+class _Worker:
+    """One daemon thread running jobs in order: one heavy query at a time (DuckDB spreads each over
+    every core; two would hold two sorts' memory). Not a ThreadPoolExecutor: its threads are joined
+    at exit, and a 50M-row sort held a stopping server for a minute."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable, *args: Any) -> Future:
+        job: Future = Future()
+        self._queue.put((job, fn, args))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="dashboard-background", daemon=True)
+                self._thread.start()
+        return job
+
+    def _run(self) -> None:
+        while True:
+            job, fn, args = self._queue.get()
+            if not job.set_running_or_notify_cancel():
+                continue
+            try:
+                job.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the job
+                job.set_exception(exc)
+
+
+_worker = _Worker()
+_jobs: dict[tuple, Future] = {}
+_results: OrderedDict[tuple, Any] = OrderedDict()
+_lock = threading.Lock()
+
+
+class Failed(str):
+    """Why a background result could not be computed (a load holding the file, an error): shown
+    instead of the value, which the page then keeps in its quick form."""
+
+
+def _key(fn: Callable, args: tuple, kept: bool) -> tuple:
+    return str(db_path()), data_version(), fn.__module__, fn.__qualname__, args, kept
+
+
+def _compute(fn: Callable, args: tuple, kept: bool) -> Any:
+    try:
+        return (call_kept if kept else call)(fn, *args)
+    except BaseException as exc:  # noqa: BLE001 - st.stop() from a busy store is a BaseException
+        log.warning("background %s%r failed: %s", fn.__qualname__, args, exc)
+        return Failed(f"it could not be computed ({type(exc).__name__}); reload the page to try again")
+
+
+def ask(fn: Callable, *args: Any, kept: bool = False) -> None:
+    """Start computing fn(con, *args) in the background, unless done or under way. kept: also on disk."""
+    key = _key(fn, args, kept)
+    with _lock:
+        if key not in _jobs and key not in _results:
+            _jobs[key] = _worker.submit(_compute, fn, args, kept)
+
+
+def ready(fn: Callable, *args: Any, kept: bool = False) -> Any | None:
+    """The result (or a `Failed`) if computed, else None; never waits."""
+    key = _key(fn, args, kept)
+    with _lock:
+        if key in _results:
+            _results.move_to_end(key)
+            return _results[key]
+        job = _jobs.get(key)
+        if job is None or not job.done():
+            return None
+        _results[key] = job.result()
+        del _jobs[key]
+        while len(_results) > MAX_RESULTS:
+            _results.popitem(last=False)
+        return _results[key]
+
+
+def wait(fn: Callable, *args: Any, kept: bool = False, seconds: float) -> Any | None:
+    """ready(), after waiting at most `seconds` for a job under way."""
+    with _lock:
+        job = _jobs.get(_key(fn, args, kept))
+    if job is not None:
+        wait_futures([job], timeout=max(0.0, seconds))
+    return ready(fn, *args, kept=kept)
+
+
+def soon(memo: dict, fn: Callable, *args: Any, kept: bool = False, seconds: float = 1.0) -> Any | None:
+    """For one full run of a page (`memo`: a dict that run made, read by its fragment's reruns): the
+    result if ready, else ask for it and, the first time only, wait at most `seconds` for it."""
+    if "result" in memo:
+        return memo["result"]
+    got = ready(fn, *args, kept=kept)
+    if got is None:
+        ask(fn, *args, kept=kept)
+        if not memo.get("waited"):
+            memo["waited"] = True
+            got = wait(fn, *args, kept=kept, seconds=seconds)
+    if got is not None:
+        memo["result"] = got
+    return got
+
+
+def wait_for_all() -> None:
+    """Until every job asked for so far has ended (tests)."""
+    _worker.submit(lambda: None).result()
