@@ -110,3 +110,27 @@ def test_compare_mode_pairs_the_models_in_the_background(app_env):
     background.wait_for_all()
     at.run()
     assert any("decide differently" in i.value for i in at.info)
+
+
+def test_a_failed_background_result_is_said_and_asked_again(app_env, monkeypatch):
+    """A background computation that fails (a load holding the file, an error) is shown as such
+    once, and the next page run asks for it again instead of keeping the failure."""
+    from dashboard.services import thresholds as thr
+    from dashboard.ui import background
+
+    calls = []
+
+    def broken(con, *args):
+        calls.append(args)
+        raise RuntimeError("disk went away")
+
+    monkeypatch.setattr(thr, "exact_quality", broken)  # what the background call runs
+    flt = svc.Filter(date(2026, 11, 10), date(2026, 11, 19), "", "")
+    background.ask(thr.exact_quality_in_background, "fraud-v3", flt, "", False, kept=True)
+    background.wait_for_all()
+    got = background.ready(thr.exact_quality_in_background, "fraud-v3", flt, "", False, kept=True)
+    assert isinstance(got, background.Failed) and "RuntimeError" in got
+    assert background.ready(thr.exact_quality_in_background, "fraud-v3", flt, "", False, kept=True) is None
+    background.ask(thr.exact_quality_in_background, "fraud-v3", flt, "", False, kept=True)
+    background.wait_for_all()
+    assert len(calls) == 2

@@ -194,7 +194,8 @@ def exact_quality_in_background(con, model: str, flt: Filter = Filter(), by: str
                                 with_overall: bool = True) -> dict[str, dict]:
     """exact_quality for the page's background thread, DuckDB's memory capped so the sort spills to
     disk rather than grow the server: 37.5M filtered rows of a 50M-score model took 3.9 GB uncapped,
-    413 MB at 256MB (14.9 -> 19.0 s, load 3-5)."""
+    413 MB at 256MB (14.9 -> 19.0 s, load 3-5). The setting is the database instance's: a page query
+    sharing the instance meanwhile runs under the cap too (it is small)."""
     con.execute(f"SET memory_limit = '{BACKGROUND_SORT_MEMORY}'")
     return exact_quality(con, model, flt, by, with_overall)
 

@@ -97,8 +97,10 @@ def ready(fn: Callable, *args: Any, kept: bool = False) -> Any | None:
         job = _jobs.get(key)
         if job is None or not job.done():
             return None
-        _results[key] = job.result()
         del _jobs[key]
+        if isinstance(job.result(), Failed):
+            return job.result()  # not kept: the next page run asks again
+        _results[key] = job.result()
         while len(_results) > MAX_RESULTS:
             _results.popitem(last=False)
         return _results[key]
