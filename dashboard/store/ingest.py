@@ -24,7 +24,7 @@ from dashboard.store import prediction_overlap as overlap
 from dashboard.store.catalog import segment_columns, table_exists
 from dashboard.store.connection import connect_for_write
 from dashboard.store.encoding import as_utf8, not_utf8
-from dashboard.store.readers import ROW, InputError, csv_as_parquet, read_input, trec_source
+from dashboard.store.readers import ROW, InputError, csv_as_parquet, read_input, trec_source, trec_stored
 from dashboard.store.schema import KINDS, SQL_TYPES, Kind
 from dashboard.store.sqlutil import finish_pending, ident
 from dashboard.store.validate import (STAGE, check_columns, check_duplicates, check_header, check_rows,
@@ -84,24 +84,31 @@ def ingest_files(
         scratch = tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         try:
             con.execute("SET TimeZone = 'UTC'")  # date-times with an offset are stored in UTC
-            staged = []
-            for i, (kind_name, path) in enumerate(items):
-                kind = _kind(kind_name, Path(path))
-                text = as_utf8(Path(path), encoding, Path(scratch.name))
-                try:
-                    loaded = read_input(text, kind.name)
-                    problems = check_header(Path(path).name, kind, loaded.columns)
-                    if problems:
-                        raise InputError(problems)
-                    source = _source(con, kind, text, loaded, model, Path(scratch.name))
-                except InputError:
-                    wrong = not_utf8(text) if text == Path(path) and not encoding else None
-                    if wrong:
-                        raise InputError([wrong]) from None
-                    raise
-                staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace, staged,
+            staged, began = [], False  # began: a first load's file went straight into its table
+            try:
+                for i, (kind_name, path) in enumerate(items):
+                    kind = _kind(kind_name, Path(path))
+                    text = as_utf8(Path(path), encoding, Path(scratch.name))
+                    try:
+                        loaded = read_input(text, kind.name)
+                        problems = check_header(Path(path).name, kind, loaded.columns)
+                        if problems:
+                            raise InputError(problems)
+                        source = _source(con, kind, text, loaded, model, Path(scratch.name),
+                                         into=_first_load_table(con, kind, items))
+                    except InputError:
+                        wrong = not_utf8(text) if text == Path(path) and not encoding else None
+                        if wrong:
+                            raise InputError([wrong]) from None
+                        raise
+                    began |= source.stored
+                    staged.append(_stage(con, i, kind, Path(path), source, loaded.row_label, replace, staged,
                                          append=append))
-            results = _write_all(con, staged, replace)
+            except BaseException:
+                if began:  # refused (or interrupted) before the write: the parsed rows go too
+                    con.execute("ROLLBACK")
+                raise
+            results = _write_all(con, staged, replace, began=began)
         finally:
             con.close()
             scratch.cleanup()
@@ -139,6 +146,18 @@ def _alive(pid: int | None, d: Path) -> bool:
     return True
 
 
+# Kinds whose plain TREC file a first load parses straight into the stored table (readers.trec_stored)
+STORED_FIRST = {"run", "qrels"}
+
+
+def _first_load_table(con, kind: Kind, items: list) -> str | None:
+    """The table a one-file load of a run or qrels may parse straight into: only when it does not
+    exist yet, so every row of it is this file's and nothing stored meets the checks."""
+    if len(items) != 1 or kind.name not in STORED_FIRST or table_exists(con, kind.table):
+        return None
+    return kind.table
+
+
 def _kind(kind_name: str, path: Path) -> Kind:
     if kind_name not in KINDS:
         raise InputError([f"{path.name}: unknown kind {kind_name!r}; expected one of {', '.join(KINDS)}"])
@@ -154,12 +173,18 @@ class _Source:
     sql: str  # rendered by DuckDB (paths and the model override quoted by it)
     fingerprint: tuple = ()  # a Parquet file's size and mtime when validated (read in place)
     checked_text: tuple[str, ...] = ()  # text columns the reader found non-empty and on one line
+    stored: bool = False  # the rows are already in the kind's table, in the load's open transaction
 
 
-def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Path) -> _Source:
-    columns, fingerprint, checked = list(loaded.columns), (), []
+def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Path,
+            into: str | None = None) -> _Source:
+    """`into`: the kind's table when this load may parse a plain TREC file straight into it."""
+    columns, fingerprint, checked, stored = list(loaded.columns), (), [], False
     if loaded.fmt == "trec":
-        sql, checked = trec_source(con, path, kind.name, scratch)
+        typed = [(c.name, SQL_TYPES[c.type]) for c in kind.columns]
+        first = trec_stored(con, path, kind.name, into, typed, model) if into else None
+        stored = first is not None
+        sql, checked = first or trec_source(con, path, kind.name, scratch)
         rel = con.sql(sql)
     else:
         if loaded.fmt == "csv":  # a snapshot of the text: nothing to re-check at commit
@@ -178,7 +203,7 @@ def _source(con, kind: Kind, path: Path, loaded, model: str | None, scratch: Pat
         rel = rel.select(*[duckdb.ColumnExpression(c) for c in keep], duckdb.ConstantExpression(model).alias("model"))
         columns = keep + ["model"]
         checked = [c for c in checked if c != "model"]  # the name given is checked like any value
-    return _Source(columns, rel.sql_query(), fingerprint, tuple(checked))
+    return _Source(columns, rel.sql_query(), fingerprint, tuple(checked), stored)
 
 
 def _fingerprint(path: Path) -> tuple:
@@ -194,6 +219,7 @@ class _Staged:
     columns: list[str]
     segments: list[str]
     fingerprint: tuple = ()  # Parquet read in place: (size, mtime) at validation
+    stored: bool = False  # rows already in the table (a first load's plain TREC file)
 
 
 def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str, replace: bool,
@@ -226,9 +252,10 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
         problems += check_duplicates(con, name, row_label, _key(kind, segments))
     if kind.name == "run":
         problems += check_run_lists(con, name, row_label, columns)
-    if not problems and kind.name == "run":
+    # a file parsed straight into a new table: nothing was stored before it to differ from
+    if not problems and kind.name == "run" and not source.stored:
         problems = check_run_form(con, name, row_label, columns, replace)
-    if not problems:
+    if not problems and not source.stored:
         problems = _check_conflicts(con, kind, path, columns, segments, replace)
     if not problems and kind.name == "predictions" and not replace:
         problems = overlap.check(con, name, row_label, f"SELECT {ROW}, {_typed_select(kind, columns, [])} FROM {STAGE}",
@@ -237,7 +264,7 @@ def _stage(con, i: int, kind: Kind, path: Path, source: _Source, row_label: str,
         problems = _check_covariances(con, stage, name, row_label, segments, earlier)
     if problems:
         raise InputError(problems)
-    return _Staged(kind, path, stage, columns, segments, source.fingerprint)
+    return _Staged(kind, path, stage, columns, segments, source.fingerprint, source.stored)
 
 
 def _check_covariances(con, stage: str, name: str, row_label: str, segments: list[str],
@@ -257,8 +284,10 @@ def _without_empty_optional(con, kind: Kind, columns: list[str]) -> list[str]:
     return [c for c in columns if c not in empty]
 
 
-def _write_all(con, staged: list[_Staged], replace: bool) -> list[LoadResult]:
-    con.execute("BEGIN TRANSACTION")
+def _write_all(con, staged: list[_Staged], replace: bool, began: bool = False) -> list[LoadResult]:
+    """`began`: the transaction is open already (a file was parsed straight into its table)."""
+    if not began:
+        con.execute("BEGIN TRANSACTION")
     try:
         results, models = [], []
         new_prediction_segments = False
@@ -403,7 +432,9 @@ def _write(con, item: _Staged, replace: bool) -> tuple[int, list[str], list[str]
         con.execute("INSERT INTO segment_columns VALUES (?, ?)", [kind.table, seg])
     staged = f"SELECT {_typed_select(kind, item.columns, segments)} FROM {STAGE}"
     models: list[str] = []
-    if replace and kind.name == "run":
+    if item.stored:
+        pass  # a first load's rows, parsed straight into the new table: nothing to replace or copy
+    elif replace and kind.name == "run":
         # a query's list is replaced whole, so no stale item keeps a position in it
         con.execute(f"DELETE FROM rankings t WHERE EXISTS (SELECT 1 FROM ({staged}) s "
                     "WHERE s.model = t.model AND s.query_id = t.query_id)")
@@ -415,7 +446,8 @@ def _write(con, item: _Staged, replace: bool) -> tuple[int, list[str], list[str]
         if replace:
             con.execute(f"DELETE FROM predictions WHERE model IN (SELECT DISTINCT model FROM ({staged}))")
     target_cols = [c.name for c in kind.columns] + segments
-    con.execute(f"INSERT INTO {kind.table} ({', '.join(ident(c) for c in target_cols)}) {staged}")
+    if not item.stored:
+        con.execute(f"INSERT INTO {kind.table} ({', '.join(ident(c) for c in target_cols)}) {staged}")
     rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
     load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_log").fetchone()[0]
     con.execute(
