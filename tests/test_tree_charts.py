@@ -17,6 +17,7 @@ from dashboard.tree.layout import BOX_HALF_HEIGHT, BOX_HALF_WIDTH
 from dashboard.ui.charts_tree import (BROKEN_BORDER, SELECTED_BORDER, STATUS_COLOURS, TREE_SELECTION, fmt_change,
                                       history_figure, offline_history_figure, tree_figure)
 from tests import launch_fixture as lf
+from dashboard.ui.deferred import painted_key
 from tests.apptest import run_page
 
 TREE = str(DATA_DIR / "metric_tree.yaml")
@@ -160,3 +161,16 @@ def test_the_page_text_scan_reads_the_text_drawn_in_the_boxes():
     texts = _vega_drawn_texts(spec, proto)
     assert "retention_7d" in texts and "no data" in texts
     assert problems([("tree", t) for t in texts], {"retention_7d"})
+
+
+
+def test_a_first_visit_draws_the_headline_first_and_the_charts_after_its_paint(launch_env):
+    at = run_page("metric_tree.py", painted=False)
+    assert len(at.metric) >= 1 and not at.get("vega_lite_chart")  # nothing heavy mounts with the headline
+    assert [c.key for c in at.get("bidi_component")] == ["paint-signal-metric_tree"]
+    assert [c.value for c in at.caption if c.value.startswith("Drawing")] == ["Drawing the tree…",
+                                                                             "Drawing the daily history…"]
+    at.session_state[painted_key("metric_tree")] = True  # what the signal's callback sets after the paint
+    at.run()
+    assert len(at.get("vega_lite_chart")) == 2 and not at.get("bidi_component")
+    assert not [c for c in at.caption if c.value.startswith("Drawing")]
