@@ -37,8 +37,8 @@ def ready(page: str) -> bool:
     key = painted_key(page)
     if st.session_state.get(key):
         return True
-    _paint_signal()(key=f"paint-signal-{page}", height=0,
-                    on_painted_change=lambda: st.session_state.__setitem__(key, True))
+    st.session_state[key] = True  # the next run draws them: the signal's, or a click's if it never fires
+    _paint_signal()(key=f"paint-signal-{page}", height=0, on_painted_change=_rerun_only)
     return False
 
 
@@ -46,6 +46,10 @@ def placeholder(name: str, height: int, text: str) -> None:
     """An empty box of the chart's height (no jump when the chart arrives), saying what is coming."""
     with st.container(height=height, border=False, key=f"{PENDING_PREFIX}-{name}"):
         st.caption(text)
+
+
+def _rerun_only() -> None:
+    """The signal's rerun is all it asks for (a trigger needs a callback to be sent)."""
 
 
 def _paint_signal() -> Any:
