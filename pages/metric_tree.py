@@ -7,9 +7,9 @@ from dashboard.services import experiments as exp_svc
 from dashboard.metrics.week_verdict import VERDICT_ALPHA
 from dashboard.services import tree as svc
 from dashboard.services import week_verdicts
-from dashboard.ui import state
-from dashboard.ui.charts_tree import (STATUS_WORDS, TREE_SELECTION, fmt_change, fmt_value, history_figure,
-                                      offline_history_figure, tree_figure)
+from dashboard.ui import deferred, state
+from dashboard.ui.charts_tree import (HISTORY_HEIGHT, STATUS_WORDS, TREE_SELECTION, fmt_change, fmt_value,
+                                      history_figure, offline_history_figure, tree_figure)
 from dashboard.ui.db import call
 from dashboard.ui.launch_tables import node_table, style
 from dashboard.ui.text import md
@@ -91,8 +91,12 @@ if picked != st.session_state.get("tree.last_pick"):
     if picked and picked[0] in by_id:
         state.set_value("node", picked[0])
         node_id = picked[0]
-st.vega_lite_chart(tree_figure(nodes, view["levels"], selected=node_id, selectable=True), width="stretch",
-                   on_select="rerun", selection_mode=TREE_SELECTION, key=chart_key)
+tree_spec = tree_figure(nodes, view["levels"], selected=node_id, selectable=True)
+charts_now = deferred.ready("metric_tree")  # the charts mount once the headline has painted
+if charts_now:
+    st.vega_lite_chart(tree_spec, width="stretch", on_select="rerun", selection_mode=TREE_SELECTION, key=chart_key)
+else:
+    deferred.placeholder("tree", tree_spec["height"], "Drawing the tree…")
 
 
 def picked_in_list() -> None:
@@ -130,13 +134,19 @@ with left:
         st.markdown("**History** (daily, overall)" + (
             " — shaded: previous period grey, current blue; drag it sideways for earlier days" if mode == "period"
             else ""))
-        st.vega_lite_chart(history_figure(detail["daily"], node["name"], node["unit"],
-                                          view.get("window") if mode == "period" else None),
-                           width="stretch", key="node_history")
+        if charts_now:
+            st.vega_lite_chart(history_figure(detail["daily"], node["name"], node["unit"],
+                                              view.get("window") if mode == "period" else None),
+                               width="stretch", key="node_history")
+        else:
+            deferred.placeholder("history", HISTORY_HEIGHT + 40, "Drawing the daily history…")
     if detail.get("offline"):
         st.markdown("**Offline, across experiments** (control and treatment model)")
-        st.vega_lite_chart(offline_history_figure(detail["offline"], node["name"]), width="stretch",
-                           key="node_offline")
+        if charts_now:
+            st.vega_lite_chart(offline_history_figure(detail["offline"], node["name"]), width="stretch",
+                               key="node_offline")
+        else:
+            deferred.placeholder("offline", HISTORY_HEIGHT + 40, "Drawing the offline values…")
     if not detail.get("daily") and not detail.get("offline"):
         st.caption("No daily series or offline history for this node.")
 with right:

@@ -162,7 +162,8 @@ if mode == "cost":
         best = clf.min_cost_index(cum, cost_fp, cost_fn)
     cost_spec = charts.cost_chart(edges, cost_y, cost_label)
 specs: dict = {}  # chart specs by what their static part shows (legend, axis): built once each
-paired: dict = {}  # the compared models' joint bin counts: asked for once per full run, read by every move
+# the compared models' joint bin counts: asked for once per full run, read by every move
+paired = background.Awaited({"joint": (svc.paired_counts_in_background, model, compare, flt)}) if other else None
 PAIRING = ("the two models' rows are being paired on `id` in the background (minutes at tens of millions of "
            "rows); a later move shows it once ready")
 
@@ -195,7 +196,7 @@ def draw_curves(threshold: float, i: int, point: dict, log_fpr: bool) -> None:
         st.number_input(f"Threshold of {md(compare)}", step=float(other.hi - other.lo) / 10_000, format="%.4f",
                         key=state.widget_key("thr.t_compare"), on_change=state.on_change("thr.t_compare"))
         # joined in the background: a moment's wait once per view, then never (minutes at 50M scores)
-        joint = background.soon(paired, svc.paired_counts_in_background, model, compare, flt)
+        joint = paired.first_look("joint")
         d = ({"available": False, "reason": str(joint)} if isinstance(joint, background.Failed) else
              None if joint is None else svc.disagreement_at(joint, i, j))
         if d is None:

@@ -160,3 +160,15 @@ def test_the_page_text_scan_reads_the_text_drawn_in_the_boxes():
     texts = _vega_drawn_texts(spec, proto)
     assert "retention_7d" in texts and "no data" in texts
     assert problems([("tree", t) for t in texts], {"retention_7d"})
+
+
+
+def test_a_first_visit_draws_the_headline_first_and_the_charts_after_its_paint(launch_env):
+    at = run_page("metric_tree.py", painted=False)
+    assert len(at.metric) >= 1 and not at.get("vega_lite_chart")  # nothing heavy mounts with the headline
+    assert [c.key for c in at.get("bidi_component")] == ["paint-signal-metric_tree"]
+    assert [c.value for c in at.caption if c.value.startswith("Drawing")] == ["Drawing the tree…",
+                                                                             "Drawing the daily history…"]
+    at.run()  # the rerun the browser's signal asks for after its paint (or any click's)
+    assert len(at.get("vega_lite_chart")) == 2 and not at.get("bidi_component")
+    assert not [c for c in at.caption if c.value.startswith("Drawing")]

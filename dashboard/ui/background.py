@@ -5,7 +5,8 @@ A sort of tens of millions of rows (exact AP/AUC of a filtered view) or a join o
 every later interaction of that view until it ended (a slider move waited 83 s). Here a page asks
 for the result (`ask`), may wait a moment once (`wait`: a few million rows come in time and are drawn
 at once), and otherwise reads it at a later interaction (`ready`). The result goes through the
-app's caches as any other call (`call` or `call_kept`), so whoever asks next finds it.
+app's caches as any other call (`call` or `call_kept`), so whoever asks next finds it. `Awaited`
+is that pattern for one full run of a page.
 
 No `run_every` fragment polls for it: its timed reruns dropped widget values of other fragments (a
 slider press undone; Streamlit PR #14064).
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future, wait as wait_futures
 from typing import Any, Callable
@@ -115,20 +117,54 @@ def wait(fn: Callable, *args: Any, kept: bool = False, seconds: float) -> Any | 
     return ready(fn, *args, kept=kept)
 
 
-def soon(memo: dict, fn: Callable, *args: Any, kept: bool = False, seconds: float = 1.0) -> Any | None:
-    """For one full run of a page (`memo`: a dict that run made, read by its fragment's reruns): the
-    result if ready, else ask for it and, the first time only, wait at most `seconds` for it."""
-    if "result" in memo:
-        return memo["result"]
-    got = ready(fn, *args, kept=kept)
-    if got is None:
-        ask(fn, *args, kept=kept)
-        if not memo.get("waited"):
-            memo["waited"] = True
-            got = wait(fn, *args, kept=kept, seconds=seconds)
-    if got is not None:
-        memo["result"] = got
-    return got
+class Awaited:
+    """What one full run of a page waits for in the background, by name: asked for (as soon as the run
+    starts, or once the page is drawn), waited for once (at most `seconds`, one deadline for all), and
+    then read by that run's later fragment reruns (slider moves) without waiting."""
+
+    def __init__(self, jobs: dict[str, tuple], kept: bool = False) -> None:
+        self._jobs, self._kept = jobs, kept  # name -> (fn, *args)
+        self.results: dict[str, Any] = {}  # name -> result or Failed, once come
+        self._waited = False
+
+    @property
+    def pending_names(self) -> list[str]:
+        return [name for name in self._jobs if name not in self.results]
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.pending_names)
+
+    def ask(self) -> None:
+        for name in self.pending_names:
+            ask(*self._jobs[name], kept=self._kept)
+
+    def wait_once(self, seconds: float) -> bool:
+        """The first time only: wait at most `seconds` in all for the results still to come. True if any came."""
+        if self._waited:
+            return False
+        self._waited = True
+        deadline = time.monotonic() + seconds
+        for name in self.pending_names:
+            wait(*self._jobs[name], kept=self._kept, seconds=deadline - time.monotonic())
+        return self.refresh()
+
+    def refresh(self) -> bool:
+        """Take the results ready now (never waits). True if any came."""
+        came = False
+        for name in self.pending_names:
+            if (got := ready(*self._jobs[name], kept=self._kept)) is not None:
+                self.results[name], came = got, True
+        return came
+
+    def first_look(self, name: str, seconds: float = 1.0) -> Any | None:
+        """The result if come; else ask for it, wait once, and give what came (None: not yet)."""
+        if name not in self.results:
+            self.refresh()
+        if name not in self.results:
+            self.ask()
+            self.wait_once(seconds)
+        return self.results.get(name)
 
 
 def wait_for_all() -> None:

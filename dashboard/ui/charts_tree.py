@@ -102,6 +102,7 @@ def _route(n: dict, parent: dict) -> list[tuple[float, float]]:
 
 TREE_SELECTION = "node"  # the point selection's name: st.vega_lite_chart(..., selection_mode=TREE_SELECTION)
 LINE_PX = 13  # a text line in a box, in pixels
+HISTORY_HEIGHT = 280  # a node's history charts, plot area in pixels (their axes add about 40)
 EDGE, LIT_EDGE = ("#9aa0a6", 1.5), (STATUS_COLOURS["worse"][1], 4.0)
 
 
@@ -228,7 +229,7 @@ def history_figure(series: Iterable[tuple[str, float]], name: str, unit: str = "
     tip = [{"field": "date", "type": "temporal", "format": "%Y-%m-%d", "scale": {"type": "utc"}},
            {"field": "value", "title": name, **({"format": fmt_y} if fmt_y else {"format": ",.4~g"})}]
     return {
-        "description": f"Daily history of {name}", "height": 280,
+        "description": f"Daily history of {name}", "height": HISTORY_HEIGHT,
         "datasets": {"series": values, "shades": shades},
         "layer": [
             {"data": {"name": "shades"},
@@ -253,7 +254,7 @@ def offline_history_figure(rows: list[dict], name: str) -> dict:
     values = [{"experiment": r["experiment_id"], "model": side, "value": r[f"{side}_value"]}
               for r in rows for side in ("control", "treatment")]
     return {
-        "description": f"{name} of the control and treatment model in each experiment", "height": 280,
+        "description": f"{name} of the control and treatment model in each experiment", "height": HISTORY_HEIGHT,
         "data": {"values": values},
         "mark": {"type": "point", "filled": True, "size": 80, "opacity": 1},
         "encoding": {

@@ -14,8 +14,6 @@ asking the cache again, and the sort runs once per view, not once per move.
 
 from __future__ import annotations
 
-import time
-
 from dashboard import format as fmt
 from dashboard.services import thresholds as svc
 from dashboard.ui import background
@@ -44,15 +42,21 @@ class Known:
     """AP/AUC of one view, overall ('') and by segment: the quick values until the exact ones came."""
 
     def __init__(self, model: str, flt: svc.Filter, by: str = "") -> None:
-        self.model, self.flt, self.by = model, flt, by
-        self.overall, self.overall_pending = quick(model, flt)
-        self.segments, self.segments_pending = quick(model, flt, by) if by else ({}, False)
-        self.failed, self.waited = "", False
+        self.overall, overall_pending = quick(model, flt)
+        self.segments, segments_pending = quick(model, flt, by) if by else ({}, False)
+        self.failed = ""
+        # the overall values apart: a sort of their own, shown first
+        self._exact = background.Awaited({name: _job(model, flt, name) for name, pending in
+                                          (("", overall_pending), (by, segments_pending)) if pending}, kept=True)
         self.refresh()
 
     @property
     def pending(self) -> bool:
-        return self.overall_pending or self.segments_pending
+        return self._exact.pending
+
+    @property
+    def overall_pending(self) -> bool:
+        return "" in self._exact.pending_names
 
     @property
     def segments_binned(self) -> bool:
@@ -60,39 +64,26 @@ class Known:
 
     def ask(self) -> None:
         """After the page is drawn: start the sorts still needed (overall first)."""
-        if self.overall_pending:
-            background.ask(*_job(self.model, self.flt, ""), kept=True)
-        if self.segments_pending:
-            background.ask(*_job(self.model, self.flt, self.by), kept=True)
+        self._exact.ask()
 
     def wait(self, seconds: float) -> bool:
         """Once per view (a slider move never waits): at most `seconds` in all for the exact values
         still to come; True if any came."""
-        if self.waited:
-            return False
-        self.waited = True
-        deadline = time.monotonic() + seconds
-        for by, pending in (("", self.overall_pending), (self.by, self.segments_pending)):
-            if pending:
-                background.wait(*_job(self.model, self.flt, by), kept=True, seconds=deadline - time.monotonic())
-        return self.refresh()
+        return self._exact.wait_once(seconds) and self._take()
 
     def refresh(self) -> bool:
         """Take whatever exact values are ready now; True if any came."""
-        came = False
-        if self.overall_pending and (got := background.ready(*_job(self.model, self.flt, ""), kept=True)) is not None:
-            self.overall = self._take(got, self.overall)
-            self.overall_pending, came = False, True
-        if self.segments_pending and (got := background.ready(*_job(self.model, self.flt, self.by), kept=True)) is not None:
-            self.segments = self._take(got, self.segments)
-            self.segments_pending, came = False, True
-        return came
+        return self._exact.refresh() and self._take()
 
-    def _take(self, got: dict | background.Failed, binned: dict) -> dict:
-        if isinstance(got, background.Failed):
-            self.failed = f"the exact value: {got}"  # the binned values stay, and the help text says why
-            return binned
-        return got
+    def _take(self) -> bool:
+        for name, got in self._exact.results.items():
+            if isinstance(got, background.Failed):
+                self.failed = f"the exact value: {got}"  # the binned values stay, and the help text says why
+            elif name == "":
+                self.overall = got
+            else:
+                self.segments = got
+        return True
 
 
 def headline(columns: list, known: Known) -> list:

@@ -21,7 +21,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# idle: no script running and no chart still waiting for its deferred draw (dashboard/ui/deferred.py)
+APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]:not(:has([class*="st-key-deferred-pending"]))'
 
 
 def _free_port() -> int:

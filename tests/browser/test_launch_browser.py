@@ -125,6 +125,18 @@ def test_the_tree_page_loads_no_plotly(page, launch_server):
     assert page.locator(".js-plotly-plot").count() == 0
 
 
+def test_a_new_tab_draws_the_tree_charts_after_its_first_paint_without_a_click(page, launch_server):
+    """The first run sends placeholders and the paint signal; the browser's signal brings the charts
+    (dashboard/ui/deferred.py). Fails when the signal never fires: the placeholders would stay."""
+    page.goto(f"{launch_server}/tree?node=retention_7d")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    page.locator('[data-testid="stVegaLiteChart"] svg').nth(1).wait_for(timeout=20_000)  # the tree and the history
+    wait_idle(page, "Children")
+    assert page.locator('[class*="st-key-deferred-pending"]').count() == 0
+    assert page.get_by_text("Drawing the").count() == 0
+    _tree_box(page, "7-day retention")
+
+
 def test_demo_e045_do_not_ship_with_the_tree_lit(page, server):
     """The issue's done criterion: on the demo, the NDCG win that lost retention says do not ship."""
     open_page(page, server, "launch?exp=E045", "Roll back: do not ship")
