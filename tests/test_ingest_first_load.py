@@ -110,3 +110,29 @@ def test_a_file_the_plain_reader_does_not_take_is_staged(tmp_path, taken):
     ingest_file(tmp_path / "a.duckdb", "run", tmp_path / "run.trec")
     assert taken == [None]
     assert rows(tmp_path / "a.duckdb", "SELECT count(*) FROM rankings") == [(3,)]
+
+
+def test_a_first_load_killed_mid_write_leaves_no_rows(tmp_path):
+    """kill -9 inside the open transaction, after the rows went into the new table and the
+    summaries were built from them: the database is as it was, and loads the file again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from dashboard.store.ingest import PAUSE_ENV
+
+    (tmp_path / "qrels.trec").write_text(QRELS)
+    (tmp_path / "run.trec").write_text(RUN)
+    db = tmp_path / "a.duckdb"
+    ingest_file(db, "qrels", tmp_path / "qrels.trec")
+    before = tables(db)
+    code = "from dashboard.store.ingest import ingest_file; import sys; ingest_file(sys.argv[1], 'run', sys.argv[2])"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(tmp_path / "run.trec")],
+                            env=dict(os.environ, **{PAUSE_ENV: "60"}), stderr=subprocess.PIPE, text=True)
+    assert "paused inside the open transaction" in proc.stderr.readline()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert tables(db) == before and "rankings" not in before
+    ingest_file(db, "run", tmp_path / "run.trec")
+    assert rows(db, "SELECT count(*) FROM rankings") == [(3,)]
