@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.ui.deferred import PENDING_PREFIX
 from tests.conftest import ARTIFACTS
 
 CHROMIUM_ARGS = [
@@ -22,7 +23,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 # idle: no script running and no chart still waiting for its deferred draw (dashboard/ui/deferred.py)
-APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]:not(:has([class*="st-key-deferred-pending"]))'
+APP_IDLE = f'[data-testid="stApp"][data-test-script-state="notRunning"]:not(:has([class*="st-key-{PENDING_PREFIX}"]))'
 
 
 def _free_port() -> int:
