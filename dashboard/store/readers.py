@@ -225,10 +225,7 @@ def _trec_plain(con: duckdb.DuckDBPyConnection, path: Path, kind: str,
     table = f"_trec_{uuid.uuid4().hex}"
     kept = [n for n in names if not n.startswith("_")]
     try:
-        con.execute("SET preserve_insertion_order = true")  # the row's place is its line
-        read = con.read_csv(str(path), auto_detect=False, header=False, delimiter=" ", quotechar="",
-                            escapechar="", columns={n: TREC_NUMBERS.get(n, "VARCHAR") for n in names},
-                            strict_mode=True)
+        read = _plain_read(con, path, names)
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT {', '.join(kept)} FROM ({read.sql_query()})")
     except duckdb.Error:
         return None
@@ -249,8 +246,6 @@ def trec_stored(con: duckdb.DuckDBPyConnection, path: Path, kind: str, table: st
     the file lacks are NULL, `model` replaces the tag. A grade is stored as its type only when
     the checks would take it (whole, finite, within the limits; else NULL, which sends the file
     back). None, with nothing begun or written, for any file `_trec_plain` would not take."""
-    from dashboard.store.validate import MAX_ABS_FLOAT, MAX_ABS_INT  # validate imports this module
-
     scan = _plain_scan(path)
     if not scan or not scan[0]:
         return None
@@ -263,19 +258,15 @@ def trec_stored(con: duckdb.DuckDBPyConnection, path: Path, kind: str, table: st
             params.append(model)
         elif name not in kept:
             select.append(f"CAST(NULL AS {sql_type}) AS {name}")
-        elif name in TREC_NUMBERS and sql_type != "DOUBLE":  # a grade: whole, finite, in range
-            select.append(f"CASE WHEN isfinite({name}) AND {name} = floor({name}) AND abs({name}) <= {MAX_ABS_INT} "
-                          f"THEN CAST({name} AS {sql_type}) END AS {name}")
+        elif name in TREC_NUMBERS and sql_type != "DOUBLE":  # a grade: stored only when the checks take it
+            select.append(f"CASE WHEN NOT ({_bad_number(name)}) THEN CAST({name} AS {sql_type}) END AS {name}")
             refused.append(f"{name} IS NULL")
         else:
             select.append(f"CAST({name} AS {sql_type}) AS {name}")
             if name in TREC_NUMBERS:
-                refused.append(f"NOT isfinite({name}) OR abs({name}) > {MAX_ABS_FLOAT!r}")
+                refused.append(_bad_number(name))
     try:
-        con.execute("SET preserve_insertion_order = true")  # the row's place is its line
-        read = con.read_csv(str(path), auto_detect=False, header=False, delimiter=" ", quotechar="",
-                            escapechar="", columns={n: TREC_NUMBERS.get(n, "VARCHAR") for n in names},
-                            strict_mode=True)
+        read = _plain_read(con, path, names)
         con.execute("BEGIN TRANSACTION")
     except duckdb.Error:
         return None
@@ -294,15 +285,26 @@ def trec_stored(con: duckdb.DuckDBPyConnection, path: Path, kind: str, table: st
     return f"SELECT {', '.join(kept)}, rowid - {int(first) - 1} AS {ROW} FROM {table}", [] if scan[1] else text
 
 
-def _refused_numbers(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> bool:
-    """Whether a parsed score or grade breaks a rule of dashboard/store/validate.py (one pass)."""
+def _plain_read(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> duckdb.DuckDBPyRelation:
+    """A plain file as DuckDB's CSV reader parses it (raises duckdb.Error for one that is not)."""
+    con.execute("SET preserve_insertion_order = true")  # the row's place is its line
+    return con.read_csv(str(path), auto_detect=False, header=False, delimiter=" ", quotechar="",
+                        escapechar="", columns={n: TREC_NUMBERS.get(n, "VARCHAR") for n in names},
+                        strict_mode=True)
+
+
+def _bad_number(name: str) -> str:
+    """SQL, true where a parsed score or grade breaks a rule of dashboard/store/validate.py."""
     from dashboard.store.validate import MAX_ABS_FLOAT, MAX_ABS_INT  # validate imports this module
 
-    bad = []
-    if "score" in columns:
-        bad.append(f"NOT isfinite(score) OR abs(score) > {MAX_ABS_FLOAT!r}")
-    if "relevance" in columns:
-        bad.append(f"NOT isfinite(relevance) OR relevance <> floor(relevance) OR abs(relevance) > {MAX_ABS_INT}")
+    if name == "relevance":
+        return f"NOT isfinite(relevance) OR relevance <> floor(relevance) OR abs(relevance) > {MAX_ABS_INT}"
+    return f"NOT isfinite({name}) OR abs({name}) > {MAX_ABS_FLOAT!r}"
+
+
+def _refused_numbers(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> bool:
+    """Whether a parsed score or grade breaks a rule of dashboard/store/validate.py (one pass)."""
+    bad = [_bad_number(c) for c in columns if c in TREC_NUMBERS]
     if not bad:
         return False
     return con.execute(f"SELECT 1 FROM {table} WHERE {' OR '.join(f'({b})' for b in bad)} LIMIT 1").fetchone() is not None
