@@ -135,7 +135,7 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-async def open_timed(browser, url: str, headline: str) -> tuple[float, float]:
+async def open_timed(browser, url: str, headline: str) -> tuple[float, float, float]:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     timed = await time_tab(await context.new_page(), url, headline)
     await context.close()
